@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: MIT
+#
+# make            build the shim (build/<variant>/shim)
+# make run        boot it as dom0 under real Xen in QEMU (XEN=4.17|4.20)
+# make check      host unit tests only (no QEMU)
+# make test       host unit tests, then end-to-end boots under both Xen versions
+#
+# Build switches (each gives its own build directory):
+#   MAPPED_RAMDISK=1   leave out XEN_ELFNOTE_MOD_START_PFN: Xen maps the ramdisk
+#
+# Run variables: XEN=4.17|4.20 RAMDISK=<file> MEM=<MiB dom0_mem> ARGS="guest cmdline"
+#                XEN_ARGS="extra Xen options" TIMEOUT=<s>
+
+MAPPED_RAMDISK ?= 0
+XEN      ?= 4.17
+MEM      ?= 256
+RAMDISK  ?=
+ARGS     ?=
+XEN_ARGS ?=
+TIMEOUT  ?=
+
+VARIANT := shim$(if $(filter 1,$(MAPPED_RAMDISK)),-mapped)
+OUT     := build/$(VARIANT)
+SHIM    := $(OUT)/shim
+
+CC      := gcc
+LD      := ld
+XEN_HDR := /usr/include/xen/xen.h
+
+# A freestanding kernel: no libc headers (only gcc's own and a link to Xen's
+# public headers), no red zone (Xen pushes exception frames onto our stack),
+# no SSE (nothing saves those registers), kernel code model (we live in the
+# top 2 GiB).
+CFLAGS := -std=gnu11 -O2 -g -m64 -ffreestanding -fno-pic -fno-pie -nostdinc \
+          -isystem $(shell $(CC) -print-file-name=include) -Ibuild/include \
+          -mcmodel=kernel -mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-avx \
+          -fno-stack-protector -fno-asynchronous-unwind-tables -fno-common \
+          -fno-builtin -Wall -Wextra -Werror
+ASFLAGS := -m64 -nostdinc -Ibuild/include -D__ASSEMBLY__ -Wall -Werror
+LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
+
+ifeq ($(MAPPED_RAMDISK),1)
+CFLAGS  += -DCONFIG_MAPPED_RAMDISK
+ASFLAGS += -DCONFIG_MAPPED_RAMDISK
+endif
+
+GUEST_C := setup.c start_info.c console.c console_ring.c format.c lib.c result.c \
+           traps.c p2m.c ramdisk.c xxhash.c
+GUEST_S := xen-head.S entry.S
+OBJS    := $(addprefix $(OUT)/,$(GUEST_S:.S=.o) $(GUEST_C:.c=.o))
+
+.PHONY: all shim run check test deps clean FORCE
+all: shim
+shim: $(SHIM)
+
+build/include/xen: | $(XEN_HDR)
+	@mkdir -p build/include
+	ln -sfn /usr/include/xen $@
+
+$(XEN_HDR):
+	rig/install-deps.sh
+
+# Rebuild when the switches change.
+$(OUT)/config: FORCE
+	@mkdir -p $(OUT)
+	@echo "CFLAGS=$(CFLAGS) ASFLAGS=$(ASFLAGS)" > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+$(OUT)/%.o: shim/%.c $(OUT)/config | build/include/xen
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/%.o: shim/%.S $(OUT)/config | build/include/xen
+	$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
+
+$(SHIM): $(OBJS) shim/shim.lds
+	$(LD) $(LDFLAGS) -T shim/shim.lds -o $@ $(OBJS)
+	@size $@
+
+-include $(OBJS:.o=.d)
+
+run: $(SHIM)
+	python3 rig/boot.py --xen $(XEN) --kernel $(SHIM) --mem $(MEM) \
+	    $(if $(RAMDISK),--ramdisk "$(RAMDISK)") $(if $(ARGS),--args "$(ARGS)") \
+	    $(if $(XEN_ARGS),--xen-args "$(XEN_ARGS)") $(if $(TIMEOUT),--timeout $(TIMEOUT))
+
+check:
+	$(MAKE) -C tests/unit run
+
+test:
+	python3 tests/run_all.py
+
+deps:
+	rig/install-deps.sh
+
+clean:
+	rm -rf build

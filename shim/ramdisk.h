@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* ramdisk.h - the ramdisk check: XXH64 over every byte the guest was given. */
+#ifndef SHIM_RAMDISK_H
+#define SHIM_RAMDISK_H
+
+#include "xen.h"
+
+void ramdisk_report(const start_info_t *si, unsigned long virt_base);
+
+#endif

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * setup.c - the boot sequence, top to bottom.
+ *
+ *   1. traps: so that any fault from here on ends in a readable ERROR
+ *   2. the M2P, then the console (a domU's console page is found through it)
+ *   3. start_info checked against what the shim knows independently
+ *   4. shared_info mapped, the summary printed
+ *   5. the ramdisk checksummed, the verdict given
+ */
+#include "console.h"
+#include "hypercall.h"
+#include "p2m.h"
+#include "pgtable.h"
+#include "ramdisk.h"
+#include "result.h"
+#include "start_info.h"
+#include "traps.h"
+#include "lib.h"
+
+extern char _end[], boot_stack_top[];
+
+static shared_info_t shared_info_page __attribute__((aligned(PAGE_SIZE), section(".bss.page_aligned")));
+shared_info_t *shared_info;
+
+/*
+ * A domU's console page was placed in the initial mapping by the builder,
+ * but start_info only gives its mfn: find its pfn through the M2P, and take
+ * it only if that pfn lies in the initial mapping.
+ */
+static void console_init_domU(const start_info_t *si, const struct boot_bounds *b)
+{
+    unsigned long pfn = mfn_to_pfn(si->console.domU.mfn);
+    unsigned long va = b->virt_base + (pfn << PAGE_SHIFT);
+
+    if (pfn == INVALID_PFN || va < b->image_end || va >= b->mapped_end)
+        return;                 /* start_info_check() reports it */
+    console_use_ring((struct xencons_interface *)va, si->console.domU.evtchn);
+}
+
+static void map_shared_info(const start_info_t *si)
+{
+    long rc = HYPERVISOR_update_va_mapping((unsigned long)&shared_info_page,
+                                           si->shared_info | PTE_KERNEL_RW | _PAGE_NX,
+                                           UVMF_INVLPG | UVMF_LOCAL);
+    if (rc)
+        result_error("update_va_mapping(shared_info %#lx at %p) failed: %ld",
+                     si->shared_info, (void *)&shared_info_page, rc);
+    shared_info = &shared_info_page;
+    traps_set_cr2_source(&shared_info->vcpu_info[0].arch.cr2);
+}
+
+static void print_summary(const start_info_t *si, const struct boot_bounds *b)
+{
+    long ver = HYPERVISOR_xen_version(XENVER_version, NULL);
+
+    printk("shim: Xen %ld.%ld, %s, image %#lx-%#lx, boot stack top %#lx\n",
+           ver >> 16, ver & 0xffff, si_is_dom0(si) ? "dom0" : "domU",
+           b->virt_base, b->image_end, b->mapped_end);
+    printk("start_info: magic=%s nr_pages=%lu (%lu MiB) flags=%#x\n",
+           si->magic, si->nr_pages, si->nr_pages >> 8, si->flags);
+    printk("start_info: pt_base=%#lx nr_pt_frames=%lu mfn_list=%#lx shared_info=%#lx\n",
+           si->pt_base, si->nr_pt_frames, si->mfn_list, si->shared_info);
+    if (si->mod_len)
+        printk("start_info: ramdisk %s %#lx mod_len=%lu\n",
+               si_ramdisk_is_pfn(si) ? "pfn" : "va", si->mod_start, si->mod_len);
+    if (!si_is_dom0(si))
+        printk("start_info: console mfn=%#lx evtchn=%u store mfn=%#lx evtchn=%u\n",
+               (unsigned long)si->console.domU.mfn, si->console.domU.evtchn,
+               (unsigned long)si->store_mfn, si->store_evtchn);
+    printk("start_info: cmdline=\"%s\"\n", (const char *)si->cmd_line);
+}
+
+void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_stack_top);
+void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_stack_top)
+{
+    char why[256];
+    long rc;
+    struct boot_bounds b = {
+        .virt_base = virt_base,
+        .image_end = ALIGN_UP((unsigned long)_end, PAGE_SIZE),
+        .mapped_end = xen_stack_top,
+        .si_va = (unsigned long)si,
+        .mfn_to_pfn = mfn_to_pfn,
+    };
+
+    traps_init((unsigned long)boot_stack_top);
+
+    rc = m2p_init();
+    if (rc)
+        result_error("XENMEM_machphys_mapping failed: %ld", rc);
+    if (!si_is_dom0(si))
+        console_init_domU(si, &b);
+
+    if (!start_info_check(si, &b, why, sizeof(why)))
+        result_error("%s", why);
+
+    p2m_init_boot(si);
+    map_shared_info(si);
+    print_summary(si, &b);
+    ramdisk_report(si, virt_base);
+    result_success();
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * start_info.c - the start_info checker.
+ *
+ * Xen's builders lay the initial mapping out from VIRT_BASE as
+ *
+ *   VIRT_BASE                                        boot stack top
+ *   | shim image | [ramdisk] | p2m list | start_info | [xenstore, console]
+ *   | boot page tables | boot stack |  ... >= 512 KiB more, to 4 MiB
+ *
+ * (the ramdisk only without MOD_START_PFN, the p2m list only without an
+ * INIT_P2M note, the two ring pages only for a domU).  Everything the shim
+ * reads through start_info must therefore lie between the image's end and
+ * the boot stack's top; anything else is a builder the shim does not
+ * understand, and it stops before dereferencing it.
+ */
+#include "start_info.h"
+#include "lib.h"
+
+#define FAIL(...) do { format(why, len, __VA_ARGS__); return false; } while (0)
+
+/* [va, va + size) within [lo, hi), without overflow. */
+static bool range_within(unsigned long va, unsigned long size, unsigned long lo, unsigned long hi)
+{
+    return va >= lo && va <= hi && size <= hi - va;
+}
+
+static bool check_region(const char *field, unsigned long va, unsigned long size,
+                         const struct boot_bounds *b, char *why, size_t len)
+{
+    if (!range_within(va, size, b->image_end, b->mapped_end))
+        FAIL("start_info.%s [%#lx, +%#lx) lies outside the initial mapping [%#lx, %#lx)",
+             field, va, size, b->image_end, b->mapped_end);
+    return true;
+}
+
+bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
+                      char *why, size_t len)
+{
+    const unsigned long mapped_pages = (b->mapped_end - b->virt_base) >> PAGE_SHIFT;
+
+    if (b->mapped_end <= b->image_end || b->image_end <= b->virt_base)
+        FAIL("boot stack top %#lx is not above the image [%#lx, %#lx)",
+             b->mapped_end, b->virt_base, b->image_end);
+    if (!range_within(b->si_va, sizeof(*si), b->image_end, b->mapped_end))
+        FAIL("start_info at %#lx lies outside the initial mapping [%#lx, %#lx)",
+             b->si_va, b->image_end, b->mapped_end);
+
+    if (strnlen(si->magic, sizeof(si->magic)) == sizeof(si->magic))
+        FAIL("start_info.magic is not NUL-terminated");
+    if (strncmp(si->magic, "xen-3.0-x86_64", 14) != 0)
+        FAIL("start_info.magic \"%s\" is not \"xen-3.0-x86_64\"", si->magic);
+
+    if (si->nr_pages < mapped_pages)
+        FAIL("start_info.nr_pages %lu is smaller than the initial mapping (%lu pages)",
+             si->nr_pages, mapped_pages);
+    if (si->nr_pages > SI_MAX_PAGES)
+        FAIL("start_info.nr_pages %lu exceeds what the M2P can describe (%lu)",
+             si->nr_pages, (unsigned long)SI_MAX_PAGES);
+
+    if (!si->shared_info || (si->shared_info & ~PAGE_MASK))
+        FAIL("start_info.shared_info %#lx is not a page-aligned machine address",
+             si->shared_info);
+
+    if (si->pt_base & ~PAGE_MASK)
+        FAIL("start_info.pt_base %#lx is not page aligned", si->pt_base);
+    /* 4-level paging needs at least one L4, L3, L2 and L1. */
+    if (si->nr_pt_frames < 4)
+        FAIL("start_info.nr_pt_frames %lu: a 4-level initial mapping needs at least 4",
+             si->nr_pt_frames);
+    if (si->nr_pt_frames > mapped_pages)
+        FAIL("start_info.nr_pt_frames %lu exceeds the initial mapping (%lu pages)",
+             si->nr_pt_frames, mapped_pages);
+    if (!check_region("pt_base", si->pt_base, si->nr_pt_frames << PAGE_SHIFT, b, why, len))
+        return false;
+
+    if (si->mfn_list & 7)
+        FAIL("start_info.mfn_list %#lx is not 8-byte aligned", si->mfn_list);
+    if (b->init_p2m_va && si->mfn_list == b->init_p2m_va) {
+        /* The builder honoured INIT_P2M: the list has its own mapping. */
+    } else if (!check_region("mfn_list", si->mfn_list, si->nr_pages * sizeof(xen_pfn_t),
+                             b, why, len)) {
+        return false;
+    }
+
+    if (si->mod_len) {
+        if (si->flags & SIF_MOD_START_PFN) {
+            unsigned long pages = DIV_ROUND_UP(si->mod_len, PAGE_SIZE);
+
+            if (si->mod_start >= si->nr_pages || pages > si->nr_pages - si->mod_start)
+                FAIL("start_info.mod_start pfn %#lx + %lu pages (mod_len %lu) exceeds nr_pages %lu",
+                     si->mod_start, pages, si->mod_len, si->nr_pages);
+            if (si->mod_start < mapped_pages)
+                FAIL("start_info.mod_start pfn %#lx overlaps the initial mapping (pfns below %#lx)",
+                     si->mod_start, mapped_pages);
+        } else {
+            if (si->mod_start & ~PAGE_MASK)
+                FAIL("start_info.mod_start %#lx is not page aligned", si->mod_start);
+            if (!check_region("mod_start", si->mod_start, si->mod_len, b, why, len))
+                return false;
+        }
+    }
+
+    if (strnlen((const char *)si->cmd_line, MAX_GUEST_CMDLINE) == MAX_GUEST_CMDLINE)
+        FAIL("start_info.cmd_line is not NUL-terminated within %d bytes", MAX_GUEST_CMDLINE);
+
+    if (!(si->flags & SIF_INITDOMAIN)) {
+        /* A domU talks through the console ring: its page must be ours and mapped. */
+        unsigned long pfn;
+
+        if (!si->console.domU.mfn)
+            FAIL("start_info.console.domU.mfn is 0 in a domU");
+        if (!si->console.domU.evtchn)
+            FAIL("start_info.console.domU.evtchn is 0 in a domU");
+        if (b->mfn_to_pfn) {
+            pfn = b->mfn_to_pfn(si->console.domU.mfn);
+            if (pfn >= mapped_pages)
+                FAIL("start_info.console.domU.mfn %#lx (pfn %#lx) is not in the initial mapping",
+                     (unsigned long)si->console.domU.mfn, pfn);
+        }
+    } else if (!(si->flags & SIF_PRIVILEGED)) {
+        FAIL("start_info.flags %#x: SIF_INITDOMAIN without SIF_PRIVILEGED", si->flags);
+    }
+    return true;
+}

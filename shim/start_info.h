@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * start_info.h - checking what Xen handed over before relying on it.
+ *
+ * The checker is pure (no hypercalls, no global state) so that the host
+ * tests can feed it crafted start_info pages.
+ */
+#ifndef SHIM_START_INFO_H
+#define SHIM_START_INFO_H
+
+#include "xen.h"
+
+/* What the shim knows about the initial mapping independently of start_info. */
+struct boot_bounds {
+    unsigned long virt_base;    /* VIRT_BASE: pfn 0 is mapped here */
+    unsigned long image_end;    /* end of the shim's image (_end) */
+    unsigned long mapped_end;   /* top of Xen's boot stack: all below is mapped */
+    unsigned long si_va;        /* where start_info itself lies */
+    unsigned long init_p2m_va;  /* XEN_ELFNOTE_INIT_P2M address, 0 if not declared */
+    /* M2P lookup, or NULL when unavailable; returns ~0UL for an unknown mfn. */
+    unsigned long (*mfn_to_pfn)(unsigned long mfn);
+};
+
+/* Largest guest the M2P can describe (MACH2PHYS_NR_ENTRIES frames). */
+#define SI_MAX_PAGES MACH2PHYS_NR_ENTRIES
+
+/*
+ * Returns true if start_info is usable.  Otherwise writes into why a
+ * message that names the field and the reason, e.g.
+ * "start_info.pt_base 0x... lies outside the initial mapping [a, b)".
+ */
+bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
+                      char *why, size_t len);
+
+static inline bool si_is_dom0(const start_info_t *si)
+{
+    return si->flags & SIF_INITDOMAIN;
+}
+
+static inline bool si_ramdisk_is_pfn(const start_info_t *si)
+{
+    return si->flags & SIF_MOD_START_PFN;
+}
+
+#endif

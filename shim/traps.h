@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* traps.h - the exception frame and the hooks that may claim an exception. */
+#ifndef SHIM_TRAPS_H
+#define SHIM_TRAPS_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+struct cpu_regs {
+    uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi;
+    uint64_t vector, error_code;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/* A handler that may claim an exception (returns true) and edit the frame to resume. */
+typedef bool (*trap_hook_t)(struct cpu_regs *regs, unsigned long cr2);
+
+void traps_init(unsigned long kernel_stack_top);
+void traps_set_hook(trap_hook_t hook);
+void traps_set_cr2_source(const volatile unsigned long *cr2);
+
+#endif
