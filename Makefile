@@ -45,7 +45,7 @@ ASFLAGS += -DCONFIG_MAPPED_RAMDISK
 endif
 
 GUEST_C := setup.c start_info.c console.c console_ring.c format.c lib.c result.c \
-           traps.c p2m.c ramdisk.c xxhash.c
+           traps.c p2m.c ramdisk.c xxhash.c xen_plat.c batch.c page_alloc.c mmu_pv.c
 GUEST_S := xen-head.S entry.S
 OBJS    := $(addprefix $(OUT)/,$(GUEST_S:.S=.o) $(GUEST_C:.c=.o))
 

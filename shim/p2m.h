@@ -12,7 +12,10 @@
 long m2p_init(void);
 unsigned long mfn_to_pfn(unsigned long mfn);
 
-void p2m_init_boot(const start_info_t *si);
+/* The builder's list: nr_pages entries at va. */
+void p2m_init_boot(unsigned long va, unsigned long nr_pages);
+void p2m_relocate(unsigned long va);
+unsigned long p2m_list_va(void);
 unsigned long pfn_to_mfn(unsigned long pfn);
 unsigned long p2m_nr_pages(void);
 

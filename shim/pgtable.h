@@ -7,6 +7,10 @@
 
 typedef uint64_t pte_t;
 
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  (1UL << PAGE_SHIFT)
+#define PAGE_MASK  (~(PAGE_SIZE - 1))
+
 #define _PAGE_PRESENT   0x001ULL
 #define _PAGE_RW        0x002ULL
 #define _PAGE_USER      0x004ULL

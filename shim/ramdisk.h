@@ -5,6 +5,7 @@
 
 #include "xen.h"
 
-void ramdisk_report(const start_info_t *si, unsigned long virt_base);
+/* After the MMU bring-up: the ramdisk is read through the direct map. */
+void ramdisk_report(const start_info_t *si);
 
 #endif

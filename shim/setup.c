@@ -5,10 +5,14 @@
  *   1. traps: so that any fault from here on ends in a readable ERROR
  *   2. the M2P, then the console (a domU's console page is found through it)
  *   3. start_info checked against what the shim knows independently
- *   4. shared_info mapped, the summary printed
- *   5. the ramdisk checksummed, the verdict given
+ *   4. the summary printed
+ *   5. the MMU bring-up (mmu_pv.c): own tables, direct map, user L4;
+ *      shared_info in the fixmap
+ *   6. the ramdisk checksummed through the direct map, the verdict given
  */
 #include "console.h"
+#include "console_ring.h"
+#include "mmu.h"
 #include "hypercall.h"
 #include "p2m.h"
 #include "pgtable.h"
@@ -16,12 +20,18 @@
 #include "result.h"
 #include "start_info.h"
 #include "traps.h"
+#include "batch.h"
 #include "lib.h"
 
 extern char _end[], boot_stack_top[];
 
-static shared_info_t shared_info_page __attribute__((aligned(PAGE_SIZE), section(".bss.page_aligned")));
 shared_info_t *shared_info;
+
+/* Scratch pages through which the MMU bring-up fills new tables. */
+#define FILL_WINDOW_PAGES 64
+static uint8_t fill_window[FILL_WINDOW_PAGES][PAGE_SIZE]
+    __attribute__((aligned(PAGE_SIZE), section(".bss.page_aligned")));
+static struct xencons_interface *console_ring;
 
 /*
  * A domU's console page was placed in the initial mapping by the builder,
@@ -35,19 +45,27 @@ static void console_init_domU(const start_info_t *si, const struct boot_bounds *
 
     if (pfn == INVALID_PFN || va < b->image_end || va >= b->mapped_end)
         return;                 /* start_info_check() reports it */
-    console_use_ring((struct xencons_interface *)va, si->console.domU.evtchn);
+    console_ring = (struct xencons_interface *)va;
+    console_use_ring(console_ring, si->console.domU.evtchn);
 }
 
+/*
+ * shared_info (a Xen page, not one of our pfns) gets a fixmap slot once
+ * the fixmap exists.  Borrowing a page of the image earlier would change
+ * a PTE that the direct map shares with the kernel map.
+ */
 static void map_shared_info(const start_info_t *si)
 {
-    long rc = HYPERVISOR_update_va_mapping((unsigned long)&shared_info_page,
-                                           si->shared_info | PTE_KERNEL_RW | _PAGE_NX,
-                                           UVMF_INVLPG | UVMF_LOCAL);
-    if (rc)
-        result_error("update_va_mapping(shared_info %#lx at %p) failed: %ld",
-                     si->shared_info, (void *)&shared_info_page, rc);
-    shared_info = &shared_info_page;
+    set_fixmap(FIX_SHARED_INFO, si->shared_info >> PAGE_SHIFT, PTE_KERNEL_RW | _PAGE_NX);
+    batch_flush();
+    shared_info = (shared_info_t *)fix_to_virt(FIX_SHARED_INFO);
     traps_set_cr2_source(&shared_info->vcpu_info[0].arch.cr2);
+}
+
+static unsigned long ramdisk_pages_to_keep(const start_info_t *si, unsigned long *pfn)
+{
+    *pfn = si->mod_start;
+    return (si->mod_len && si_ramdisk_is_pfn(si)) ? DIV_ROUND_UP(si->mod_len, PAGE_SIZE) : 0;
 }
 
 static void print_summary(const start_info_t *si, const struct boot_bounds *b)
@@ -95,9 +113,30 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     if (!start_info_check(si, &b, why, sizeof(why)))
         result_error("%s", why);
 
-    p2m_init_boot(si);
-    map_shared_info(si);
+    p2m_init_boot(si->mfn_list, si->nr_pages);
     print_summary(si, &b);
-    ramdisk_report(si, virt_base);
+
+    struct mmu_boot mb = {
+        .virt_base = virt_base,
+        .image_end = b.image_end,
+        .xen_stack_top = xen_stack_top,
+        .pt_base = si->pt_base,
+        .nr_pages = si->nr_pages,
+        .window_va = (unsigned long)fill_window,
+        .window_pages = FILL_WINDOW_PAGES,
+    };
+    mb.ramdisk_pages = ramdisk_pages_to_keep(si, &mb.ramdisk_pfn);
+    mmu_bringup(&mb);
+
+    /* From here on Xen's initial mapping past the image is not used. */
+    si = (start_info_t *)boot_va_to_direct((unsigned long)si);
+    if (console_ring)
+        console_use_ring((struct xencons_interface *)boot_va_to_direct((unsigned long)console_ring),
+                         si->console.domU.evtchn);
+    mmu_drop_initial_mapping();
+    map_shared_info(si);
+
+    ramdisk_report(si);
+    printk("mmu: ok\n");
     result_success();
 }

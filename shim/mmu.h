@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* mmu.h - the PV MMU bring-up and what it offers afterwards. */
+#ifndef SHIM_MMU_H
+#define SHIM_MMU_H
+
+#include "layout.h"
+
+/* What the caller knows before the bring-up (from the image and start_info). */
+struct mmu_boot {
+    unsigned long virt_base;      /* pfn 0 is mapped here by Xen */
+    unsigned long image_end;      /* end of the image, page aligned */
+    unsigned long xen_stack_top;  /* everything below is in the initial mapping */
+    unsigned long pt_base;        /* start_info.pt_base (checked against CR3) */
+    unsigned long nr_pages;
+    unsigned long ramdisk_pfn;    /* pfns to keep out of every allocator ... */
+    unsigned long ramdisk_pages;  /* ... (0 if none, or mapped in the initial mapping) */
+    unsigned long window_va;      /* window_pages scratch pages inside the image */
+    unsigned int window_pages;
+};
+
+/* The tables the bring-up built (pfns). */
+struct mmu_tables {
+    unsigned long kernel_l4, user_l4;
+    unsigned long level3_kernel, level2_kernel, level2_fixmap, level1_fixmap;
+    unsigned long user_l3;
+    unsigned long ident_l3, nr_ident_l3;    /* consecutive pfns */
+    unsigned long ident_l2, nr_ident_l2;
+    unsigned long dmap_l1, nr_dmap_l1;      /* L1s for pfns [graft_pages, nr_pages) */
+    unsigned long graft_pages;              /* pfns the grafted boot L1s map */
+};
+
+extern struct mmu_tables mmu_tables;
+
+/* discover, plan, build, switch, reclaim: afterwards the direct map is live. */
+void mmu_bringup(const struct mmu_boot *b);
+/*
+ * cleanup, pgtbuf: called once nothing is read through Xen's initial
+ * mapping past the image any more (the caller moves its pointers to the
+ * direct map with boot_va_to_direct() first).
+ */
+void mmu_drop_initial_mapping(void);
+
+/* After the bring-up: every RAM pfn at PAGE_OFFSET. */
+static inline unsigned long pfn_to_virt(unsigned long pfn)
+{
+    return PAGE_OFFSET + (pfn << PAGE_SHIFT);
+}
+/* An address in Xen's initial mapping, seen through the direct map. */
+unsigned long boot_va_to_direct(unsigned long va);
+
+/* Table entry read by mfn (through whatever mapping is live). */
+pte_t mmu_read_entry(unsigned long mfn, unsigned int slot);
+unsigned long mmu_pfn_to_mfn(unsigned long pfn);
+
+/* Linux's set_pgd: kernel L4 slot write, mirrored into the user L4. */
+void set_pgd(unsigned int slot, pte_t val);
+/* A fixmap slot (kernel-only, NX). */
+void set_fixmap(unsigned int idx, unsigned long mfn, pte_t flags);
+/* A page that is to become a page table after the bring-up: cleared and read-only. */
+unsigned long pt_alloc_late(const char *what);
+void pt_free_late(unsigned long pfn);
+
+#endif

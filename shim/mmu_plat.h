@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmu_plat.h - everything mmu_pv.c, pt_walk.c and page_alloc.c need from
+ * the world, and nothing more.
+ *
+ * In the guest (xen_plat.c) these are hypercalls and plain memory accesses.
+ * In the host model (tests/model) the same calls go to a simulated Xen that
+ * enforces Xen's rules, so the very code that boots is what the host tests
+ * run.  Virtual addresses are the guest's: the model translates them
+ * through the simulated page tables, which is how it catches a write
+ * through a read-only or missing mapping.
+ */
+#ifndef SHIM_MMU_PLAT_H
+#define SHIM_MMU_PLAT_H
+
+#include "xen.h"
+#include "pgtable.h"
+
+long plat_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *done);
+long plat_mmuext_op(struct mmuext_op *op, unsigned int count, unsigned int *done);
+long plat_multicall(multicall_entry_t *calls, unsigned int nr);
+/* Machine address of the current kernel L4 (CR3). */
+unsigned long plat_read_cr3(void);
+long plat_memory_op(unsigned int cmd, void *arg);
+
+#ifdef SHIM_HOSTED
+uint64_t plat_read64(unsigned long va);
+void plat_write64(unsigned long va, uint64_t val);
+void plat_zero_page(unsigned long va);
+#else
+static inline uint64_t plat_read64(unsigned long va)
+{
+    return *(volatile const uint64_t *)va;
+}
+
+static inline void plat_write64(unsigned long va, uint64_t val)
+{
+    *(volatile uint64_t *)va = val;
+}
+
+static inline void plat_zero_page(unsigned long va)
+{
+    uint64_t *p = (uint64_t *)va;
+
+    for (unsigned int i = 0; i < 512; i++)
+        p[i] = 0;
+}
+#endif
+
+/* Ends the run: "Test result: ERROR <why>" in the guest, a caught error in the model. */
+__attribute__((noreturn, format(printf, 1, 2))) void mmu_error(const char *fmt, ...);
+__attribute__((noreturn, format(printf, 1, 2))) void mmu_failure(const char *fmt, ...);
+void mmu_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

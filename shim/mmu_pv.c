@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmu_pv.c - the PV MMU bring-up: from Xen's boot page tables to the
+ * shim's own, in Linux's layout (layout.h has the map).
+ *
+ *   discover   walk Xen's boot tables from CR3 (not from pt_base), learn
+ *              how much Xen mapped, refuse layouts the kernel L2 cannot hold
+ *   plan       size the page-table buffer for the worst case, place it
+ *   build      fill every new table through a scratch window, then drop the
+ *              window's writable mappings: no table is writable anywhere
+ *   switch     one mmuext_op batch: pin kernel L4, pin user L4,
+ *              NEW_BASEPTR, NEW_USER_BASEPTR, unpin Xen's boot L4
+ *   reclaim    Xen's boot L4/L3/L2 become ordinary writable pages
+ *   cleanup    kernel-L2 entries past the image (leftovers of the initial
+ *              mapping, e.g. a mapped ramdisk reaching into module space)
+ *   pgtbuf     keep the used part read-only, give the unused tail back
+ *
+ * Graft (why level2_fixmap gets nothing): Xen's boot L2 maps the initial
+ * mapping from VIRT_BASE with the boot L1s.  Its entries are copied into
+ * level2_kernel (the same addresses, the kernel keeps running) and into
+ * level2_ident (the same L1s then map pfn 0.. at PAGE_OFFSET, because Xen
+ * mapped pfn i at VIRT_BASE + i pages).  level2_fixmap covers
+ * ffffffffc0000000 and up: module space and the fixmap.  A copy there (what
+ * Linux did until 2014) leaves the initial mapping's L1s in module space,
+ * and the first vmalloc there finds a PTE that is not none.
+ */
+#include "mmu.h"
+#include "batch.h"
+#include "config.h"
+#include "mmu_plat.h"
+#include "p2m.h"
+#include "page_alloc.h"
+#include "lib.h"
+
+#define PTE_TABLE       (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
+#define PTE_USER_TABLE  (PTE_TABLE | _PAGE_USER)
+#define PTE_DMAP_RW     (PTE_KERNEL_RW | _PAGE_NX)
+#define PTE_DMAP_RO     (PTE_KERNEL_RO | _PAGE_NX)
+
+#define PAGES_PER_L1    512UL
+#define PAGES_PER_L2    (512UL * 512)
+#define PAGES_PER_L3    (512UL * 512 * 512)
+
+struct mmu_tables mmu_tables;
+
+static struct mmu_boot boot;
+static unsigned long boot_l4_mfn, boot_l3_mfn, boot_l2_mfn;
+static unsigned long mapped_pages;      /* pfns [0, mapped_pages) mapped at virt_base */
+static bool switched;                   /* running on our tables: direct map live */
+static bool l4_pinned;
+
+/* Window bookkeeping while the build fills tables. */
+static unsigned long window_first_pfn, window_count;
+
+#define T mmu_tables
+
+unsigned long mmu_pfn_to_mfn(unsigned long pfn)
+{
+    unsigned long mfn = pfn_to_mfn(pfn);
+
+    if (mfn == INVALID_MFN)
+        mmu_error("pfn %#lx has no mfn in the p2m", pfn);
+    return mfn;
+}
+
+unsigned long boot_va_to_direct(unsigned long va)
+{
+    return PAGE_OFFSET + (va - boot.virt_base);
+}
+
+/* Where a frame can be read right now. */
+static unsigned long frame_va(unsigned long pfn)
+{
+    if (switched)
+        return pfn_to_virt(pfn);
+    if (pfn < mapped_pages)
+        return boot.virt_base + (pfn << PAGE_SHIFT);
+    if (pfn >= window_first_pfn && pfn < window_first_pfn + window_count)
+        return boot.window_va + ((pfn - window_first_pfn) << PAGE_SHIFT);
+    mmu_error("pfn %#lx is not mapped yet", pfn);
+}
+
+pte_t mmu_read_entry(unsigned long mfn, unsigned int slot)
+{
+    unsigned long pfn = mfn_to_pfn(mfn);
+
+    if (pfn == INVALID_PFN || pfn >= boot.nr_pages)
+        mmu_error("table mfn %#lx is not one of our frames (M2P says pfn %#lx)", mfn, pfn);
+    return plat_read64(frame_va(pfn) + slot * sizeof(pte_t));
+}
+
+static inline pte_t mk_table(unsigned long pfn, pte_t flags)
+{
+    return ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | flags;
+}
+
+static inline bool is_xen_slot(unsigned int slot)
+{
+    return slot >= XEN_FIRST_SLOT && slot <= XEN_LAST_SLOT;
+}
+
+/* ------------------------------------------------------------------ discover */
+
+/*
+ * Xen's boot tables for a 64-bit guest: one L4, an L3 under L4[511], an L2
+ * under L3[510] (1 GiB from VIRT_BASE), L1s under it.  start_info.pt_base
+ * names "the page directory", but the root is what CR3 holds: the dom0
+ * builder allocates tables in walk order and the domU builder by level, so
+ * nothing is assumed about where the others lie.
+ */
+static void discover_boot_tables(void)
+{
+    unsigned long bound = (boot.xen_stack_top - boot.virt_base) >> PAGE_SHIFT;
+    unsigned long l4_pfn, n2 = 0;
+    pte_t e;
+
+    mapped_pages = bound;       /* enough to read the boot tables */
+    boot_l4_mfn = plat_read_cr3() >> PAGE_SHIFT;
+    l4_pfn = mfn_to_pfn(boot_l4_mfn);
+    if (l4_pfn >= bound)
+        mmu_error("CR3 mfn %#lx (pfn %#lx) is outside the initial mapping", boot_l4_mfn, l4_pfn);
+    if (boot.virt_base + (l4_pfn << PAGE_SHIFT) != boot.pt_base)
+        mmu_print("mmu: start_info.pt_base %#lx is not the root table; CR3 has pfn %#lx: walking from CR3\n",
+                  boot.pt_base, l4_pfn);
+
+    for (unsigned int s = 0; s < PT_ENTRIES; s++) {
+        if (is_xen_slot(s))
+            continue;
+        e = mmu_read_entry(boot_l4_mfn, s);
+        if ((e & _PAGE_PRESENT) && s != KERNEL_L4_SLOT)
+            mmu_error("boot L4[%u] = %#lx: Xen mapped something outside L4[511]", s, (unsigned long)e);
+    }
+    e = mmu_read_entry(boot_l4_mfn, KERNEL_L4_SLOT);
+    if (!(e & _PAGE_PRESENT))
+        mmu_error("boot L4[511] is not present");
+    boot_l3_mfn = PTE_MFN(e);
+
+    for (unsigned int s = 0; s < PT_ENTRIES; s++) {
+        e = mmu_read_entry(boot_l3_mfn, s);
+        if (!(e & _PAGE_PRESENT) || s == KERNEL_L3_SLOT)
+            continue;
+        if (s == FIXMAP_L3_SLOT)
+            mmu_error("Xen's initial mapping crosses 1 GiB (boot L3[511] is present): a mapped "
+                      "ramdisk this large does not fit the 1 GiB kernel L2 window; the default "
+                      "image (MOD_START_PFN) leaves the ramdisk unmapped and avoids this");
+        mmu_error("boot L3[%u] = %#lx: Xen mapped something outside L3[510]", s, (unsigned long)e);
+    }
+    e = mmu_read_entry(boot_l3_mfn, KERNEL_L3_SLOT);
+    if (!(e & _PAGE_PRESENT))
+        mmu_error("boot L3[510] is not present");
+    boot_l2_mfn = PTE_MFN(e);
+
+    /* The L2 maps a contiguous run from slot 0; each L1 maps pfn i at VIRT_BASE + i pages. */
+    while (n2 < PT_ENTRIES && (mmu_read_entry(boot_l2_mfn, n2) & _PAGE_PRESENT))
+        n2++;
+    for (unsigned int s = n2; s < PT_ENTRIES; s++)
+        if (mmu_read_entry(boot_l2_mfn, s))
+            mmu_error("boot L2[%u] is set after a hole at L2[%lu]", s, n2);
+
+    unsigned long pfn = 0;
+    for (unsigned int s = 0; s < n2; s++) {
+        pte_t l2e = mmu_read_entry(boot_l2_mfn, s);
+
+        if (l2e & _PAGE_PSE)
+            mmu_error("boot L2[%u] = %#lx is a superpage", s, (unsigned long)l2e);
+        for (unsigned int i = 0; i < PT_ENTRIES; i++, pfn++) {
+            pte_t l1e = mmu_read_entry(PTE_MFN(l2e), i);
+
+            if (!(l1e & _PAGE_PRESENT))
+                goto done;
+            if (pfn >= boot.nr_pages || PTE_MFN(l1e) != pfn_to_mfn(pfn))
+                mmu_error("initial mapping: %#lx maps mfn %#lx, but pfn %#lx has mfn %#lx",
+                          boot.virt_base + (pfn << PAGE_SHIFT), (unsigned long)PTE_MFN(l1e),
+                          pfn, pfn_to_mfn(pfn));
+        }
+    }
+done:
+    if (pfn < bound)
+        mmu_error("initial mapping ends at pfn %#lx, below the boot stack top (pfn %#lx)", pfn, bound);
+    mapped_pages = pfn;
+}
+
+/* ---------------------------------------------------------------------- plan */
+
+/* A direct-map entry: RAM read-write, except where a page table may live. */
+static pte_t dmap_pte(unsigned long pfn)
+{
+    unsigned long mfn = pfn_to_mfn(pfn);
+    /* The buggy variant masks only the part it expects to use. */
+    unsigned long ro_end = BUG_PGTBUF_RW ? pgtbuf.end : pgtbuf.top;
+
+    if (mfn == INVALID_MFN)
+        return 0;               /* a hole: not present, and no address bits (L1TF) */
+    if (pfn >= pgtbuf.start && pfn < ro_end)
+        return ((pte_t)mfn << PAGE_SHIFT) | PTE_DMAP_RO;
+    return ((pte_t)mfn << PAGE_SHIFT) | PTE_DMAP_RW;
+}
+
+static bool overlaps(unsigned long a, unsigned long alen, unsigned long b, unsigned long blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+static void plan_tables(void)
+{
+    unsigned long n = boot.nr_pages, fixed, worst, start;
+
+    T.graft_pages = ALIGN_UP(mapped_pages, PAGES_PER_L1);
+    if (T.graft_pages > n)
+        T.graft_pages = ALIGN_UP(n, PAGES_PER_L1);
+    T.nr_ident_l3 = DIV_ROUND_UP(n, PAGES_PER_L3);
+    T.nr_ident_l2 = DIV_ROUND_UP(n, PAGES_PER_L2);
+    T.nr_dmap_l1 = n > T.graft_pages ? DIV_ROUND_UP(n - T.graft_pages, PAGES_PER_L1) : 0;
+
+    /* kernel L4, user L4, level3_kernel, level2_kernel, level2_fixmap, level1_fixmap, user L3 */
+    fixed = 7;
+    /* Sized as if nothing could be grafted: the difference is the tail handed back. */
+    worst = fixed + T.nr_ident_l3 + T.nr_ident_l2 + DIV_ROUND_UP(n, PAGES_PER_L1);
+
+    start = T.graft_pages;
+    if (boot.ramdisk_pages && overlaps(start, worst, boot.ramdisk_pfn, boot.ramdisk_pages))
+        start = boot.ramdisk_pfn + boot.ramdisk_pages;
+    if (start + worst > n)
+        mmu_error("no room for the page-table buffer: %lu pages needed from pfn %#lx, nr_pages %lu",
+                  worst, start, n);
+    pgtbuf_init(start, worst);
+
+    /* Order matters for the build: both L4s land in the first window batch. */
+    T.kernel_l4 = pgtbuf_alloc("kernel L4");
+    T.user_l4 = BUG_NO_USER_L4 ? 0 : pgtbuf_alloc("user L4");
+    T.level3_kernel = pgtbuf_alloc("level3_kernel");
+    T.level2_kernel = pgtbuf_alloc("level2_kernel");
+    T.level2_fixmap = pgtbuf_alloc("level2_fixmap");
+    T.level1_fixmap = pgtbuf_alloc("level1_fixmap");
+    T.user_l3 = pgtbuf_alloc("user L3");
+    T.ident_l3 = pgtbuf.end;
+    for (unsigned long i = 0; i < T.nr_ident_l3; i++)
+        pgtbuf_alloc("level3_ident");
+    T.ident_l2 = pgtbuf.end;
+    for (unsigned long i = 0; i < T.nr_ident_l2; i++)
+        pgtbuf_alloc("level2_ident");
+    T.dmap_l1 = pgtbuf.end;
+    for (unsigned long i = 0; i < T.nr_dmap_l1; i++)
+        pgtbuf_alloc("direct-map L1");
+}
+
+/* --------------------------------------------------------------------- build */
+
+void set_pgd(unsigned int slot, pte_t val)
+{
+    if (is_xen_slot(slot))
+        mmu_error("set_pgd: L4 slot %u belongs to Xen", slot);
+
+    if (!l4_pinned) {
+        /* Not a page table yet: plain writes (the build window maps both L4s). */
+        plat_write64(frame_va(T.kernel_l4) + slot * sizeof(pte_t), val);
+        if (slot < USER_L4_SLOTS && T.user_l4)
+            plat_write64(frame_va(T.user_l4) + slot * sizeof(pte_t), val);
+    } else {
+        /* Pinned: only Xen may write them, entry by entry, validated. */
+        batch_pte(mmu_pfn_to_mfn(T.kernel_l4), slot, val);
+        if (slot < USER_L4_SLOTS && T.user_l4)
+            batch_pte(mmu_pfn_to_mfn(T.user_l4), slot, val);
+    }
+}
+
+static void copy_boot_l2(unsigned long dst_va)
+{
+    for (unsigned int s = 0; s < PT_ENTRIES; s++)
+        plat_write64(dst_va + s * sizeof(pte_t), mmu_read_entry(boot_l2_mfn, s));
+}
+
+/* Content of the table at pfn, written through its window address va. */
+static void fill_table(unsigned long pfn, unsigned long va)
+{
+    if (pfn == T.kernel_l4) {
+        for (unsigned long k = 0; k < T.nr_ident_l3; k++)
+            set_pgd(PAGE_OFFSET_SLOT + k, mk_table(T.ident_l3 + k, PTE_TABLE));
+        set_pgd(KERNEL_L4_SLOT, mk_table(T.level3_kernel, PTE_TABLE));
+        set_pgd(0, mk_table(T.user_l3, PTE_USER_TABLE));
+    } else if (pfn == T.level3_kernel) {
+        plat_write64(va + KERNEL_L3_SLOT * 8, mk_table(T.level2_kernel, PTE_TABLE));
+        plat_write64(va + FIXMAP_L3_SLOT * 8, mk_table(T.level2_fixmap, PTE_TABLE));
+    } else if (pfn == T.level2_kernel) {
+        copy_boot_l2(va);       /* the graft: same L1s, same addresses */
+    } else if (pfn == T.level2_fixmap) {
+        if (BUG_FIXMAP_MISCOPY)
+            copy_boot_l2(va);
+        plat_write64(va + FIXMAP_L2_SLOT * 8, mk_table(T.level1_fixmap, PTE_TABLE));
+    } else if (pfn >= T.ident_l3 && pfn < T.ident_l3 + T.nr_ident_l3) {
+        unsigned long first = (pfn - T.ident_l3) * PT_ENTRIES;
+
+        for (unsigned int s = 0; s < PT_ENTRIES && first + s < T.nr_ident_l2; s++)
+            plat_write64(va + s * 8, mk_table(T.ident_l2 + first + s, PTE_TABLE));
+    } else if (pfn >= T.ident_l2 && pfn < T.ident_l2 + T.nr_ident_l2) {
+        for (unsigned int s = 0; s < PT_ENTRIES; s++) {
+            unsigned long base = ((pfn - T.ident_l2) * PT_ENTRIES + s) * PAGES_PER_L1;
+            pte_t e = 0;
+
+            if (base < T.graft_pages)
+                e = mmu_read_entry(boot_l2_mfn, base / PAGES_PER_L1);
+            else if (base < boot.nr_pages)
+                e = mk_table(T.dmap_l1 + (base - T.graft_pages) / PAGES_PER_L1, PTE_TABLE);
+            plat_write64(va + s * 8, e);
+        }
+    } else if (pfn >= T.dmap_l1 && pfn < T.dmap_l1 + T.nr_dmap_l1) {
+        unsigned long base = T.graft_pages + (pfn - T.dmap_l1) * PAGES_PER_L1;
+
+        for (unsigned int s = 0; s < PT_ENTRIES; s++)
+            plat_write64(va + s * 8, base + s < boot.nr_pages ? dmap_pte(base + s) : 0);
+    }
+    /* user L4, level1_fixmap, user L3: empty for now */
+}
+
+/*
+ * Xen refuses to make a frame a page table while any writable mapping of
+ * it exists, so the new tables are filled through a window that maps a
+ * batch of them read-write, and the next batch's update_va_mapping drops
+ * the previous writable mappings.  At the end the window gets its own
+ * frames back.  All of a batch is zeroed before any is filled, because
+ * filling the kernel L4 also writes the user L4 (set_pgd).
+ */
+static void build_tables(void)
+{
+    for (unsigned long first = pgtbuf.start; first < pgtbuf.end; first += boot.window_pages) {
+        unsigned long n = pgtbuf.end - first;
+
+        if (n > boot.window_pages)
+            n = boot.window_pages;
+        for (unsigned long i = 0; i < n; i++)
+            batch_va(boot.window_va + (i << PAGE_SHIFT),
+                     ((pte_t)mmu_pfn_to_mfn(first + i) << PAGE_SHIFT) | PTE_KERNEL_RW | _PAGE_NX);
+        batch_flush();
+        window_first_pfn = first;
+        window_count = n;
+
+        for (unsigned long i = 0; i < n; i++)
+            plat_zero_page(boot.window_va + (i << PAGE_SHIFT));
+        for (unsigned long i = 0; i < n; i++)
+            fill_table(first + i, boot.window_va + (i << PAGE_SHIFT));
+    }
+
+    window_count = 0;
+    for (unsigned long i = 0; i < boot.window_pages; i++) {
+        unsigned long va = boot.window_va + (i << PAGE_SHIFT);
+        unsigned long pfn = (va - boot.virt_base) >> PAGE_SHIFT;
+
+        batch_va(va, ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_KERNEL_RW | _PAGE_NX);
+    }
+
+    /*
+     * If Xen's mapping ends inside a 2 MiB slot, its last L1 is shared by
+     * the kernel map and the direct map: give it the missing direct-map
+     * entries (the pfns there are ours, mapped by the same rules).
+     */
+    if (mapped_pages < T.graft_pages) {
+        pte_t l2e = mmu_read_entry(boot_l2_mfn, mapped_pages / PAGES_PER_L1);
+
+        for (unsigned long pfn = mapped_pages; pfn < T.graft_pages && pfn < boot.nr_pages; pfn++)
+            batch_pte(PTE_MFN(l2e), pfn % PAGES_PER_L1, dmap_pte(pfn));
+    }
+    batch_flush();
+    mmu_stats.pt_pages += pgtbuf.end - pgtbuf.start;
+}
+
+/* -------------------------------------------------------------------- switch */
+
+/*
+ * One mmuext_op batch.  Pinning validates each new L4 and, recursively,
+ * everything under it (Xen's boot L1s are already L1 tables and just gain
+ * references).  NEW_BASEPTR and NEW_USER_BASEPTR move both CR3s away from
+ * the boot L4 before it is unpinned: unpinning a table that is still in use
+ * would leave it typed and unreclaimable.
+ */
+static void switch_tables(void)
+{
+    unsigned long kernel_mfn = mmu_pfn_to_mfn(T.kernel_l4);
+    unsigned long user_mfn = T.user_l4 ? mmu_pfn_to_mfn(T.user_l4) : kernel_mfn;
+
+    batch_ext(MMUEXT_PIN_L4_TABLE, kernel_mfn);
+    if (T.user_l4)
+        batch_ext(MMUEXT_PIN_L4_TABLE, user_mfn);
+    batch_ext(MMUEXT_NEW_BASEPTR, kernel_mfn);
+    batch_ext(MMUEXT_NEW_USER_BASEPTR, user_mfn);
+    batch_ext(MMUEXT_UNPIN_TABLE, boot_l4_mfn);
+    batch_flush();
+    l4_pinned = true;
+    switched = true;
+}
+
+/* ------------------------------------------------------------------- reclaim */
+
+/*
+ * The boot L4, L3 and L2 lost their last type reference with the unpin
+ * (the L1s stay: level2_kernel and level2_ident still use them).  Their
+ * mapping is one L1 entry each, shared by the kernel map and the direct
+ * map, so one update_va_mapping makes both aliases writable.
+ */
+static unsigned long reclaim_boot_tables(void)
+{
+    const unsigned long mfns[] = { boot_l4_mfn, boot_l3_mfn, boot_l2_mfn };
+
+    for (unsigned int i = 0; i < ARRAY_SIZE(mfns); i++) {
+        unsigned long pfn = mfn_to_pfn(mfns[i]);
+
+        batch_va(pfn_to_virt(pfn), ((pte_t)mfns[i] << PAGE_SHIFT) | PTE_DMAP_RW);
+    }
+    batch_flush();
+    for (unsigned int i = 0; i < ARRAY_SIZE(mfns); i++)
+        pages_free(mfn_to_pfn(mfns[i]));
+    return ARRAY_SIZE(mfns);
+}
+
+/* ------------------------------------------------------------------- cleanup */
+
+/*
+ * The initial mapping may reach past the image into what is module space
+ * in this layout (a mapped ramdisk past 512 MiB does).  Everything the
+ * shim still reads there (start_info, the p2m list, the ramdisk) is read
+ * through the direct map from now on, so those kernel-L2 entries go.
+ */
+static unsigned long clean_kernel_l2(void)
+{
+    unsigned long mfn = mmu_pfn_to_mfn(T.level2_kernel), cleared = 0;
+    unsigned int first = ALIGN_UP(boot.image_end - KERNEL_MAP_BASE, 1UL << L2_SHIFT) >> L2_SHIFT;
+
+    for (unsigned int s = first; s < PT_ENTRIES; s++) {
+        if (mmu_read_entry(mfn, s)) {
+            batch_pte(mfn, s, 0);
+            cleared++;
+        }
+    }
+    batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+    batch_flush();
+    return cleared;
+}
+
+/* -------------------------------------------------------------------- pgtbuf */
+
+static void close_pgtbuf(void)
+{
+    unsigned long used = pgtbuf.end - pgtbuf.start, tail = pgtbuf.top - pgtbuf.end;
+
+    if (BUG_PGTBUF_RW) {
+        /* The bug: the buffer stays the source of page tables, its tail writable. */
+        mmu_print("mmu: pgtbuf used=%lu returned=0 (BUG=pgtbuf-rw: tail left writable)\n", used);
+        return;
+    }
+    for (unsigned long pfn = pgtbuf.end; pfn < pgtbuf.top; pfn++) {
+        unsigned long off = pfn - T.graft_pages;
+
+        batch_pte(mmu_pfn_to_mfn(T.dmap_l1 + off / PAGES_PER_L1), off % PAGES_PER_L1,
+                  ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_DMAP_RW);
+    }
+    batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+    batch_flush();
+    pages_add_range(pgtbuf.end, pgtbuf.top);
+    pgtbuf.top = pgtbuf.end;
+    mmu_print("mmu: pgtbuf used=%lu returned=%lu\n", used, tail);
+}
+
+/* ------------------------------------------------------- after the bring-up */
+
+/*
+ * A new page table after the bring-up, the smallest safe sequence:
+ * clear it while it is ordinary memory, remap its only mapping (the
+ * direct map) read-only, and only then may it be hooked or pinned.  The
+ * caller flushes the batch before (or together with) hooking it.
+ */
+unsigned long pt_alloc_late(const char *what)
+{
+    unsigned long pfn;
+
+    if (BUG_PGTBUF_RW) {
+        /* The bug: "buffer pages are read-only already", so no remap. */
+        pfn = pgtbuf_alloc(what);
+        plat_zero_page(pfn_to_virt(pfn));
+    } else {
+        pfn = pages_alloc(what);
+        plat_zero_page(pfn_to_virt(pfn));
+        batch_va(pfn_to_virt(pfn), ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_DMAP_RO);
+    }
+    mmu_stats.pt_pages++;
+    return pfn;
+}
+
+/* The reverse: the caller has unhooked it (and flushed); make it writable and free it. */
+void pt_free_late(unsigned long pfn)
+{
+    batch_va(pfn_to_virt(pfn), ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_DMAP_RW);
+    if (!BUG_PGTBUF_RW)
+        pages_free(pfn);
+}
+
+void set_fixmap(unsigned int idx, unsigned long mfn, pte_t flags)
+{
+    unsigned long va = fix_to_virt(idx);
+
+    batch_pte(mmu_pfn_to_mfn(T.level1_fixmap), PT_INDEX(va, L1_SHIFT),
+              ((pte_t)mfn << PAGE_SHIFT) | flags);
+    batch_va(va, ((pte_t)mfn << PAGE_SHIFT) | flags);   /* also flushes the TLB entry */
+}
+
+/* ------------------------------------------------------------------- driver */
+
+static void phase_report(const char *name, struct mmu_stats *before)
+{
+    mmu_print("mmu: %s hypercalls=%lu entries=%lu pt_pages=%lu\n", name,
+              mmu_stats.hypercalls - before->hypercalls, mmu_stats.entries - before->entries,
+              mmu_stats.pt_pages - before->pt_pages);
+    *before = mmu_stats;
+}
+
+void mmu_bringup(const struct mmu_boot *b)
+{
+    struct mmu_stats mark = mmu_stats;
+    unsigned long n;
+
+    boot = *b;
+    memset(&T, 0, sizeof(T));
+    switched = l4_pinned = false;
+
+    batch_set_phase("discover");
+    discover_boot_tables();
+    mmu_print("mmu: boot tables l4=%#lx l3=%#lx l2=%#lx, initial mapping %lu pages\n",
+              boot_l4_mfn, boot_l3_mfn, boot_l2_mfn, mapped_pages);
+    phase_report("discover", &mark);
+
+    batch_set_phase("build");
+    plan_tables();
+    build_tables();
+    phase_report("build", &mark);
+
+    batch_set_phase("switch");
+    switch_tables();
+    phase_report("switch", &mark);
+
+    batch_set_phase("reclaim");
+    n = reclaim_boot_tables();
+    phase_report("reclaim", &mark);
+    mmu_print("mmu: reclaimed %lu boot table frames\n", n);
+
+    /* Free RAM: after the buffer, around the ramdisk. */
+    if (boot.ramdisk_pages && boot.ramdisk_pfn >= pgtbuf.top) {
+        pages_add_range(pgtbuf.top, boot.ramdisk_pfn);
+        pages_add_range(boot.ramdisk_pfn + boot.ramdisk_pages, boot.nr_pages);
+    } else {
+        pages_add_range(pgtbuf.top, boot.nr_pages);
+    }
+
+    /* The p2m list now through the direct map, like everything else. */
+    p2m_relocate(boot_va_to_direct(p2m_list_va()));
+    batch_set_phase("runtime");
+}
+
+void mmu_drop_initial_mapping(void)
+{
+    struct mmu_stats mark = mmu_stats;
+    unsigned long n;
+
+    batch_set_phase("cleanup");
+    n = clean_kernel_l2();
+    phase_report("cleanup", &mark);
+    mmu_print("mmu: cleared %lu kernel-L2 entries past the image\n", n);
+
+    batch_set_phase("pgtbuf");
+    close_pgtbuf();
+    phase_report("pgtbuf", &mark);
+    batch_set_phase("runtime");
+}

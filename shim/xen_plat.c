@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* xen_plat.c - mmu_plat.h in the guest: real hypercalls, real memory, the result protocol. */
+#include "mmu_plat.h"
+#include "console.h"
+#include "hypercall.h"
+#include "result.h"
+#include "lib.h"
+
+long plat_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *done)
+{
+    return HYPERVISOR_mmu_update(req, count, done, DOMID_SELF);
+}
+
+long plat_mmuext_op(struct mmuext_op *op, unsigned int count, unsigned int *done)
+{
+    return HYPERVISOR_mmuext_op(op, count, done, DOMID_SELF);
+}
+
+long plat_multicall(multicall_entry_t *calls, unsigned int nr)
+{
+    return HYPERVISOR_multicall(calls, nr);
+}
+
+long plat_memory_op(unsigned int cmd, void *arg)
+{
+    return HYPERVISOR_memory_op(cmd, arg);
+}
+
+/*
+ * A ring-3 kernel cannot read CR3; the instruction faults into Xen, which
+ * emulates it for a PV kernel and returns the machine address of the
+ * current kernel L4.
+ */
+unsigned long plat_read_cr3(void)
+{
+    unsigned long cr3;
+
+    asm volatile ("mov %%cr3, %0" : "=r" (cr3));
+    return cr3;
+}
+
+void mmu_error(const char *fmt, ...)
+{
+    char why[320];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vformat(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    result_error("%s", why);
+}
+
+void mmu_failure(const char *fmt, ...)
+{
+    char why[320];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vformat(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    result_failure("%s", why);
+}
+
+void mmu_print(const char *fmt, ...)
+{
+    char buf[320];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vformat(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    console_write(buf, strlen(buf));
+}
