@@ -5,13 +5,18 @@
 # make check      host unit tests only (no QEMU)
 # make test       host unit tests, then end-to-end boots under both Xen versions
 #
-# Build switches (each gives its own build directory):
-#   MAPPED_RAMDISK=1   leave out XEN_ELFNOTE_MOD_START_PFN: Xen maps the ramdisk
+# Build switches (each combination gets its own build directory):
+#   MAPPED_RAMDISK=1          leave out XEN_ELFNOTE_MOD_START_PFN: Xen maps the ramdisk
+#   KERNEL_IMAGE_SIZE=512M|1G the kernel map's size; module space starts after it
+#   BUG=fixmap-miscopy|pgtbuf-rw|no-user-l4
+#                             put one historical bug back (regression tests)
 #
 # Run variables: XEN=4.17|4.20 RAMDISK=<file> MEM=<MiB dom0_mem> ARGS="guest cmdline"
 #                XEN_ARGS="extra Xen options" TIMEOUT=<s>
 
 MAPPED_RAMDISK ?= 0
+KERNEL_IMAGE_SIZE ?= 512M
+BUG      ?=
 XEN      ?= 4.17
 MEM      ?= 256
 RAMDISK  ?=
@@ -19,7 +24,18 @@ ARGS     ?=
 XEN_ARGS ?=
 TIMEOUT  ?=
 
-VARIANT := shim$(if $(filter 1,$(MAPPED_RAMDISK)),-mapped)
+BUGS := fixmap-miscopy pgtbuf-rw no-user-l4
+ifneq ($(filter-out $(BUGS),$(BUG)),)
+$(error BUG=$(BUG) is not one of: $(BUGS))
+endif
+ifeq ($(filter 512M 1G,$(KERNEL_IMAGE_SIZE)),)
+$(error KERNEL_IMAGE_SIZE=$(KERNEL_IMAGE_SIZE) must be 512M or 1G)
+endif
+ifneq ($(filter-out 0 1,$(MAPPED_RAMDISK)),)
+$(error MAPPED_RAMDISK=$(MAPPED_RAMDISK) must be 0 or 1)
+endif
+
+VARIANT := shim$(if $(filter 1,$(MAPPED_RAMDISK)),-mapped)$(if $(filter 1G,$(KERNEL_IMAGE_SIZE)),-1g)$(if $(BUG),-bug-$(BUG))
 OUT     := build/$(VARIANT)
 SHIM    := $(OUT)/shim
 
@@ -39,10 +55,11 @@ CFLAGS := -std=gnu11 -O2 -g -m64 -ffreestanding -fno-pic -fno-pie -nostdinc \
 ASFLAGS := -m64 -nostdinc -Ibuild/include -D__ASSEMBLY__ -Wall -Werror
 LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
-ifeq ($(MAPPED_RAMDISK),1)
-CFLAGS  += -DCONFIG_MAPPED_RAMDISK
-ASFLAGS += -DCONFIG_MAPPED_RAMDISK
-endif
+CONFIG_DEFS := $(if $(filter 1,$(MAPPED_RAMDISK)),-DCONFIG_MAPPED_RAMDISK) \
+               $(if $(filter 1G,$(KERNEL_IMAGE_SIZE)),-DCONFIG_KERNEL_IMAGE_SIZE='(1UL<<30)') \
+               $(if $(BUG),-DCONFIG_BUG_$(shell echo $(BUG) | tr a-z- A-Z_))
+CFLAGS  += $(CONFIG_DEFS)
+ASFLAGS += $(CONFIG_DEFS)
 
 GUEST_C := setup.c start_info.c console.c console_ring.c format.c lib.c result.c \
            traps.c p2m.c ramdisk.c xxhash.c xen_plat.c batch.c page_alloc.c mmu_pv.c
@@ -84,7 +101,7 @@ run: $(SHIM)
 	    $(if $(XEN_ARGS),--xen-args "$(XEN_ARGS)") $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 check:
-	$(MAKE) -C tests/unit run
+	$(MAKE) --no-print-directory -C tests/unit run
 
 test:
 	python3 tests/run_all.py

@@ -30,14 +30,28 @@ static void ring_kick(void)
     HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);
 }
 
+/*
+ * A full ring waits for xenconsoled (yielding), but not forever: a backend
+ * that makes no progress for RING_PATIENCE yields is given up on, and the
+ * output continues on console_io alone.
+ */
+#define RING_PATIENCE 1000000
+
 static void ring_write(const char *s, size_t len)
 {
+    unsigned long stalled = 0;
+
     while (len) {
         size_t n = xencons_ring_put(ring, s, len);
 
         ring_kick();
         s += n;
         len -= n;
+        stalled = n ? 0 : stalled + 1;
+        if (stalled > RING_PATIENCE) {
+            ring = NULL;
+            return;
+        }
         if (len)                /* ring full: let xenconsoled run */
             HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
     }

@@ -32,23 +32,25 @@ static void put_padded(struct out *o, const char *s, size_t n, int width, bool l
             put(o, ' ');
 }
 
-static void put_number(struct out *o, unsigned long long v, bool neg, unsigned int base,
+/* prefix ("-" or "0x") goes before zero padding, after space padding. */
+static void put_number(struct out *o, unsigned long long v, const char *prefix, unsigned int base,
                        int width, bool left, char pad)
 {
     char tmp[24];
     int i = sizeof(tmp);
+    size_t plen = strlen(prefix);
 
     do {
         tmp[--i] = "0123456789abcdef"[v % base];
         v /= base;
     } while (v);
-    if (neg) {
-        if (pad == '0') {
-            put(o, '-');
-            width--;
-        } else {
-            tmp[--i] = '-';
-        }
+    if (pad == '0' && !left) {
+        while (*prefix)
+            put(o, *prefix++);
+        width -= (int)plen;
+    } else {
+        while (plen)
+            tmp[--i] = prefix[--plen];
     }
     put_padded(o, tmp + i, sizeof(tmp) - i, width, left, pad);
 }
@@ -106,24 +108,19 @@ int vformat(char *buf, size_t size, const char *fmt, va_list ap)
             long long v = lng ? va_arg(ap, long) : va_arg(ap, int);
 
             put_number(&o, v < 0 ? -(unsigned long long)v : (unsigned long long)v,
-                       v < 0, 10, width, left, pad);
+                       v < 0 ? "-" : "", 10, width, left, pad);
             break;
         }
         case 'u':
         case 'x': {
             unsigned long long v = lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int);
 
-            if (alt && *fmt == 'x') {
-                put(&o, '0');
-                put(&o, 'x');
-            }
-            put_number(&o, v, false, *fmt == 'x' ? 16 : 10, width, left, pad);
+            put_number(&o, v, alt && *fmt == 'x' ? "0x" : "", *fmt == 'x' ? 16 : 10,
+                       width, left, pad);
             break;
         }
         case 'p':
-            put(&o, '0');
-            put(&o, 'x');
-            put_number(&o, (unsigned long)va_arg(ap, void *), false, 16, width, left, pad);
+            put_number(&o, (unsigned long)va_arg(ap, void *), "0x", 16, width, left, pad);
             break;
         case '%':
             put(&o, '%');

@@ -48,8 +48,10 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
 
     if (strnlen(si->magic, sizeof(si->magic)) == sizeof(si->magic))
         FAIL("start_info.magic is not NUL-terminated");
-    if (strncmp(si->magic, "xen-3.0-x86_64", 14) != 0)
-        FAIL("start_info.magic \"%s\" is not \"xen-3.0-x86_64\"", si->magic);
+    /* Xen's dom0 builder appends "p" (PAE) to the domU builder's string. */
+    if (strcmp(si->magic, "xen-3.0-x86_64") != 0 && strcmp(si->magic, "xen-3.0-x86_64p") != 0)
+        FAIL("start_info.magic \"%s\" is not \"xen-3.0-x86_64\" (or \"xen-3.0-x86_64p\")",
+             si->magic);
 
     if (si->nr_pages < mapped_pages)
         FAIL("start_info.nr_pages %lu is smaller than the initial mapping (%lu pages)",
@@ -85,7 +87,8 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
 
     if (si->mod_len) {
         if (si->flags & SIF_MOD_START_PFN) {
-            unsigned long pages = DIV_ROUND_UP(si->mod_len, PAGE_SIZE);
+            /* Written so that a mod_len near 2^64 cannot wrap to 0 pages. */
+            unsigned long pages = (si->mod_len >> PAGE_SHIFT) + !!(si->mod_len & ~PAGE_MASK);
 
             if (si->mod_start >= si->nr_pages || pages > si->nr_pages - si->mod_start)
                 FAIL("start_info.mod_start pfn %#lx + %lu pages (mod_len %lu) exceeds nr_pages %lu",
@@ -114,7 +117,7 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
             FAIL("start_info.console.domU.evtchn is 0 in a domU");
         if (b->mfn_to_pfn) {
             pfn = b->mfn_to_pfn(si->console.domU.mfn);
-            if (pfn >= mapped_pages)
+            if (pfn >= mapped_pages || b->virt_base + (pfn << PAGE_SHIFT) < b->image_end)
                 FAIL("start_info.console.domU.mfn %#lx (pfn %#lx) is not in the initial mapping",
                      (unsigned long)si->console.domU.mfn, pfn);
         }

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmu_check.c - the invariants the shim relies on, checked on the live
+ * tables, and the vmalloc-style exercise of module space.
+ *
+ * Each check is something Xen or a later kernel path would trip over:
+ *   - a page-table frame mapped writable anywhere (Xen refuses to validate
+ *     it; the 2011 page-table buffer bug)
+ *   - a non-present entry that still holds address bits (Xen crashes an
+ *     L1TF-vulnerable guest for it)
+ *   - a user L4 with anything at or above the user limit (the ring-3
+ *     kernel would be visible to user mode)
+ *   - level2_fixmap holding more than the fixmap (the 2014 miscopy), and
+ *     module space PTEs that are not none before first use
+ *   - a RAM pfn the direct map does not map to its own mfn
+ * Xen's L4 slots (256-271) are filled by Xen at pin time; the walkers skip
+ * them, and set_pgd() refuses to write there.
+ */
+#include "mmu.h"
+#include "batch.h"
+#include "mmu_plat.h"
+#include "p2m.h"
+#include "page_alloc.h"
+#include "pt_walk.h"
+#include "lib.h"
+
+static const struct pt_geometry geo = { .levels = 4, .read = mmu_read_entry };
+
+/* ------------------------------------------------- bitmap of table frames */
+
+static uint8_t *table_map;       /* one bit per pfn, in pages from the allocator */
+static unsigned long table_map_pages, nr_pages;
+
+static void table_map_alloc(void)
+{
+    unsigned long bytes = DIV_ROUND_UP(nr_pages, 8);
+
+    table_map_pages = DIV_ROUND_UP(bytes, PAGE_SIZE);
+    /* The direct map is contiguous in pfns: take a run. */
+    unsigned long first = pages_alloc("table bitmap");
+    for (unsigned long i = 1; i < table_map_pages; i++)
+        if (pages_alloc("table bitmap") != first + i)
+            mmu_error("table bitmap: %lu contiguous pages not available", table_map_pages);
+    table_map = (uint8_t *)pfn_to_virt(first);
+    memset(table_map, 0, table_map_pages * PAGE_SIZE);
+}
+
+static void table_map_free(void)
+{
+    unsigned long first = ((unsigned long)table_map - PAGE_OFFSET) >> PAGE_SHIFT;
+
+    for (unsigned long i = 0; i < table_map_pages; i++)
+        pages_free(first + i);
+    table_map = NULL;
+}
+
+static bool mfn_is_ours(unsigned long mfn, unsigned long *pfn)
+{
+    *pfn = mfn_to_pfn(mfn);
+    return *pfn < nr_pages && pfn_to_mfn(*pfn) == mfn;
+}
+
+/* ---------------------------------------------------------------- walkers */
+
+struct walk_ctx {
+    unsigned long root_mfn;
+    bool user_root;
+    unsigned long tables;
+    unsigned long problems;
+};
+
+static bool skip_xen_slot(unsigned int level, unsigned int slot)
+{
+    return level == 4 && slot >= XEN_FIRST_SLOT && slot <= XEN_LAST_SLOT;
+}
+
+static bool mark_tables(void *p, unsigned int level, unsigned long table_mfn,
+                        unsigned int slot, pte_t e, unsigned long va)
+{
+    struct walk_ctx *c = p;
+    unsigned long pfn;
+
+    (void)va;
+    if (skip_xen_slot(level, slot))
+        return false;
+    if (slot == 0 && level == 4 && mfn_is_ours(table_mfn, &pfn))
+        table_map[pfn / 8] |= 1 << (pfn % 8);
+    if (level > 1 && (e & _PAGE_PRESENT)) {
+        if (!mfn_is_ours(PTE_MFN(e), &pfn))
+            mmu_failure("table at mfn %#lx slot %u (level %u) points to mfn %#lx, not one of our frames",
+                        table_mfn, slot, level, (unsigned long)PTE_MFN(e));
+        if (!(table_map[pfn / 8] & (1 << (pfn % 8))))
+            c->tables++;
+        table_map[pfn / 8] |= 1 << (pfn % 8);
+    }
+    return true;
+}
+
+static bool check_entries(void *p, unsigned int level, unsigned long table_mfn,
+                          unsigned int slot, pte_t e, unsigned long va)
+{
+    struct walk_ctx *c = p;
+    unsigned long pfn;
+
+    if (skip_xen_slot(level, slot))
+        return false;
+    if (!(e & _PAGE_PRESENT)) {
+        if (e)
+            mmu_failure("non-present entry with address bits: level %u table mfn %#lx slot %u = %#lx (va %#lx)",
+                        level, table_mfn, slot, (unsigned long)e, va);
+        return false;
+    }
+    if (level == 4 && c->user_root && slot >= USER_L4_SLOTS)
+        mmu_failure("user L4 (mfn %#lx) slot %u = %#lx: at or above the user limit %#lx",
+                    c->root_mfn, slot, (unsigned long)e, USER_VA_LIMIT);
+    if (level > 1 && (e & (_PAGE_PSE | _PAGE_GLOBAL | _PAGE_PWT | _PAGE_PCD)))
+        mmu_failure("level %u entry %#lx at va %#lx carries PSE/G/PWT/PCD", level, (unsigned long)e, va);
+    if (level == 1 && (e & _PAGE_RW) && mfn_is_ours(PTE_MFN(e), &pfn) &&
+        (table_map[pfn / 8] & (1 << (pfn % 8))))
+        mmu_failure("page-table frame pfn %#lx (mfn %#lx) is mapped writable at va %#lx",
+                    pfn, (unsigned long)PTE_MFN(e), va);
+    return true;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static void check_fixmap_l2(void)
+{
+    unsigned long mfn = mmu_pfn_to_mfn(mmu_tables.level2_fixmap);
+
+    for (unsigned int s = 0; s < PT_ENTRIES; s++) {
+        pte_t e = mmu_read_entry(mfn, s);
+
+        if (e && s != FIXMAP_L2_SLOT)
+            mmu_failure("level2_fixmap[%u] = %#lx (va %#lx): only the fixmap slot %u may be set "
+                        "(was Xen's boot L2 copied into level2_fixmap?)",
+                        s, (unsigned long)e, 0xffffffffc0000000UL + ((unsigned long)s << L2_SHIFT),
+                        FIXMAP_L2_SLOT);
+    }
+}
+
+/* Linux's vmalloc WARNs on a PTE that is not none: every module-space PTE must be. */
+static void check_module_space_none(void)
+{
+    unsigned long kernel_l4 = mmu_pfn_to_mfn(mmu_tables.kernel_l4);
+
+    for (unsigned long va = MODULES_VADDR; va < MODULES_END; va += 1UL << L2_SHIFT) {
+        unsigned int level;
+        pte_t pte = pt_lookup(&geo, kernel_l4, va, &level);
+
+        if (level > 2)
+            mmu_failure("module space %#lx: no L2 reaches it (walk stopped at level %u)", va, level);
+        if (level == 1) {
+            /* An L1 exists here: all of its PTEs must be none. */
+            for (unsigned int i = 0; i < PT_ENTRIES; i++) {
+                pte = pt_lookup(&geo, kernel_l4, va + ((unsigned long)i << PAGE_SHIFT), NULL);
+                if (pte)
+                    mmu_failure("module space %#lx: PTE %#lx is not none before first use",
+                                va + ((unsigned long)i << PAGE_SHIFT), (unsigned long)pte);
+            }
+        }
+    }
+}
+
+/* Every RAM pfn at PAGE_OFFSET + pfn pages, mapped to its own mfn; nothing past nr_pages. */
+static void check_direct_map(void)
+{
+    unsigned long kernel_l4 = mmu_pfn_to_mfn(mmu_tables.kernel_l4);
+    unsigned long end = ALIGN_UP(nr_pages, PT_ENTRIES);
+
+    for (unsigned long base = 0; base < end; base += PT_ENTRIES) {
+        unsigned long va = pfn_to_virt(base);
+        unsigned int level;
+        pte_t pmd_probe = pt_lookup(&geo, kernel_l4, va, &level);
+        unsigned long l1_mfn;
+
+        (void)pmd_probe;
+        if (level != 1)
+            mmu_failure("direct map: no L1 for pfn %#lx (va %#lx, walk stopped at level %u)",
+                        base, va, level);
+        /* The L1 itself: read the L2 entry that led there. */
+        {
+            pte_t l4e = mmu_read_entry(kernel_l4, PT_INDEX(va, L4_SHIFT));
+            pte_t l3e = mmu_read_entry(PTE_MFN(l4e), PT_INDEX(va, L3_SHIFT));
+            pte_t l2e = mmu_read_entry(PTE_MFN(l3e), PT_INDEX(va, L2_SHIFT));
+
+            l1_mfn = PTE_MFN(l2e);
+        }
+        for (unsigned int i = 0; i < PT_ENTRIES; i++) {
+            unsigned long pfn = base + i;
+            pte_t e = mmu_read_entry(l1_mfn, i);
+            unsigned long want = pfn < nr_pages ? pfn_to_mfn(pfn) : INVALID_MFN;
+
+            if (want == INVALID_MFN) {
+                if (e)
+                    mmu_failure("direct map: pfn %#lx (no RAM) is mapped: %#lx", pfn, (unsigned long)e);
+            } else if (!(e & _PAGE_PRESENT) || PTE_MFN(e) != want) {
+                mmu_failure("direct map: pfn %#lx maps %#lx, want mfn %#lx", pfn, (unsigned long)e, want);
+            }
+        }
+    }
+}
+
+void mmu_self_check(const char *when)
+{
+    struct walk_ctx k = { .root_mfn = mmu_pfn_to_mfn(mmu_tables.kernel_l4) };
+    struct walk_ctx u = { .root_mfn = mmu_tables.user_l4 ? mmu_pfn_to_mfn(mmu_tables.user_l4) : 0,
+                          .user_root = true };
+
+    nr_pages = p2m_nr_pages();
+    table_map_alloc();
+    pt_walk(&geo, k.root_mfn, mark_tables, &k);
+    if (u.root_mfn)
+        pt_walk(&geo, u.root_mfn, mark_tables, &u);
+    pt_walk(&geo, k.root_mfn, check_entries, &k);
+    if (u.root_mfn)
+        pt_walk(&geo, u.root_mfn, check_entries, &u);
+    table_map_free();
+
+    check_fixmap_l2();
+    check_module_space_none();
+    check_direct_map();
+    mmu_print("mmu: check %s: %lu tables under the kernel L4, %lu under the user L4, invariants hold\n",
+              when, k.tables + 1, u.root_mfn ? u.tables + 1 : 0);
+}
+
+/* ------------------------------------------------------------ module space */
+
+/*
+ * What vmalloc does, across all of module space: for each 2 MiB slot an L1
+ * (clear, read-only, hooked) and one fresh page, refusing any PTE that is
+ * not none, then write through module space and read back through the
+ * direct map, then unmap and free it all.
+ */
+void mmu_module_test(void)
+{
+    unsigned long kernel_l4 = mmu_pfn_to_mfn(mmu_tables.kernel_l4);
+    unsigned long slots = MODULES_LEN >> L2_SHIFT;
+    unsigned long pfns_l1[PT_ENTRIES], pfns_page[PT_ENTRIES];
+    unsigned long done = 0;
+
+    /* In chunks, so the bookkeeping stays on the stack. */
+    for (unsigned long first = 0; first < slots; first += PT_ENTRIES) {
+        unsigned long n = slots - first < PT_ENTRIES ? slots - first : PT_ENTRIES;
+
+        for (unsigned long i = 0; i < n; i++) {
+            unsigned long va = MODULES_VADDR + ((first + i) << L2_SHIFT);
+            unsigned long l4e = mmu_read_entry(kernel_l4, PT_INDEX(va, L4_SHIFT));
+            unsigned long l3e = mmu_read_entry(PTE_MFN(l4e), PT_INDEX(va, L3_SHIFT));
+            unsigned long l2_mfn = PTE_MFN(l3e);
+            pte_t l2e = mmu_read_entry(l2_mfn, PT_INDEX(va, L2_SHIFT));
+
+            if (l2e) {
+                pte_t pte = (l2e & _PAGE_PRESENT) ? mmu_read_entry(PTE_MFN(l2e), 0) : l2e;
+                mmu_failure("vmalloc at %#lx: PTE not none (%#lx, L2 entry %#lx): stale mapping in module space",
+                            va, (unsigned long)pte, (unsigned long)l2e);
+            }
+            pfns_l1[i] = pt_alloc_late("module-space L1");
+            pfns_page[i] = pages_alloc("module-space page");
+            batch_pte(l2_mfn, PT_INDEX(va, L2_SHIFT),
+                      ((pte_t)mmu_pfn_to_mfn(pfns_l1[i]) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW |
+                      _PAGE_ACCESSED | _PAGE_DIRTY);
+            batch_pte(mmu_pfn_to_mfn(pfns_l1[i]), 0,
+                      ((pte_t)mmu_pfn_to_mfn(pfns_page[i]) << PAGE_SHIFT) | PTE_KERNEL_RW | _PAGE_NX);
+        }
+        batch_flush();
+
+        for (unsigned long i = 0; i < n; i++) {
+            unsigned long va = MODULES_VADDR + ((first + i) << L2_SHIFT);
+
+            plat_write64(va, va ^ 0x5a5a5a5a5a5a5a5aUL);
+            plat_write64(va + PAGE_SIZE - 8, ~va);
+        }
+        for (unsigned long i = 0; i < n; i++) {
+            unsigned long va = MODULES_VADDR + ((first + i) << L2_SHIFT);
+            unsigned long direct = pfn_to_virt(pfns_page[i]);
+
+            if (plat_read64(direct) != (va ^ 0x5a5a5a5a5a5a5a5aUL) ||
+                plat_read64(direct + PAGE_SIZE - 8) != ~va)
+                mmu_failure("module space %#lx: written data not found at pfn %#lx", va, pfns_page[i]);
+        }
+
+        /* vfree: unhook, flush, then the L1s become ordinary pages again. */
+        for (unsigned long i = 0; i < n; i++) {
+            unsigned long va = MODULES_VADDR + ((first + i) << L2_SHIFT);
+            unsigned long l4e = mmu_read_entry(kernel_l4, PT_INDEX(va, L4_SHIFT));
+            unsigned long l3e = mmu_read_entry(PTE_MFN(l4e), PT_INDEX(va, L3_SHIFT));
+
+            batch_pte(PTE_MFN(l3e), PT_INDEX(va, L2_SHIFT), 0);
+        }
+        batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+        batch_flush();
+        for (unsigned long i = 0; i < n; i++) {
+            pt_free_late(pfns_l1[i]);
+            pages_free(pfns_page[i]);
+        }
+        batch_flush();
+        done += n;
+    }
+    mmu_print("mmu: module space %#lx-%#lx: %lu slots mapped, written, read back, unmapped\n",
+              MODULES_VADDR, MODULES_END, done);
+}
