@@ -58,6 +58,10 @@ void set_pgd(unsigned int slot, pte_t val);
 void set_fixmap(unsigned int idx, unsigned long mfn, pte_t flags);
 /* A page that is to become a page table after the bring-up: cleared and read-only. */
 unsigned long pt_alloc_late(const char *what);
-void pt_free_late(unsigned long pfn);
+void pt_free_late(const unsigned long *pfns, unsigned long n);
+
+/* mmu_check.c: the invariants on the live tables, and module space exercised. */
+void mmu_self_check(const char *when);
+void mmu_module_test(void);
 
 #endif

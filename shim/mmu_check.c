@@ -36,11 +36,9 @@ static void table_map_alloc(void)
     unsigned long bytes = DIV_ROUND_UP(nr_pages, 8);
 
     table_map_pages = DIV_ROUND_UP(bytes, PAGE_SIZE);
-    /* The direct map is contiguous in pfns: take a run. */
-    unsigned long first = pages_alloc("table bitmap");
-    for (unsigned long i = 1; i < table_map_pages; i++)
-        if (pages_alloc("table bitmap") != first + i)
-            mmu_error("table bitmap: %lu contiguous pages not available", table_map_pages);
+    /* Consecutive pfns are consecutive in the direct map. */
+    unsigned long first = pages_alloc_contig(table_map_pages, "table bitmap");
+
     table_map = (uint8_t *)pfn_to_virt(first);
     memset(table_map, 0, table_map_pages * PAGE_SIZE);
 }
@@ -290,11 +288,9 @@ void mmu_module_test(void)
         }
         batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
         batch_flush();
-        for (unsigned long i = 0; i < n; i++) {
-            pt_free_late(pfns_l1[i]);
+        pt_free_late(pfns_l1, n);
+        for (unsigned long i = 0; i < n; i++)
             pages_free(pfns_page[i]);
-        }
-        batch_flush();
         done += n;
     }
     mmu_print("mmu: module space %#lx-%#lx: %lu slots mapped, written, read back, unmapped\n",

@@ -484,12 +484,18 @@ unsigned long pt_alloc_late(const char *what)
     return pfn;
 }
 
-/* The reverse: the caller has unhooked it (and flushed); make it writable and free it. */
-void pt_free_late(unsigned long pfn)
+/*
+ * The reverse, for tables the caller has unhooked (and flushed): writable
+ * again, and only after Xen has done that may the pages be written (the
+ * free list lives in the pages themselves).
+ */
+void pt_free_late(const unsigned long *pfns, unsigned long n)
 {
-    batch_va(pfn_to_virt(pfn), ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_DMAP_RW);
-    if (!BUG_PGTBUF_RW)
-        pages_free(pfn);
+    for (unsigned long i = 0; i < n; i++)
+        batch_va(pfn_to_virt(pfns[i]), ((pte_t)mmu_pfn_to_mfn(pfns[i]) << PAGE_SHIFT) | PTE_DMAP_RW);
+    batch_flush();
+    for (unsigned long i = 0; i < n && !BUG_PGTBUF_RW; i++)
+        pages_free(pfns[i]);
 }
 
 void set_fixmap(unsigned int idx, unsigned long mfn, pte_t flags)

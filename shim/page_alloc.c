@@ -62,6 +62,20 @@ unsigned long pages_alloc(const char *what)
     mmu_error("out of memory allocating %s", what);
 }
 
+/* n consecutive pfns (for things the direct map should see as one block). */
+unsigned long pages_alloc_contig(unsigned long n, const char *what)
+{
+    for (unsigned int i = 0; i < nr_ranges; i++) {
+        if (ranges[i].end - ranges[i].next >= n) {
+            unsigned long first = ranges[i].next;
+
+            ranges[i].next += n;
+            return first;
+        }
+    }
+    mmu_error("out of memory allocating %lu contiguous pages for %s", n, what);
+}
+
 unsigned long pages_free_count(void)
 {
     unsigned long n = free_listed;

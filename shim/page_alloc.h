@@ -37,6 +37,7 @@ static inline bool pgtbuf_contains(unsigned long pfn)
 /* The page allocator: ranges of free pfns plus a free list (needs the direct map). */
 void pages_add_range(unsigned long start, unsigned long end);
 unsigned long pages_alloc(const char *what);
+unsigned long pages_alloc_contig(unsigned long n, const char *what);
 void pages_free(unsigned long pfn);
 unsigned long pages_free_count(void);
 

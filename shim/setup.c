@@ -20,6 +20,7 @@
 #include "result.h"
 #include "start_info.h"
 #include "traps.h"
+#include "usermode.h"
 #include "batch.h"
 #include "lib.h"
 
@@ -137,6 +138,11 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     map_shared_info(si);
 
     ramdisk_report(si);
+
+    mmu_self_check("after bring-up");
+    mmu_module_test();
+    usermode_test();
+    mmu_self_check("after exercises");
     printk("mmu: ok\n");
     result_success();
 }

@@ -73,6 +73,6 @@ void do_trap(struct cpu_regs *regs)
     result_error("unexpected exception %s (vector %lu) error_code=%#lx rip=%#lx cs=%#lx rsp=%#lx%s%#lx",
                  name ? name : "?", (unsigned long)regs->vector,
                  (unsigned long)regs->error_code, (unsigned long)regs->rip,
-                 (unsigned long)regs->cs, (unsigned long)regs->rsp,
+                 (unsigned long)(regs->cs & 0xffff), (unsigned long)regs->rsp,
                  regs->vector == 14 ? " cr2=" : " ", cr2);
 }
