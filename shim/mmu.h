@@ -31,6 +31,10 @@ struct mmu_tables {
 
 extern struct mmu_tables mmu_tables;
 
+/* Per-phase counts: "mmu: <phase> hypercalls=<n> entries=<n> pt_pages=<n>". */
+void mmu_phase_begin(const char *name);
+void mmu_phase_end(void);
+
 /* discover, plan, build, switch, reclaim: afterwards the direct map is live. */
 void mmu_bringup(const struct mmu_boot *b);
 /*

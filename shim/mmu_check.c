@@ -28,28 +28,49 @@ static const struct pt_geometry geo = { .levels = 4, .read = mmu_read_entry };
 
 /* ------------------------------------------------- bitmap of table frames */
 
-static uint8_t *table_map;       /* one bit per pfn, in pages from the allocator */
-static unsigned long table_map_pages, nr_pages;
+/*
+ * One bit per pfn, in pages from the allocator (32 MiB for a 1 TiB
+ * guest), accessed through plat_read64/plat_write64 so that the host model
+ * sees every access.
+ */
+static unsigned long table_map, table_map_pages, nr_pages;
 
 static void table_map_alloc(void)
 {
-    unsigned long bytes = DIV_ROUND_UP(nr_pages, 8);
+    unsigned long first;
 
-    table_map_pages = DIV_ROUND_UP(bytes, PAGE_SIZE);
+    table_map_pages = DIV_ROUND_UP(DIV_ROUND_UP(nr_pages, 64) * 8, PAGE_SIZE);
     /* Consecutive pfns are consecutive in the direct map. */
-    unsigned long first = pages_alloc_contig(table_map_pages, "table bitmap");
-
-    table_map = (uint8_t *)pfn_to_virt(first);
-    memset(table_map, 0, table_map_pages * PAGE_SIZE);
+    first = pages_alloc_contig(table_map_pages, "table bitmap");
+    table_map = pfn_to_virt(first);
+    for (unsigned long i = 0; i < table_map_pages; i++)
+        plat_zero_page(table_map + (i << PAGE_SHIFT));
 }
 
 static void table_map_free(void)
 {
-    unsigned long first = ((unsigned long)table_map - PAGE_OFFSET) >> PAGE_SHIFT;
+    unsigned long first = (table_map - PAGE_OFFSET) >> PAGE_SHIFT;
 
     for (unsigned long i = 0; i < table_map_pages; i++)
         pages_free(first + i);
-    table_map = NULL;
+    table_map = 0;
+}
+
+static bool is_table(unsigned long pfn)
+{
+    return plat_read64(table_map + (pfn / 64) * 8) & (1UL << (pfn % 64));
+}
+
+/* Returns whether it was newly marked. */
+static bool mark_table(unsigned long pfn)
+{
+    unsigned long va = table_map + (pfn / 64) * 8;
+    uint64_t w = plat_read64(va);
+
+    if (w & (1UL << (pfn % 64)))
+        return false;
+    plat_write64(va, w | (1UL << (pfn % 64)));
+    return true;
 }
 
 static bool mfn_is_ours(unsigned long mfn, unsigned long *pfn)
@@ -82,14 +103,13 @@ static bool mark_tables(void *p, unsigned int level, unsigned long table_mfn,
     if (skip_xen_slot(level, slot))
         return false;
     if (slot == 0 && level == 4 && mfn_is_ours(table_mfn, &pfn))
-        table_map[pfn / 8] |= 1 << (pfn % 8);
+        mark_table(pfn);
     if (level > 1 && (e & _PAGE_PRESENT)) {
         if (!mfn_is_ours(PTE_MFN(e), &pfn))
             mmu_failure("table at mfn %#lx slot %u (level %u) points to mfn %#lx, not one of our frames",
                         table_mfn, slot, level, (unsigned long)PTE_MFN(e));
-        if (!(table_map[pfn / 8] & (1 << (pfn % 8))))
+        if (mark_table(pfn))
             c->tables++;
-        table_map[pfn / 8] |= 1 << (pfn % 8);
     }
     return true;
 }
@@ -113,8 +133,7 @@ static bool check_entries(void *p, unsigned int level, unsigned long table_mfn,
                     c->root_mfn, slot, (unsigned long)e, USER_VA_LIMIT);
     if (level > 1 && (e & (_PAGE_PSE | _PAGE_GLOBAL | _PAGE_PWT | _PAGE_PCD)))
         mmu_failure("level %u entry %#lx at va %#lx carries PSE/G/PWT/PCD", level, (unsigned long)e, va);
-    if (level == 1 && (e & _PAGE_RW) && mfn_is_ours(PTE_MFN(e), &pfn) &&
-        (table_map[pfn / 8] & (1 << (pfn % 8))))
+    if (level == 1 && (e & _PAGE_RW) && mfn_is_ours(PTE_MFN(e), &pfn) && is_table(pfn))
         mmu_failure("page-table frame pfn %#lx (mfn %#lx) is mapped writable at va %#lx",
                     pfn, (unsigned long)PTE_MFN(e), va);
     return true;

@@ -509,41 +509,50 @@ void set_fixmap(unsigned int idx, unsigned long mfn, pte_t flags)
 
 /* ------------------------------------------------------------------- driver */
 
-static void phase_report(const char *name, struct mmu_stats *before)
+static struct mmu_stats phase_mark;
+static const char *phase_name;
+
+void mmu_phase_begin(const char *name)
 {
-    mmu_print("mmu: %s hypercalls=%lu entries=%lu pt_pages=%lu\n", name,
-              mmu_stats.hypercalls - before->hypercalls, mmu_stats.entries - before->entries,
-              mmu_stats.pt_pages - before->pt_pages);
-    *before = mmu_stats;
+    phase_name = name;
+    phase_mark = mmu_stats;
+    batch_set_phase(name);
+}
+
+void mmu_phase_end(void)
+{
+    mmu_print("mmu: %s hypercalls=%lu entries=%lu pt_pages=%lu\n", phase_name,
+              mmu_stats.hypercalls - phase_mark.hypercalls, mmu_stats.entries - phase_mark.entries,
+              mmu_stats.pt_pages - phase_mark.pt_pages);
+    batch_set_phase("runtime");
 }
 
 void mmu_bringup(const struct mmu_boot *b)
 {
-    struct mmu_stats mark = mmu_stats;
     unsigned long n;
 
     boot = *b;
     memset(&T, 0, sizeof(T));
     switched = l4_pinned = false;
 
-    batch_set_phase("discover");
+    mmu_phase_begin("discover");
     discover_boot_tables();
     mmu_print("mmu: boot tables l4=%#lx l3=%#lx l2=%#lx, initial mapping %lu pages\n",
               boot_l4_mfn, boot_l3_mfn, boot_l2_mfn, mapped_pages);
-    phase_report("discover", &mark);
+    mmu_phase_end();
 
-    batch_set_phase("build");
+    mmu_phase_begin("build");
     plan_tables();
     build_tables();
-    phase_report("build", &mark);
+    mmu_phase_end();
 
-    batch_set_phase("switch");
+    mmu_phase_begin("switch");
     switch_tables();
-    phase_report("switch", &mark);
+    mmu_phase_end();
 
-    batch_set_phase("reclaim");
+    mmu_phase_begin("reclaim");
     n = reclaim_boot_tables();
-    phase_report("reclaim", &mark);
+    mmu_phase_end();
     mmu_print("mmu: reclaimed %lu boot table frames\n", n);
 
     /* Free RAM: after the buffer, around the ramdisk. */
@@ -556,21 +565,18 @@ void mmu_bringup(const struct mmu_boot *b)
 
     /* The p2m list now through the direct map, like everything else. */
     p2m_relocate(boot_va_to_direct(p2m_list_va()));
-    batch_set_phase("runtime");
 }
 
 void mmu_drop_initial_mapping(void)
 {
-    struct mmu_stats mark = mmu_stats;
     unsigned long n;
 
-    batch_set_phase("cleanup");
+    mmu_phase_begin("cleanup");
     n = clean_kernel_l2();
-    phase_report("cleanup", &mark);
+    mmu_phase_end();
     mmu_print("mmu: cleared %lu kernel-L2 entries past the image\n", n);
 
-    batch_set_phase("pgtbuf");
+    mmu_phase_begin("pgtbuf");
     close_pgtbuf();
-    phase_report("pgtbuf", &mark);
-    batch_set_phase("runtime");
+    mmu_phase_end();
 }

@@ -140,8 +140,12 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     ramdisk_report(si);
 
     mmu_self_check("after bring-up");
-    mmu_module_test();
+    mmu_phase_begin("usermode");
     usermode_test();
+    mmu_phase_end();
+    mmu_phase_begin("modules");
+    mmu_module_test();
+    mmu_phase_end();
     mmu_self_check("after exercises");
     printk("mmu: ok\n");
     result_success();
