@@ -76,7 +76,7 @@ build/include/xen: | $(XEN_HDR)
 	ln -sfn /usr/include/xen $@
 
 $(XEN_HDR):
-	rig/install-deps.sh
+	rig/fetch-xen.sh --deps
 
 # Rebuild when the switches change.
 $(OUT)/config: FORCE
@@ -84,15 +84,19 @@ $(OUT)/config: FORCE
 	@echo "CFLAGS=$(CFLAGS) ASFLAGS=$(ASFLAGS)" > $@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
+Q := $(if $(V),,@)
+
 $(OUT)/%.o: shim/%.c $(OUT)/config | build/include/xen
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(OUT)/%.o: shim/%.S $(OUT)/config | build/include/xen
-	$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
 
 $(SHIM): $(OBJS) shim/shim.lds
-	$(LD) $(LDFLAGS) -T shim/shim.lds -o $@ $(OBJS)
-	@size $@
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(LDFLAGS) -T shim/shim.lds -o $@ $(OBJS)
 
 -include $(OBJS:.o=.d)
 
@@ -108,7 +112,7 @@ test:
 	python3 tests/run_all.py
 
 deps:
-	rig/install-deps.sh
+	rig/fetch-xen.sh --deps
 
 clean:
 	rm -rf build
