@@ -38,7 +38,8 @@ void pt_walk(const struct pt_geometry *g, unsigned long root_mfn, pt_visit_t vis
 
 /*
  * Translate va: returns the leaf (L1) entry, or 0 if some level is not
- * present; *level_out (if not NULL) gets the level where the walk stopped.
+ * present; *level_out (if not NULL) gets the level of the table whose
+ * entry was not present (1 when the walk reached the leaf).
  * Written with pgd/p4d/pud/pmd/pte steps like Linux, the p4d step folded
  * away when levels == 4.
  */
