@@ -21,6 +21,12 @@ typedef uint64_t pte_t;
 #define _PAGE_PSE       0x080ULL
 #define _PAGE_GLOBAL    0x100ULL
 #define _PAGE_NX        (1ULL << 63)
+/*
+ * Xen's mark on the L1 entries of a 64-bit PV kernel's own pages (it adds
+ * _PAGE_USER to them and this bit to tell them from real user pages).  Not
+ * in the public headers: xen/arch/x86/include/asm/x86_64/page.h.
+ */
+#define _PAGE_XEN_GUEST_KERNEL (1ULL << 52)
 
 #define PTE_ADDR_MASK   0x000ffffffffff000ULL
 #define PTE_MFN(e)      (((e) & PTE_ADDR_MASK) >> 12)

@@ -16,6 +16,7 @@
 #include "hypercall.h"
 #include "p2m.h"
 #include "pgtable.h"
+#include "ptdump.h"
 #include "ramdisk.h"
 #include "result.h"
 #include "start_info.h"
@@ -90,6 +91,22 @@ static void print_summary(const start_info_t *si, const struct boot_bounds *b)
     printk("start_info: cmdline=\"%s\"\n", (const char *)si->cmd_line);
 }
 
+/* Is word one of the space-separated words of the command line? */
+static bool cmdline_has(const char *cmdline, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (const char *p = cmdline; *p; ) {
+        while (*p == ' ')
+            p++;
+        if (!strncmp(p, word, n) && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+        while (*p && *p != ' ')
+            p++;
+    }
+    return false;
+}
+
 void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_stack_top);
 void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_stack_top)
 {
@@ -147,6 +164,8 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     mmu_module_test();
     mmu_phase_end();
     mmu_self_check("after exercises");
+    if (cmdline_has((const char *)si->cmd_line, "ptdump"))
+        ptdump();
     printk("mmu: ok\n");
     result_success();
 }
