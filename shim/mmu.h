@@ -3,6 +3,7 @@
 #ifndef SHIM_MMU_H
 #define SHIM_MMU_H
 
+#include <stdbool.h>
 #include "layout.h"
 
 /* What the caller knows before the bring-up (from the image and start_info). */
@@ -56,12 +57,26 @@ unsigned long boot_va_to_direct(unsigned long va);
 pte_t mmu_read_entry(unsigned long mfn, unsigned int slot);
 unsigned long mmu_pfn_to_mfn(unsigned long pfn);
 
+/* An address space: every kernel L4 has a user L4 beside it. */
+struct mm {
+    unsigned long kernel_l4, user_l4;   /* pfns; no user L4 only with BUG=no-user-l4 */
+    bool pinned;
+};
+extern struct mm init_mm;
+
 /* Linux's set_pgd: kernel L4 slot write, mirrored into the user L4. */
-void set_pgd(unsigned int slot, pte_t val);
+void set_pgd(struct mm *mm, unsigned int slot, pte_t val);
+void mm_alloc(struct mm *mm);
+void mm_pin(struct mm *mm);
+void mm_switch(const struct mm *mm);
+void mm_free(struct mm *mm);
 /* A fixmap slot (kernel-only, NX). */
 void set_fixmap(unsigned int idx, unsigned long mfn, pte_t flags);
 /* A page that is to become a page table after the bring-up: cleared and read-only. */
 unsigned long pt_alloc_late(const char *what);
+/* The same in two steps, to fill the page before it becomes read-only. */
+unsigned long pt_page_alloc(const char *what);
+void pt_page_protect(unsigned long pfn);
 void pt_free_late(const unsigned long *pfns, unsigned long n);
 
 /* mmu_check.c: the invariants on the live tables, and module space exercised. */

@@ -47,7 +47,6 @@ static struct mmu_boot boot;
 static unsigned long boot_l4_mfn, boot_l3_mfn, boot_l2_mfn;
 static unsigned long mapped_pages;      /* pfns [0, mapped_pages) mapped at virt_base */
 static bool switched;                   /* running on our tables: direct map live */
-static bool l4_pinned;
 
 /* Window bookkeeping while the build fills tables. */
 static unsigned long window_first_pfn, window_count;
@@ -228,6 +227,7 @@ static void plan_tables(void)
     /* Order matters for the build: both L4s land in the first window batch. */
     T.kernel_l4 = pgtbuf_alloc("kernel L4");
     T.user_l4 = BUG_NO_USER_L4 ? 0 : pgtbuf_alloc("user L4");
+    init_mm = (struct mm){ .kernel_l4 = T.kernel_l4, .user_l4 = T.user_l4 };
     T.level3_kernel = pgtbuf_alloc("level3_kernel");
     T.level2_kernel = pgtbuf_alloc("level2_kernel");
     T.level2_fixmap = pgtbuf_alloc("level2_fixmap");
@@ -246,21 +246,28 @@ static void plan_tables(void)
 
 /* --------------------------------------------------------------------- build */
 
-void set_pgd(unsigned int slot, pte_t val)
+struct mm init_mm;
+
+/*
+ * Linux's xen_set_pgd: a write to a user slot of a kernel L4 goes to its
+ * user L4 too, so both always agree on user space; kernel slots exist only
+ * in the kernel L4.  Before the pair is pinned the frames are ordinary
+ * memory and take plain writes (through the build window or the direct
+ * map); once pinned, only Xen may write them, entry by entry, validated.
+ */
+void set_pgd(struct mm *mm, unsigned int slot, pte_t val)
 {
     if (is_xen_slot(slot))
         mmu_error("set_pgd: L4 slot %u belongs to Xen", slot);
 
-    if (!l4_pinned) {
-        /* Not a page table yet: plain writes (the build window maps both L4s). */
-        plat_write64(frame_va(T.kernel_l4) + slot * sizeof(pte_t), val);
-        if (slot < USER_L4_SLOTS && T.user_l4)
-            plat_write64(frame_va(T.user_l4) + slot * sizeof(pte_t), val);
+    if (!mm->pinned) {
+        plat_write64(frame_va(mm->kernel_l4) + slot * sizeof(pte_t), val);
+        if (slot < USER_L4_SLOTS && mm->user_l4)
+            plat_write64(frame_va(mm->user_l4) + slot * sizeof(pte_t), val);
     } else {
-        /* Pinned: only Xen may write them, entry by entry, validated. */
-        batch_pte(mmu_pfn_to_mfn(T.kernel_l4), slot, val);
-        if (slot < USER_L4_SLOTS && T.user_l4)
-            batch_pte(mmu_pfn_to_mfn(T.user_l4), slot, val);
+        batch_pte(mmu_pfn_to_mfn(mm->kernel_l4), slot, val);
+        if (slot < USER_L4_SLOTS && mm->user_l4)
+            batch_pte(mmu_pfn_to_mfn(mm->user_l4), slot, val);
     }
 }
 
@@ -275,9 +282,9 @@ static void fill_table(unsigned long pfn, unsigned long va)
 {
     if (pfn == T.kernel_l4) {
         for (unsigned long k = 0; k < T.nr_ident_l3; k++)
-            set_pgd(PAGE_OFFSET_SLOT + k, mk_table(T.ident_l3 + k, PTE_TABLE));
-        set_pgd(KERNEL_L4_SLOT, mk_table(T.level3_kernel, PTE_TABLE));
-        set_pgd(0, mk_table(T.user_l3, PTE_USER_TABLE));
+            set_pgd(&init_mm, PAGE_OFFSET_SLOT + k, mk_table(T.ident_l3 + k, PTE_TABLE));
+        set_pgd(&init_mm, KERNEL_L4_SLOT, mk_table(T.level3_kernel, PTE_TABLE));
+        set_pgd(&init_mm, 0, mk_table(T.user_l3, PTE_USER_TABLE));
     } else if (pfn == T.level3_kernel) {
         plat_write64(va + KERNEL_L3_SLOT * 8, mk_table(T.level2_kernel, PTE_TABLE));
         plat_write64(va + FIXMAP_L3_SLOT * 8, mk_table(T.level2_fixmap, PTE_TABLE));
@@ -384,7 +391,7 @@ static void switch_tables(void)
     batch_ext(MMUEXT_NEW_USER_BASEPTR, user_mfn);
     batch_ext(MMUEXT_UNPIN_TABLE, boot_l4_mfn);
     batch_flush();
-    l4_pinned = true;
+    init_mm.pinned = true;
     switched = true;
 }
 
@@ -462,26 +469,89 @@ static void close_pgtbuf(void)
 /* ------------------------------------------------------- after the bring-up */
 
 /*
- * A new page table after the bring-up, the smallest safe sequence:
- * clear it while it is ordinary memory, remap its only mapping (the
- * direct map) read-only, and only then may it be hooked or pinned.  The
- * caller flushes the batch before (or together with) hooking it.
+ * A new page table after the bring-up, the smallest safe sequence: clear
+ * (and fill) it while it is ordinary memory, remap its only mapping (the
+ * direct map) read-only, and only then hook or pin it.  pt_page_protect()
+ * only queues the remap: the caller flushes before (or in the same batch
+ * as, since batches keep their order) hooking it.
  */
-unsigned long pt_alloc_late(const char *what)
+unsigned long pt_page_alloc(const char *what)
 {
-    unsigned long pfn;
+    /* The bug keeps taking tables from the buffer's (writable) tail while it lasts. */
+    unsigned long pfn = BUG_PGTBUF_RW && pgtbuf.end < pgtbuf.top ? pgtbuf_alloc(what)
+                                                                 : pages_alloc(what);
 
-    if (BUG_PGTBUF_RW) {
-        /* The bug: "buffer pages are read-only already", so no remap. */
-        pfn = pgtbuf_alloc(what);
-        plat_zero_page(pfn_to_virt(pfn));
-    } else {
-        pfn = pages_alloc(what);
-        plat_zero_page(pfn_to_virt(pfn));
-        batch_va(pfn_to_virt(pfn), ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_DMAP_RO);
-    }
+    plat_zero_page(pfn_to_virt(pfn));
     mmu_stats.pt_pages++;
     return pfn;
+}
+
+void pt_page_protect(unsigned long pfn)
+{
+    /* The bug: "buffer pages are read-only already", so no remap. */
+    if (!(BUG_PGTBUF_RW && pgtbuf_contains(pfn)))
+        batch_va(pfn_to_virt(pfn), ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_DMAP_RO);
+}
+
+unsigned long pt_alloc_late(const char *what)
+{
+    unsigned long pfn = pt_page_alloc(what);
+
+    pt_page_protect(pfn);
+    return pfn;
+}
+
+/*
+ * A new address space, as a process gets one: a kernel L4 that shares the
+ * kernel slots of init_mm (Xen fills its own at pin time) and a user L4
+ * that holds nothing yet; both writable until mm_pin().
+ */
+void mm_alloc(struct mm *mm)
+{
+    unsigned long init_k = mmu_pfn_to_mfn(init_mm.kernel_l4);
+
+    mm->kernel_l4 = pt_page_alloc("process kernel L4");
+    mm->user_l4 = BUG_NO_USER_L4 ? 0 : pt_page_alloc("process user L4");
+    mm->pinned = false;
+    for (unsigned int s = USER_L4_SLOTS; s < PT_ENTRIES; s++)
+        if (!is_xen_slot(s))
+            plat_write64(pfn_to_virt(mm->kernel_l4) + s * sizeof(pte_t), mmu_read_entry(init_k, s));
+}
+
+/* Read-only, then pinned, in one batch: Xen validates both trees. */
+void mm_pin(struct mm *mm)
+{
+    pt_page_protect(mm->kernel_l4);
+    batch_ext(MMUEXT_PIN_L4_TABLE, mmu_pfn_to_mfn(mm->kernel_l4));
+    if (mm->user_l4) {
+        pt_page_protect(mm->user_l4);
+        batch_ext(MMUEXT_PIN_L4_TABLE, mmu_pfn_to_mfn(mm->user_l4));
+    }
+    batch_flush();
+    mm->pinned = true;
+}
+
+/* Load both CR3s together: Xen uses the user one on every return to user mode. */
+void mm_switch(const struct mm *mm)
+{
+    unsigned long k = mmu_pfn_to_mfn(mm->kernel_l4);
+
+    batch_ext(MMUEXT_NEW_BASEPTR, k);
+    batch_ext(MMUEXT_NEW_USER_BASEPTR, mm->user_l4 ? mmu_pfn_to_mfn(mm->user_l4) : k);
+    batch_flush();
+}
+
+/* Unpin both (the caller switched away first), then give the frames back. */
+void mm_free(struct mm *mm)
+{
+    unsigned long pfns[2] = { mm->kernel_l4, mm->user_l4 };
+
+    batch_ext(MMUEXT_UNPIN_TABLE, mmu_pfn_to_mfn(mm->kernel_l4));
+    if (mm->user_l4)
+        batch_ext(MMUEXT_UNPIN_TABLE, mmu_pfn_to_mfn(mm->user_l4));
+    batch_flush();
+    mm->pinned = false;
+    pt_free_late(pfns, mm->user_l4 ? 2 : 1);
 }
 
 /*
@@ -494,8 +564,9 @@ void pt_free_late(const unsigned long *pfns, unsigned long n)
     for (unsigned long i = 0; i < n; i++)
         batch_va(pfn_to_virt(pfns[i]), ((pte_t)mmu_pfn_to_mfn(pfns[i]) << PAGE_SHIFT) | PTE_DMAP_RW);
     batch_flush();
-    for (unsigned long i = 0; i < n && !BUG_PGTBUF_RW; i++)
-        pages_free(pfns[i]);
+    for (unsigned long i = 0; i < n; i++)
+        if (!pgtbuf_contains(pfns[i]))
+            pages_free(pfns[i]);
 }
 
 void set_fixmap(unsigned int idx, unsigned long mfn, pte_t flags)
@@ -533,7 +604,7 @@ void mmu_bringup(const struct mmu_boot *b)
 
     boot = *b;
     memset(&T, 0, sizeof(T));
-    switched = l4_pinned = false;
+    switched = false;
 
     mmu_phase_begin("discover");
     discover_boot_tables();

@@ -6,10 +6,13 @@
  * user mode out of kernel pages; Xen does it by switching to the user L4
  * (MMUEXT_NEW_USER_BASEPTR) on every return to user mode.  That L4 holds
  * only the user slots, so a kernel address is simply not mapped there.
- * The test maps one user page through the user L3 that both L4s share,
- * enters user mode, and expects: the page's own cookie read and written
- * back, then a page fault on the kernel address, delivered to the shim
- * with cs RPL 3 (user mode).
+ *
+ * The test builds what a new process gets (mm_alloc: a kernel L4 sharing
+ * the kernel slots, and its user L4), maps one user page through a user
+ * L3 that set_pgd puts in both, pins and loads both L4s, enters user mode,
+ * and expects: the page's own cookie read and written back, then a page
+ * fault on the kernel address, delivered to the shim with cs RPL 3 (user
+ * mode).  Then it switches back, unpins both and frees everything.
  */
 #include "usermode.h"
 #include "batch.h"
@@ -62,24 +65,37 @@ static pte_t user_table(unsigned long pfn)
 void usermode_test(void)
 {
     const unsigned long va = USER_TEST_VA;
-    unsigned long l2 = pt_alloc_late("user L2");
-    unsigned long l1 = pt_alloc_late("user L1");
-    unsigned long page = pages_alloc("user page");
-    unsigned long user_l3_mfn = mmu_pfn_to_mfn(mmu_tables.user_l3);
-    unsigned long kpage = pfn_to_virt(page);
+    struct mm mm;
+    unsigned long l3, l2, l1, page, kpage;
     long rc, r;
+
+    /* A process-like address space: its own kernel L4 and user L4. */
+    mm_alloc(&mm);
+    l3 = pt_page_alloc("user L3");
+    l2 = pt_page_alloc("user L2");
+    l1 = pt_page_alloc("user L1");
+    page = pages_alloc("user page");
+    kpage = pfn_to_virt(page);
 
     /* The program and its cookie, written through the kernel's direct map. */
     memset((void *)kpage, 0, PAGE_SIZE);
     memcpy((void *)kpage, user_blob_start, user_blob_end - user_blob_start);
     *(volatile uint64_t *)(kpage + 0x800) = COOKIE;
 
-    batch_pte(user_l3_mfn, PT_INDEX(va, L3_SHIFT), user_table(l2));
-    batch_pte(mmu_pfn_to_mfn(l2), PT_INDEX(va, L2_SHIFT), user_table(l1));
-    batch_pte(mmu_pfn_to_mfn(l1), PT_INDEX(va, L1_SHIFT),
-              ((pte_t)mmu_pfn_to_mfn(page) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER |
-              _PAGE_ACCESSED | _PAGE_DIRTY);
-    batch_flush();
+    /* Filled while still ordinary memory: plain writes, no hypercalls. */
+    plat_write64(pfn_to_virt(l1) + PT_INDEX(va, L1_SHIFT) * 8,
+                 ((pte_t)mmu_pfn_to_mfn(page) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW |
+                 _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY);
+    plat_write64(pfn_to_virt(l2) + PT_INDEX(va, L2_SHIFT) * 8, user_table(l1));
+    plat_write64(pfn_to_virt(l3) + PT_INDEX(va, L3_SHIFT) * 8, user_table(l2));
+    set_pgd(&mm, PT_INDEX(va, L4_SHIFT), user_table(l3));      /* unpinned: both L4s */
+
+    /* Read-only, pinned (both L4s), loaded (both CR3s): three batches. */
+    pt_page_protect(l1);
+    pt_page_protect(l2);
+    pt_page_protect(l3);
+    mm_pin(&mm);
+    mm_switch(&mm);
 
     /* Exceptions from user mode land on this stack, not on the live one. */
     rc = HYPERVISOR_stack_switch(FLAT_KERNEL_SS, (unsigned long)(user_trap_stack + sizeof(user_trap_stack)));
@@ -90,6 +106,11 @@ void usermode_test(void)
     traps_set_hook(user_trap);
     r = usermode_enter(&ctx, va, va + PAGE_SIZE - 64, probe_va);
     traps_set_hook(NULL);
+
+    /* Back to init_mm; unpin both of the process's L4s and free everything. */
+    mm_switch(&init_mm);
+    mm_free(&mm);
+    pt_free_late((const unsigned long[]){ l3, l2, l1 }, 3);
 
     if (r == UM_KERNEL_VISIBLE)
         mmu_failure("usermode: ring 3 read kernel address %#lx without a fault: the kernel is "
@@ -103,19 +124,20 @@ void usermode_test(void)
                     (unsigned long)*(volatile uint64_t *)(kpage + 0x808));
     if (seen.rip < va || seen.rip >= va + (user_blob_end - user_blob_start))
         mmu_failure("usermode: fault at rip %#lx, outside the user program", (unsigned long)seen.rip);
+    pages_free(page);
 
-    /* Tear down; the pinned set_pgd path clears and restores slot 0 in both L4s. */
-    batch_pte(user_l3_mfn, PT_INDEX(va, L3_SHIFT), 0);
-    set_pgd(0, 0);
+    /* init_mm is pinned: set_pgd goes through Xen for both L4s. Clear and restore slot 0. */
+    set_pgd(&init_mm, 0, 0);
     batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
     batch_flush();
-    if (mmu_read_entry(mmu_pfn_to_mfn(mmu_tables.kernel_l4), 0) ||
-        (mmu_tables.user_l4 && mmu_read_entry(mmu_pfn_to_mfn(mmu_tables.user_l4), 0)))
-        mmu_failure("usermode: set_pgd(0, 0) left L4[0] set");
-    set_pgd(0, user_table(mmu_tables.user_l3));
+    if (mmu_read_entry(mmu_pfn_to_mfn(init_mm.kernel_l4), 0) ||
+        (init_mm.user_l4 && mmu_read_entry(mmu_pfn_to_mfn(init_mm.user_l4), 0)))
+        mmu_failure("usermode: set_pgd(init_mm, 0, 0) left L4[0] set");
+    set_pgd(&init_mm, 0, user_table(mmu_tables.user_l3));
     batch_flush();
-    pt_free_late((const unsigned long[]){ l2, l1 }, 2);
-    pages_free(page);
+    if (init_mm.user_l4 && mmu_read_entry(mmu_pfn_to_mfn(init_mm.user_l4), 0) !=
+                           mmu_read_entry(mmu_pfn_to_mfn(init_mm.kernel_l4), 0))
+        mmu_failure("usermode: set_pgd(init_mm, 0, ...) did not mirror slot 0 into the user L4");
 
     mmu_print("usermode: isolation ok (ring 3 read its page, faulted on %#lx at rip %#lx)\n",
               probe_va, (unsigned long)seen.rip);
