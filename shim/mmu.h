@@ -70,6 +70,8 @@ void mm_alloc(struct mm *mm);
 void mm_pin(struct mm *mm);
 void mm_switch(const struct mm *mm);
 void mm_free(struct mm *mm);
+/* Queue a change of pfn's direct-map PTE (flags such as PTE_KERNEL_RW | _PAGE_NX). */
+void dmap_set(unsigned long pfn, pte_t flags);
 /* A fixmap slot (kernel-only, NX). */
 void set_fixmap(unsigned int idx, unsigned long mfn, pte_t flags);
 /* A page that is to become a page table after the bring-up: cleared and read-only. */

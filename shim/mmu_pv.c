@@ -79,6 +79,19 @@ static unsigned long frame_va(unsigned long pfn)
     mmu_error("pfn %#lx is not mapped yet", pfn);
 }
 
+/*
+ * The direct-map PTE of pfn, wherever it lives (a grafted boot L1 or one of
+ * ours): level2_ident leads to it.  Changing it with mmu_update (instead of
+ * update_va_mapping) lets many pages change in one hypercall.  Only valid
+ * once the bring-up has built level2_ident.
+ */
+void dmap_set(unsigned long pfn, pte_t flags)
+{
+    pte_t l2e = mmu_read_entry(mmu_pfn_to_mfn(T.ident_l2 + (pfn >> 18)), (pfn >> 9) & 511);
+
+    batch_pte(PTE_MFN(l2e), pfn & 511, ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | flags);
+}
+
 pte_t mmu_read_entry(unsigned long mfn, unsigned int slot)
 {
     unsigned long pfn = mfn_to_pfn(mfn);
@@ -490,7 +503,7 @@ void pt_page_protect(unsigned long pfn)
 {
     /* The bug: "buffer pages are read-only already", so no remap. */
     if (!(BUG_PGTBUF_RW && pgtbuf_contains(pfn)))
-        batch_va(pfn_to_virt(pfn), ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_DMAP_RO);
+        dmap_set(pfn, PTE_DMAP_RO);
 }
 
 unsigned long pt_alloc_late(const char *what)
@@ -562,7 +575,8 @@ void mm_free(struct mm *mm)
 void pt_free_late(const unsigned long *pfns, unsigned long n)
 {
     for (unsigned long i = 0; i < n; i++)
-        batch_va(pfn_to_virt(pfns[i]), ((pte_t)mmu_pfn_to_mfn(pfns[i]) << PAGE_SHIFT) | PTE_DMAP_RW);
+        dmap_set(pfns[i], PTE_DMAP_RW);
+    batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);      /* no stale read-only TLB entry */
     batch_flush();
     for (unsigned long i = 0; i < n; i++)
         if (!pgtbuf_contains(pfns[i]))
