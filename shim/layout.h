@@ -11,6 +11,7 @@
  *      273   ffff888000000000         PAGE_OFFSET: direct map of all RAM
  *                                     L4[273] -> level3_ident -> level2_ident
  *                                     (one L3 per 512 GiB, one L2 per GiB)
+ *      400   ffffc80000000000         P2M_VADDR: the linear p2m list (p2m.c)
  *      511   ffffff8000000000         L4[511] -> level3_kernel:
  *
  *   level3_kernel[510] -> level2_kernel   ffffffff80000000 - ffffffffbfffffff
@@ -31,6 +32,10 @@
 
 #define PAGE_OFFSET         0xffff888000000000UL
 #define PAGE_OFFSET_SLOT    273
+#define P2M_VADDR           0xffffc80000000000UL
+#define P2M_L4_SLOT         400
+/* The M2P cannot describe more frames than this (MACH2PHYS_NR_ENTRIES). */
+#define P2M_MAX_PFNS        (1UL << 35)
 #define KERNEL_MAP_BASE     0xffffffff80000000UL
 #define KERNEL_L4_SLOT      511
 #define KERNEL_L3_SLOT      510     /* level3_kernel[510] -> level2_kernel */
@@ -48,7 +53,7 @@
 #define FIXADDR_TOP         0xffffffffff600000UL
 enum fixed_addresses {
     FIX_SHARED_INFO,
-    FIX_USER_PAGE,              /* the ring-3 test page, as the kernel sees it */
+    FIX_BALLOON,                /* a page populated beyond the direct map */
     __end_of_fixed_addresses
 };
 #define fix_to_virt(idx)    (FIXADDR_TOP - (((unsigned long)(idx) + 1) << PAGE_SHIFT))

@@ -50,6 +50,8 @@ static inline unsigned long pfn_to_virt(unsigned long pfn)
 {
     return PAGE_OFFSET + (pfn << PAGE_SHIFT);
 }
+/* Pages the direct map covers (start_info.nr_pages). */
+unsigned long mmu_dmap_pages(void);
 /* An address in Xen's initial mapping, seen through the direct map. */
 unsigned long boot_va_to_direct(unsigned long va);
 
@@ -72,6 +74,8 @@ void mm_switch(const struct mm *mm);
 void mm_free(struct mm *mm);
 /* Queue a change of pfn's direct-map PTE (flags such as PTE_KERNEL_RW | _PAGE_NX). */
 void dmap_set(unsigned long pfn, pte_t flags);
+void dmap_clear(unsigned long pfn);         /* e.g. before the page goes back to Xen */
+pte_t dmap_get(unsigned long pfn);
 /* A fixmap slot (kernel-only, NX). */
 void set_fixmap(unsigned int idx, unsigned long mfn, pte_t flags);
 /* A page that is to become a page table after the bring-up: cleared and read-only. */

@@ -29,21 +29,24 @@ static const struct pt_geometry geo = { .levels = 4, .read = mmu_read_entry };
 /* ------------------------------------------------- bitmap of table frames */
 
 /*
- * One bit per pfn, in pages from the allocator (32 MiB for a 1 TiB
- * guest), accessed through plat_read64/plat_write64 so that the host model
- * sees every access.
+ * Two bitmaps of one bit per pfn, in pages from the allocator (64 MiB for
+ * a 1 TiB guest), accessed through plat_read64/plat_write64 so that the
+ * host model sees every access: which frames are tables, and which tables
+ * the checking pass has been through.  Shared tables (the p2m's missing
+ * L1/L2 stand for thousands of slots) are walked once, not once per slot.
  */
-static unsigned long table_map, table_map_pages, nr_pages;
+static unsigned long table_map, visit_map, map_pages, nr_pages;
 
 static void table_map_alloc(void)
 {
-    unsigned long first;
+    unsigned long first, half = DIV_ROUND_UP(DIV_ROUND_UP(nr_pages, 64) * 8, PAGE_SIZE);
 
-    table_map_pages = DIV_ROUND_UP(DIV_ROUND_UP(nr_pages, 64) * 8, PAGE_SIZE);
+    map_pages = 2 * half;
     /* Consecutive pfns are consecutive in the direct map. */
-    first = pages_alloc_contig(table_map_pages, "table bitmap");
+    first = pages_alloc_contig(map_pages, "table bitmaps");
     table_map = pfn_to_virt(first);
-    for (unsigned long i = 0; i < table_map_pages; i++)
+    visit_map = pfn_to_virt(first + half);
+    for (unsigned long i = 0; i < map_pages; i++)
         plat_zero_page(table_map + (i << PAGE_SHIFT));
 }
 
@@ -51,26 +54,31 @@ static void table_map_free(void)
 {
     unsigned long first = (table_map - PAGE_OFFSET) >> PAGE_SHIFT;
 
-    for (unsigned long i = 0; i < table_map_pages; i++)
+    for (unsigned long i = 0; i < map_pages; i++)
         pages_free(first + i);
-    table_map = 0;
+    table_map = visit_map = 0;
 }
 
-static bool is_table(unsigned long pfn)
+static bool bit_test(unsigned long map, unsigned long pfn)
 {
-    return plat_read64(table_map + (pfn / 64) * 8) & (1UL << (pfn % 64));
+    return plat_read64(map + (pfn / 64) * 8) & (1UL << (pfn % 64));
 }
 
-/* Returns whether it was newly marked. */
-static bool mark_table(unsigned long pfn)
+/* Returns whether it was newly set. */
+static bool bit_set(unsigned long map, unsigned long pfn)
 {
-    unsigned long va = table_map + (pfn / 64) * 8;
+    unsigned long va = map + (pfn / 64) * 8;
     uint64_t w = plat_read64(va);
 
     if (w & (1UL << (pfn % 64)))
         return false;
     plat_write64(va, w | (1UL << (pfn % 64)));
     return true;
+}
+
+static bool is_table(unsigned long pfn)
+{
+    return bit_test(table_map, pfn);
 }
 
 static bool mfn_is_ours(unsigned long mfn, unsigned long *pfn)
@@ -103,13 +111,14 @@ static bool mark_tables(void *p, unsigned int level, unsigned long table_mfn,
     if (skip_xen_slot(level, slot))
         return false;
     if (slot == 0 && level == 4 && mfn_is_ours(table_mfn, &pfn))
-        mark_table(pfn);
+        bit_set(table_map, pfn);
     if (level > 1 && (e & _PAGE_PRESENT)) {
         if (!mfn_is_ours(PTE_MFN(e), &pfn))
             mmu_failure("table at mfn %#lx slot %u (level %u) points to mfn %#lx, not one of our frames",
                         table_mfn, slot, level, (unsigned long)PTE_MFN(e));
-        if (mark_table(pfn))
-            c->tables++;
+        if (!bit_set(table_map, pfn))
+            return false;       /* seen through another slot already */
+        c->tables++;
     }
     return true;
 }
@@ -136,6 +145,9 @@ static bool check_entries(void *p, unsigned int level, unsigned long table_mfn,
     if (level == 1 && (e & _PAGE_RW) && mfn_is_ours(PTE_MFN(e), &pfn) && is_table(pfn))
         mmu_failure("page-table frame pfn %#lx (mfn %#lx) is mapped writable at va %#lx",
                     pfn, (unsigned long)PTE_MFN(e), va);
+    /* Descend into each table once (the visit map is per walk of a root). */
+    if (level > 1 && mfn_is_ours(PTE_MFN(e), &pfn))
+        return bit_set(visit_map, pfn);
     return true;
 }
 
@@ -183,7 +195,7 @@ static void check_module_space_none(void)
 static void check_direct_map(void)
 {
     unsigned long kernel_l4 = mmu_pfn_to_mfn(mmu_tables.kernel_l4);
-    unsigned long end = ALIGN_UP(nr_pages, PT_ENTRIES);
+    unsigned long dmap_pages = mmu_dmap_pages(), end = ALIGN_UP(dmap_pages, PT_ENTRIES);
 
     for (unsigned long base = 0; base < end; base += PT_ENTRIES) {
         unsigned long va = pfn_to_virt(base);
@@ -206,11 +218,12 @@ static void check_direct_map(void)
         for (unsigned int i = 0; i < PT_ENTRIES; i++) {
             unsigned long pfn = base + i;
             pte_t e = mmu_read_entry(l1_mfn, i);
-            unsigned long want = pfn < nr_pages ? pfn_to_mfn(pfn) : INVALID_MFN;
+            unsigned long want = pfn < dmap_pages ? pfn_to_mfn(pfn) : INVALID_MFN;
 
             if (want == INVALID_MFN) {
                 if (e)
-                    mmu_failure("direct map: pfn %#lx (no RAM) is mapped: %#lx", pfn, (unsigned long)e);
+                    mmu_failure("direct map: pfn %#lx (no RAM, or ballooned out) is mapped: %#lx",
+                                pfn, (unsigned long)e);
             } else if (!(e & _PAGE_PRESENT) || PTE_MFN(e) != want) {
                 mmu_failure("direct map: pfn %#lx maps %#lx, want mfn %#lx", pfn, (unsigned long)e, want);
             }

@@ -62,6 +62,11 @@ unsigned long mmu_pfn_to_mfn(unsigned long pfn)
     return mfn;
 }
 
+unsigned long mmu_dmap_pages(void)
+{
+    return boot.nr_pages;
+}
+
 unsigned long boot_va_to_direct(unsigned long va)
 {
     return PAGE_OFFSET + (va - boot.virt_base);
@@ -85,11 +90,26 @@ static unsigned long frame_va(unsigned long pfn)
  * update_va_mapping) lets many pages change in one hypercall.  Only valid
  * once the bring-up has built level2_ident.
  */
+static unsigned long dmap_l1_of(unsigned long pfn)
+{
+    if (pfn >= boot.nr_pages)
+        mmu_error("pfn %#lx is beyond the direct map (%lu pages)", pfn, boot.nr_pages);
+    return PTE_MFN(mmu_read_entry(mmu_pfn_to_mfn(T.ident_l2 + (pfn >> 18)), (pfn >> 9) & 511));
+}
+
 void dmap_set(unsigned long pfn, pte_t flags)
 {
-    pte_t l2e = mmu_read_entry(mmu_pfn_to_mfn(T.ident_l2 + (pfn >> 18)), (pfn >> 9) & 511);
+    batch_pte(dmap_l1_of(pfn), pfn & 511, ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | flags);
+}
 
-    batch_pte(PTE_MFN(l2e), pfn & 511, ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | flags);
+void dmap_clear(unsigned long pfn)
+{
+    batch_pte(dmap_l1_of(pfn), pfn & 511, 0);
+}
+
+pte_t dmap_get(unsigned long pfn)
+{
+    return mmu_read_entry(dmap_l1_of(pfn), pfn & 511);
 }
 
 pte_t mmu_read_entry(unsigned long mfn, unsigned int slot)

@@ -7,6 +7,8 @@
 
 #define INVALID_MFN (~0UL)
 #define INVALID_PFN (~0UL)
+/* A p2m entry meaning "this pfn is its own mfn" (Linux's identity frames). */
+#define P2M_IDENTITY (1UL << 62)
 
 /* Find the M2P with XENMEM_machphys_mapping; returns 0 or Xen's error. */
 long m2p_init(void);
@@ -18,5 +20,33 @@ void p2m_relocate(unsigned long va);
 unsigned long p2m_list_va(void);
 unsigned long pfn_to_mfn(unsigned long pfn);
 unsigned long p2m_nr_pages(void);
+
+/* What the list costs, in pages (p2m_build and growth). */
+struct p2m_stats {
+    unsigned long leaf_pages;       /* leaves of their own */
+    unsigned long table_pages;      /* p2m L3, L2s, L1s of their own */
+    unsigned long shared_pages;     /* the shared missing/identity leaves and tables */
+    unsigned long shared_missing;   /* leaf slots that map the shared missing page */
+};
+extern struct p2m_stats p2m_stats;
+
+/*
+ * After the MMU bring-up: the linear list at P2M_VADDR for pfns
+ * [0, max_pfn), from src (NULL: the current list), checked against the M2P.
+ */
+void p2m_build(unsigned long max_pfn, unsigned long (*src)(unsigned long pfn));
+void set_phys_to_machine(unsigned long pfn, unsigned long mfn);
+/* Free the pages of the builder's list; returns how many. */
+unsigned long p2m_release_boot_list(unsigned long first_pfn, unsigned long nr_entries);
+
+/* p2m_tools.c: what save/restore and dump tools read in shared_info. */
+void p2m_tools_init(unsigned long shared_info_va, uint32_t si_flags);
+void p2m_generation_begin(void);
+void p2m_generation_end(void);
+void p2m_publish_leaf(unsigned long pfn);
+unsigned long p2m_leaf_mfn(unsigned long leaf_index);
+
+/* balloon.c: give pages back to Xen and take them again. */
+void p2m_balloon_test(unsigned long n);
 
 #endif

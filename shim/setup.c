@@ -154,6 +154,17 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     mmu_drop_initial_mapping();
     map_shared_info(si);
 
+    /* The p2m moves into its own area; the builder's list is freed. */
+    unsigned long boot_list_pfn = (si->mfn_list - virt_base) >> PAGE_SHIFT;
+    mmu_phase_begin("p2m");
+    p2m_build(si->nr_pages, NULL);
+    unsigned long freed = p2m_release_boot_list(boot_list_pfn, si->nr_pages);
+    p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), si->flags);
+    mmu_phase_end();
+    printk("p2m: pages=%lu leaf_pages=%lu shared_missing=%lu (boot list: %lu pages freed)\n",
+           p2m_stats.leaf_pages + p2m_stats.table_pages + p2m_stats.shared_pages,
+           p2m_stats.leaf_pages, p2m_stats.shared_missing, freed);
+
     ramdisk_report(si);
 
     mmu_self_check("after bring-up");
@@ -163,9 +174,13 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     mmu_phase_begin("modules");
     mmu_module_test();
     mmu_phase_end();
+    mmu_phase_begin("balloon");
+    p2m_balloon_test(64);
+    mmu_phase_end();
     mmu_self_check("after exercises");
     if (cmdline_has((const char *)si->cmd_line, "ptdump"))
         ptdump();
+    printk("p2m: ok\n");
     printk("mmu: ok\n");
     result_success();
 }
