@@ -8,6 +8,8 @@
 # Build switches (each combination gets its own build directory):
 #   MAPPED_RAMDISK=1          leave out XEN_ELFNOTE_MOD_START_PFN: Xen maps the ramdisk
 #   KERNEL_IMAGE_SIZE=512M|1G the kernel map's size; module space starts after it
+#   INIT_P2M=1                declare XEN_ELFNOTE_INIT_P2M (0x8000000000, as Linux): the
+#                             builder maps the p2m list there instead of in the initial mapping
 #   BUG=fixmap-miscopy|pgtbuf-rw|no-user-l4
 #                             put one historical bug back (regression tests)
 #
@@ -16,6 +18,7 @@
 
 MAPPED_RAMDISK ?= 0
 KERNEL_IMAGE_SIZE ?= 512M
+INIT_P2M ?= 0
 BUG      ?=
 XEN      ?= 4.17
 MEM      ?= 256
@@ -34,8 +37,11 @@ endif
 ifneq ($(filter-out 0 1,$(MAPPED_RAMDISK)),)
 $(error MAPPED_RAMDISK=$(MAPPED_RAMDISK) must be 0 or 1)
 endif
+ifneq ($(filter-out 0 1,$(INIT_P2M)),)
+$(error INIT_P2M=$(INIT_P2M) must be 0 or 1)
+endif
 
-VARIANT := shim$(if $(filter 1,$(MAPPED_RAMDISK)),-mapped)$(if $(filter 1G,$(KERNEL_IMAGE_SIZE)),-1g)$(if $(BUG),-bug-$(BUG))
+VARIANT := shim$(if $(filter 1,$(MAPPED_RAMDISK)),-mapped)$(if $(filter 1G,$(KERNEL_IMAGE_SIZE)),-1g)$(if $(filter 1,$(INIT_P2M)),-initp2m)$(if $(BUG),-bug-$(BUG))
 OUT     := build/$(VARIANT)
 SHIM    := $(OUT)/shim
 
@@ -57,6 +63,7 @@ LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-
 
 CONFIG_DEFS := $(if $(filter 1,$(MAPPED_RAMDISK)),-DCONFIG_MAPPED_RAMDISK) \
                $(if $(filter 1G,$(KERNEL_IMAGE_SIZE)),-DCONFIG_KERNEL_IMAGE_SIZE='(1UL<<30)') \
+               $(if $(filter 1,$(INIT_P2M)),-DCONFIG_INIT_P2M=0x8000000000) \
                $(if $(BUG),-DCONFIG_BUG_$(shell echo $(BUG) | tr a-z- A-Z_))
 CFLAGS  += $(CONFIG_DEFS)
 ASFLAGS += $(CONFIG_DEFS)

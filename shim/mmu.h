@@ -15,6 +15,9 @@ struct mmu_boot {
     unsigned long nr_pages;
     unsigned long ramdisk_pfn;    /* pfns to keep out of every allocator ... */
     unsigned long ramdisk_pages;  /* ... (0 if none, or mapped in the initial mapping) */
+    unsigned long p2m_va;         /* the builder's list: start_info.mfn_list */
+    unsigned long p2m_first_pfn;  /* with INIT_P2M: the list's own frames and tables */
+    unsigned long p2m_frames;     /* (start_info.first_p2m_pfn, nr_p2m_frames), else 0 */
     unsigned long window_va;      /* window_pages scratch pages inside the image */
     unsigned int window_pages;
 };
@@ -44,6 +47,12 @@ void mmu_bringup(const struct mmu_boot *b);
  * direct map with boot_va_to_direct() first).
  */
 void mmu_drop_initial_mapping(void);
+/*
+ * With INIT_P2M: once p2m_build() has copied the builder's list, unhook
+ * its mapping and free its frames (list pages and the builder's tables).
+ * Returns the number of frames freed.
+ */
+unsigned long mmu_drop_boot_p2m(void);
 
 /* After the bring-up: every RAM pfn at PAGE_OFFSET. */
 static inline unsigned long pfn_to_virt(unsigned long pfn)

@@ -45,6 +45,7 @@ struct mmu_tables mmu_tables;
 
 static struct mmu_boot boot;
 static unsigned long boot_l4_mfn, boot_l3_mfn, boot_l2_mfn;
+static pte_t boot_p2m_l4e;              /* INIT_P2M: the builder's mapping of its list */
 static unsigned long mapped_pages;      /* pfns [0, mapped_pages) mapped at virt_base */
 static bool switched;                   /* running on our tables: direct map live */
 
@@ -159,6 +160,12 @@ static void discover_boot_tables(void)
         if (is_xen_slot(s))
             continue;
         e = mmu_read_entry(boot_l4_mfn, s);
+        if (boot.p2m_frames && s == PT_INDEX(boot.p2m_va, L4_SHIFT)) {
+            if (!(e & _PAGE_PRESENT))
+                mmu_error("INIT_P2M: boot L4[%u] does not map the p2m list at %#lx", s, boot.p2m_va);
+            boot_p2m_l4e = e;
+            continue;
+        }
         if ((e & _PAGE_PRESENT) && s != KERNEL_L4_SLOT)
             mmu_error("boot L4[%u] = %#lx: Xen mapped something outside L4[511]", s, (unsigned long)e);
     }
@@ -225,6 +232,9 @@ static pte_t dmap_pte(unsigned long pfn)
         return 0;               /* a hole: not present, and no address bits (L1TF) */
     if (pfn >= pgtbuf.start && pfn < ro_end)
         return ((pte_t)mfn << PAGE_SHIFT) | PTE_DMAP_RO;
+    /* The builder's INIT_P2M frames include its page tables for the list. */
+    if (boot.p2m_frames && pfn >= boot.p2m_first_pfn && pfn < boot.p2m_first_pfn + boot.p2m_frames)
+        return ((pte_t)mfn << PAGE_SHIFT) | PTE_DMAP_RO;
     return ((pte_t)mfn << PAGE_SHIFT) | PTE_DMAP_RW;
 }
 
@@ -250,8 +260,17 @@ static void plan_tables(void)
     worst = fixed + T.nr_ident_l3 + T.nr_ident_l2 + DIV_ROUND_UP(n, PAGES_PER_L1);
 
     start = T.graft_pages;
-    if (boot.ramdisk_pages && overlaps(start, worst, boot.ramdisk_pfn, boot.ramdisk_pages))
-        start = boot.ramdisk_pfn + boot.ramdisk_pages;
+    for (int again = 1; again; ) {
+        again = 0;
+        if (boot.ramdisk_pages && overlaps(start, worst, boot.ramdisk_pfn, boot.ramdisk_pages)) {
+            start = boot.ramdisk_pfn + boot.ramdisk_pages;
+            again = 1;
+        }
+        if (boot.p2m_frames && overlaps(start, worst, boot.p2m_first_pfn, boot.p2m_frames)) {
+            start = boot.p2m_first_pfn + boot.p2m_frames;
+            again = 1;
+        }
+    }
     if (start + worst > n)
         mmu_error("no room for the page-table buffer: %lu pages needed from pfn %#lx, nr_pages %lu",
                   worst, start, n);
@@ -318,6 +337,13 @@ static void fill_table(unsigned long pfn, unsigned long va)
             set_pgd(&init_mm, PAGE_OFFSET_SLOT + k, mk_table(T.ident_l3 + k, PTE_TABLE));
         set_pgd(&init_mm, KERNEL_L4_SLOT, mk_table(T.level3_kernel, PTE_TABLE));
         set_pgd(&init_mm, 0, mk_table(T.user_l3, PTE_USER_TABLE));
+        /*
+         * INIT_P2M: keep the builder's list mapped where it is until
+         * p2m_build() has copied it.  Kernel L4 only, not through set_pgd:
+         * the slot is in the user range, and user mode must not see it.
+         */
+        if (boot_p2m_l4e)
+            plat_write64(va + PT_INDEX(boot.p2m_va, L4_SHIFT) * 8, boot_p2m_l4e);
     } else if (pfn == T.level3_kernel) {
         plat_write64(va + KERNEL_L3_SLOT * 8, mk_table(T.level2_kernel, PTE_TABLE));
         plat_write64(va + FIXMAP_L3_SLOT * 8, mk_table(T.level2_fixmap, PTE_TABLE));
@@ -632,12 +658,55 @@ void mmu_phase_end(void)
     batch_set_phase("runtime");
 }
 
+/* Free RAM from [start, end): everything but the ramdisk and the builder's INIT_P2M frames. */
+static void add_free_ranges(unsigned long start, unsigned long end)
+{
+    struct { unsigned long first, n; } hole[2] = {
+        { boot.ramdisk_pfn, boot.ramdisk_pages }, { boot.p2m_first_pfn, boot.p2m_frames },
+    };
+
+    if (hole[0].n && hole[1].n && hole[1].first < hole[0].first) {
+        hole[0] = hole[1];
+        hole[1].first = boot.ramdisk_pfn;
+        hole[1].n = boot.ramdisk_pages;
+    }
+    for (unsigned int i = 0; i < 2; i++) {
+        if (!hole[i].n || hole[i].first + hole[i].n <= start || hole[i].first >= end)
+            continue;
+        if (hole[i].first > start)
+            pages_add_range(start, hole[i].first);
+        start = hole[i].first + hole[i].n;
+    }
+    pages_add_range(start, end);
+}
+
+unsigned long mmu_drop_boot_p2m(void)
+{
+    unsigned int slot = PT_INDEX(boot.p2m_va, L4_SHIFT);
+
+    if (!boot_p2m_l4e)
+        return 0;
+    /* Unhooking the last reference devalidates the builder's tables (cascade). */
+    batch_pte(mmu_pfn_to_mfn(T.kernel_l4), slot, 0);
+    batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+    batch_flush();
+    boot_p2m_l4e = 0;
+    for (unsigned long pfn = boot.p2m_first_pfn; pfn < boot.p2m_first_pfn + boot.p2m_frames; pfn++)
+        dmap_set(pfn, PTE_DMAP_RW);
+    batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+    batch_flush();
+    for (unsigned long pfn = boot.p2m_first_pfn; pfn < boot.p2m_first_pfn + boot.p2m_frames; pfn++)
+        pages_free(pfn);
+    return boot.p2m_frames;
+}
+
 void mmu_bringup(const struct mmu_boot *b)
 {
     unsigned long n;
 
     boot = *b;
     memset(&T, 0, sizeof(T));
+    boot_p2m_l4e = 0;
     switched = false;
 
     mmu_phase_begin("discover");
@@ -660,16 +729,11 @@ void mmu_bringup(const struct mmu_boot *b)
     mmu_phase_end();
     mmu_print("mmu: reclaimed %lu boot table frames\n", n);
 
-    /* Free RAM: after the buffer, around the ramdisk. */
-    if (boot.ramdisk_pages && boot.ramdisk_pfn >= pgtbuf.top) {
-        pages_add_range(pgtbuf.top, boot.ramdisk_pfn);
-        pages_add_range(boot.ramdisk_pfn + boot.ramdisk_pages, boot.nr_pages);
-    } else {
-        pages_add_range(pgtbuf.top, boot.nr_pages);
-    }
+    add_free_ranges(pgtbuf.top, boot.nr_pages);
 
-    /* The p2m list now through the direct map, like everything else. */
-    p2m_relocate(boot_va_to_direct(p2m_list_va()));
+    /* A list inside Xen's initial mapping is read through the direct map from now on. */
+    if (!boot.p2m_frames)
+        p2m_relocate(boot_va_to_direct(p2m_list_va()));
 }
 
 void mmu_drop_initial_mapping(void)

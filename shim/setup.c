@@ -27,6 +27,12 @@
 
 extern char _end[], boot_stack_top[];
 
+#ifdef CONFIG_INIT_P2M
+#define INIT_P2M_VA ((unsigned long)CONFIG_INIT_P2M)    /* XEN_ELFNOTE_INIT_P2M */
+#else
+#define INIT_P2M_VA 0UL
+#endif
+
 shared_info_t *shared_info;
 
 /* Scratch pages through which the MMU bring-up fills new tables. */
@@ -118,6 +124,7 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
         .mapped_end = xen_stack_top,
         .si_va = (unsigned long)si,
         .mfn_to_pfn = mfn_to_pfn,
+        .init_p2m_va = INIT_P2M_VA,
     };
 
     traps_init((unsigned long)boot_stack_top);
@@ -144,6 +151,11 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
         .window_pages = FILL_WINDOW_PAGES,
     };
     mb.ramdisk_pages = ramdisk_pages_to_keep(si, &mb.ramdisk_pfn);
+    mb.p2m_va = si->mfn_list;
+    if (b.init_p2m_va && si->mfn_list == b.init_p2m_va) {
+        mb.p2m_first_pfn = si->first_p2m_pfn;
+        mb.p2m_frames = si->nr_p2m_frames;
+    }
     mmu_bringup(&mb);
 
     /* From here on Xen's initial mapping past the image is not used. */
@@ -155,10 +167,10 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     map_shared_info(si);
 
     /* The p2m moves into its own area; the builder's list is freed. */
-    unsigned long boot_list_pfn = (si->mfn_list - virt_base) >> PAGE_SHIFT;
     mmu_phase_begin("p2m");
     p2m_build(si->nr_pages, NULL);
-    unsigned long freed = p2m_release_boot_list(boot_list_pfn, si->nr_pages);
+    unsigned long freed = mb.p2m_frames ? mmu_drop_boot_p2m()
+        : p2m_release_boot_list((si->mfn_list - virt_base) >> PAGE_SHIFT, si->nr_pages);
     p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), si->flags);
     mmu_phase_end();
     printk("p2m: pages=%lu leaf_pages=%lu shared_missing=%lu (boot list: %lu pages freed)\n",

@@ -79,7 +79,18 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
     if (si->mfn_list & 7)
         FAIL("start_info.mfn_list %#lx is not 8-byte aligned", si->mfn_list);
     if (b->init_p2m_va && si->mfn_list == b->init_p2m_va) {
-        /* The builder honoured INIT_P2M: the list has its own mapping. */
+        /* The builder honoured INIT_P2M: the list has its own mapping and frames. */
+        unsigned long need = DIV_ROUND_UP(si->nr_pages * sizeof(xen_pfn_t), PAGE_SIZE);
+
+        if (si->first_p2m_pfn >= si->nr_pages || si->nr_p2m_frames > si->nr_pages - si->first_p2m_pfn)
+            FAIL("start_info.first_p2m_pfn %#lx + nr_p2m_frames %lu exceeds nr_pages %lu",
+                 si->first_p2m_pfn, si->nr_p2m_frames, si->nr_pages);
+        if (si->nr_p2m_frames < need)
+            FAIL("start_info.nr_p2m_frames %lu cannot hold a list of %lu entries (%lu pages)",
+                 si->nr_p2m_frames, si->nr_pages, need);
+        if (si->first_p2m_pfn < mapped_pages)
+            FAIL("start_info.first_p2m_pfn %#lx overlaps the initial mapping (pfns below %#lx)",
+                 si->first_p2m_pfn, mapped_pages);
     } else if (!check_region("mfn_list", si->mfn_list, si->nr_pages * sizeof(xen_pfn_t),
                              b, why, len)) {
         return false;
