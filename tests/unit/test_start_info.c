@@ -60,6 +60,14 @@ static unsigned long va_to_pfn(unsigned long va)
     return (va - VIRT_BASE) >> PAGE_SHIFT;
 }
 
+/* List pages plus the L3, L2s and L1s a builder maps them with. */
+static unsigned long p2m_frames_for(unsigned long nr_pages)
+{
+    unsigned long pages = DIV_ROUND_UP(nr_pages * sizeof(xen_pfn_t), PAGE_SIZE);
+
+    return pages + 1 + DIV_ROUND_UP(pages, 512UL * 512) + DIV_ROUND_UP(pages, 512);
+}
+
 static void fx_build(struct fx *f, unsigned int v)
 {
     start_info_t *si = &f->si;
@@ -104,6 +112,12 @@ static void fx_build(struct fx *f, unsigned int v)
     }
     f->mapped_pages = (f->stack_top - VIRT_BASE) >> PAGE_SHIFT;
     f->rd_pfn = va_to_pfn(f->v_end);    /* the builders put it after the mapping */
+    if (v & INIT_P2M) {
+        /* The list's frames and its own page tables come right after the mapping. */
+        si->first_p2m_pfn = va_to_pfn(f->v_end);
+        si->nr_p2m_frames = p2m_frames_for(nr_pages);
+        f->rd_pfn = si->first_p2m_pfn + si->nr_p2m_frames;
+    }
 
     strcpy(si->magic, "xen-3.0-x86_64");
     si->nr_pages = nr_pages;
@@ -320,6 +334,18 @@ static void test_malformed(void)
     BAD(DOM0, "start_info.mfn_list", "mfn_list 2^63: size overflow not hidden",
         si->mfn_list = 1UL << 63);
 
+    /* INIT_P2M: the list's frames must exist, hold the list, and not be the mapping. */
+    BAD(DOM0 | INIT_P2M, "start_info.nr_p2m_frames", "INIT_P2M: nr_p2m_frames 0",
+        si->nr_p2m_frames = 0);
+    BAD(DOMU | INIT_P2M, "start_info.nr_p2m_frames", "INIT_P2M: one frame short of the list",
+        si->nr_p2m_frames = DIV_ROUND_UP(si->nr_pages * 8, PAGE_SIZE) - 1);
+    BAD(DOM0 | INIT_P2M, "start_info.first_p2m_pfn", "INIT_P2M: frames past nr_pages",
+        si->first_p2m_pfn = si->nr_pages - si->nr_p2m_frames + 1);
+    BAD(DOM0 | INIT_P2M, "start_info.first_p2m_pfn", "INIT_P2M: first_p2m_pfn ULONG_MAX",
+        si->first_p2m_pfn = ULONG_MAX);
+    BAD(DOMU | INIT_P2M, "start_info.first_p2m_pfn", "INIT_P2M: frames inside the initial mapping",
+        si->first_p2m_pfn = 1);
+
     /* INIT_P2M: only exactly the note's address is exempt. */
     BAD(DOM0 | INIT_P2M, "start_info.mfn_list", "INIT_P2M: mfn_list 8 past the note's address",
         si->mfn_list = INIT_P2M_VA + 8);
@@ -430,7 +456,9 @@ static void test_boundaries(void)
     /* nr_pages. */
     GOOD(DOM0, "nr_pages exactly the mapping", si->nr_pages = f->mapped_pages);
     GOOD(DOM0 | INIT_P2M, "nr_pages exactly MACH2PHYS_NR_ENTRIES with an INIT_P2M list",
-         si->nr_pages = SI_MAX_PAGES);
+         si->nr_pages = SI_MAX_PAGES; si->nr_p2m_frames = p2m_frames_for(SI_MAX_PAGES));
+    GOOD(DOMU | INIT_P2M, "INIT_P2M frames ending exactly at nr_pages",
+         si->first_p2m_pfn = si->nr_pages - si->nr_p2m_frames);
     GOOD(DOMU | INIT_P2M, "INIT_P2M declared, but the builder put the list in the mapping",
          si->nr_pages = f->mapped_pages; si->mfn_list = f->image_end);
 
