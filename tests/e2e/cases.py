@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: MIT
+"""The end-to-end matrix as data: one Case per boot of the shim as dom0.
+
+Every case names the `make` variables of its build, the Xen version, dom0_mem,
+the ramdisk (None, or a size in MiB of random bytes from cache/ramdisks/), the
+guest command line, the verdicts that count as a pass, the guest lines that
+must appear (regexes, searched line by line), and for bad-input cases a regex
+the result's reason must match.
+
+SUCCESS cases must also print every line of REQUIRED_SUCCESS_LINES, and their
+`ramdisk:` line must match the host's view of the ramdisk (size and XXH64), or
+be `ramdisk: none`; runner.py checks that.
+
+Regression cases (`control` set) boot a build with one historical bug put back
+(`make BUG=...`). They pass when the guest does NOT succeed, and only when
+their control (the same configuration without BUG, itself a case here)
+passes.
+"""
+import dataclasses
+
+XENS = ("4.17", "4.20")
+
+# Lines every SUCCESS boot must print (regexes, matched against each guest line).
+REQUIRED_SUCCESS_LINES = [
+    r"^mmu: check after bring-up: .* invariants hold$",
+    r"^mmu: module space 0x[0-9a-f]+-0x[0-9a-f]+: \d+ slots mapped, written, read back, unmapped$",
+    r"^usermode: isolation ok ",
+    r"^p2m: balloon out=64 in=64 ok ",
+    r"^mmu: check after exercises: .* invariants hold$",
+    r"^p2m: ok$",
+    r"^mmu: ok$",
+]
+
+NOT_SUCCESS = frozenset({"FAILURE", "ERROR", "CRASH"})
+BUGS = ("fixmap-miscopy", "pgtbuf-rw", "no-user-l4")
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    name: str
+    make_vars: tuple                # (("MAPPED_RAMDISK", "1"), ...), sorted; () is the default build
+    xen: str                        # "4.17" | "4.20"
+    mem: int                        # dom0_mem, MiB
+    ramdisk: int | None = None      # MiB of random bytes, or None
+    args: str = ""                  # guest command line
+    expect: frozenset = frozenset({"SUCCESS"})
+    required: tuple = ()            # extra regexes some guest line must match
+    reason_re: str | None = None    # the result's reason must match (bad-input cases)
+    control: str | None = None      # regression case: the same config without BUG
+    timeout: float | None = None    # None: runner.default_timeout(case)
+
+    @property
+    def variant(self):
+        return variant(dict(self.make_vars))
+
+    @property
+    def kernel(self):
+        return f"build/{self.variant}/shim"
+
+    @property
+    def expects_success(self):
+        return self.expect == frozenset({"SUCCESS"})
+
+    def describe(self):
+        mv = " ".join(f"{k}={v}" for k, v in self.make_vars) or "(default build)"
+        rd = f"ramdisk {self.ramdisk} MiB" if self.ramdisk else "no ramdisk"
+        return f"{mv}, xen {self.xen}, dom0_mem {self.mem} MiB, {rd}"
+
+
+def variant(make_vars):
+    """build/<variant>/ as the top-level Makefile names it."""
+    v = "shim"
+    if make_vars.get("MAPPED_RAMDISK", "0") == "1":
+        v += "-mapped"
+    if make_vars.get("KERNEL_IMAGE_SIZE", "512M") == "1G":
+        v += "-1g"
+    if make_vars.get("INIT_P2M", "0") == "1":
+        v += "-initp2m"
+    if make_vars.get("BUG"):
+        v += "-bug-" + make_vars["BUG"]
+    return v
+
+
+def _mv(**kw):
+    return tuple(sorted((k, str(v)) for k, v in kw.items()))
+
+
+def _tag(make_vars):
+    t = variant(dict(make_vars))[len("shim"):].lstrip("-")
+    return t or "default"
+
+
+def _boot(xen, make_vars, mem, ramdisk=None, **kw):
+    rd = f"rd{ramdisk}" if ramdisk else "nord"
+    name = f"{_tag(make_vars)}-{rd}-m{mem}-{xen}"
+    return Case(name=name, make_vars=make_vars, xen=xen, mem=mem, ramdisk=ramdisk, **kw)
+
+
+# Where Xen put the ramdisk: the default image has XEN_ELFNOTE_MOD_START_PFN
+# (a pfn, unmapped); MAPPED_RAMDISK=1 leaves the note out (a mapped va).
+PFN_LINE = r"^start_info: ramdisk pfn "
+VA_LINE = r"^start_info: ramdisk va "
+
+DEFAULT = _mv()
+MAPPED = _mv(MAPPED_RAMDISK=1)
+ONE_G = _mv(KERNEL_IMAGE_SIZE="1G")
+MAPPED_1G = _mv(MAPPED_RAMDISK=1, KERNEL_IMAGE_SIZE="1G")
+INIT_P2M = _mv(INIT_P2M=1)
+MAPPED_INIT_P2M = _mv(MAPPED_RAMDISK=1, INIT_P2M=1)
+
+
+def _matrix():
+    cases = []
+    for xen in XENS:
+        def boot(mv, mem, rd=None, **kw):
+            if rd and "required" not in kw and "expect" not in kw:
+                kw["required"] = (VA_LINE if dict(mv).get("MAPPED_RAMDISK") == "1" else PFN_LINE,)
+            c = _boot(xen, mv, mem, rd, **kw)
+            cases.append(c)
+            return c
+
+        # The default image: the ramdisk stays unmapped, whatever its size.
+        ctl_default = boot(DEFAULT, 256)
+        boot(DEFAULT, 512, 100)
+        boot(DEFAULT, 1024, 600)
+        boot(DEFAULT, 2048, 1200)
+        boot(DEFAULT, 4096, 2000)
+        boot(DEFAULT, 4096)
+
+        # MAPPED_RAMDISK=1: Xen maps the ramdisk after the image.
+        boot(MAPPED, 256)
+        boot(MAPPED, 512, 100)
+        boot(MAPPED, 1024, 600)            # the initial mapping crosses 512 MiB
+
+        # KERNEL_IMAGE_SIZE=1G: module space starts at 1 GiB.
+        ctl_1g = boot(ONE_G, 1024)
+        boot(MAPPED_1G, 1024, 600)
+
+        # INIT_P2M=1: the builder maps the p2m list at 0x8000000000 (2 MiB
+        # superpages from 1 GiB of dom0 on), the shim copies it and frees it.
+        boot(INIT_P2M, 256)
+        boot(INIT_P2M, 2048, 600)
+        boot(MAPPED_INIT_P2M, 1024, 100)
+
+        # Bad input: a mapped 1200 MiB ramdisk crosses the 1 GiB kernel L2 window.
+        c = _boot(xen, MAPPED, 2048, 1200, expect=frozenset({"ERROR"}), reason_re=r"crosses 1 GiB")
+        cases.append(dataclasses.replace(c, name="bad-" + c.name))
+
+        # Regression switches: the bug must be caught, the control must pass.
+        for bug in BUGS:
+            ctl = ctl_1g if bug == "fixmap-miscopy" else ctl_default
+            mv = _mv(**dict(ctl.make_vars), BUG=bug)
+            cases.append(Case(name=f"bug-{bug}-{xen}", make_vars=mv, xen=xen, mem=ctl.mem,
+                              ramdisk=ctl.ramdisk, args=ctl.args, expect=NOT_SUCCESS,
+                              control=ctl.name))
+    return cases
+
+
+CASES = _matrix()
+BY_NAME = {c.name: c for c in CASES}
+assert len(BY_NAME) == len(CASES), "duplicate case names"
+for _c in CASES:
+    assert _c.control is None or _c.control in BY_NAME, _c.name
+    assert _c.xen in XENS, _c.name
