@@ -4,6 +4,7 @@
 #define SHIM_MMU_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "layout.h"
 
 /* What the caller knows before the bring-up (from the image and start_info). */
@@ -38,6 +39,8 @@ extern struct mmu_tables mmu_tables;
 /* Per-phase counts: "mmu: <phase> hypercalls=<n> entries=<n> pt_pages=<n>". */
 void mmu_phase_begin(const char *name);
 void mmu_phase_end(void);
+/* "mmu: time <phase> us=<n> tsc=<n>" for every phase so far. */
+void mmu_report_times(uint32_t tsc_to_system_mul, int8_t tsc_shift);
 
 /* discover, plan, build, switch, reclaim: afterwards the direct map is live. */
 void mmu_bringup(const struct mmu_boot *b);

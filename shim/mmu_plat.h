@@ -24,10 +24,20 @@ unsigned long plat_read_cr3(void);
 long plat_memory_op(unsigned int cmd, void *arg);
 
 #ifdef SHIM_HOSTED
+uint64_t plat_tsc(void);
 uint64_t plat_read64(unsigned long va);
 void plat_write64(unsigned long va, uint64_t val);
 void plat_zero_page(unsigned long va);
 #else
+/* The time-stamp counter (a PV guest may read it: Xen's default tsc_mode does not trap it). */
+static inline uint64_t plat_tsc(void)
+{
+    uint32_t lo, hi;
+
+    asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
 static inline uint64_t plat_read64(unsigned long va)
 {
     return *(volatile const uint64_t *)va;

@@ -642,16 +642,47 @@ void set_fixmap(unsigned int idx, unsigned long mfn, pte_t flags)
 
 static struct mmu_stats phase_mark;
 static const char *phase_name;
+static uint64_t phase_tsc;
+static struct { const char *name; uint64_t tsc; } phase_times[16];
+static unsigned int nr_phase_times;
 
 void mmu_phase_begin(const char *name)
 {
     phase_name = name;
     phase_mark = mmu_stats;
     batch_set_phase(name);
+    phase_tsc = plat_tsc();
+}
+
+/*
+ * Guest time per phase, converted with Xen's own TSC scale for this vCPU
+ * (vcpu_time_info: ns = ((tsc << shift) * mul) >> 32), once shared_info is
+ * mapped.
+ */
+void mmu_report_times(uint32_t tsc_to_system_mul, int8_t tsc_shift)
+{
+    uint64_t total = 0;
+
+    for (unsigned int i = 0; i < nr_phase_times; i++) {
+        uint64_t t = phase_times[i].tsc;
+        uint64_t ns;
+
+        t = tsc_shift >= 0 ? t << tsc_shift : t >> -tsc_shift;
+        ns = (uint64_t)(((unsigned __int128)t * tsc_to_system_mul) >> 32);
+        total += ns;
+        mmu_print("mmu: time %s us=%lu tsc=%lu\n", phase_times[i].name,
+                  (unsigned long)(ns / 1000), (unsigned long)phase_times[i].tsc);
+    }
+    mmu_print("mmu: time total us=%lu\n", (unsigned long)(total / 1000));
 }
 
 void mmu_phase_end(void)
 {
+    if (nr_phase_times < ARRAY_SIZE(phase_times)) {
+        phase_times[nr_phase_times].name = phase_name;
+        phase_times[nr_phase_times].tsc = plat_tsc() - phase_tsc;
+        nr_phase_times++;
+    }
     mmu_print("mmu: %s hypercalls=%lu entries=%lu pt_pages=%lu\n", phase_name,
               mmu_stats.hypercalls - phase_mark.hypercalls, mmu_stats.entries - phase_mark.entries,
               mmu_stats.pt_pages - phase_mark.pt_pages);

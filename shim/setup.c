@@ -192,6 +192,8 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     mmu_self_check("after exercises");
     if (cmdline_has((const char *)si->cmd_line, "ptdump"))
         ptdump();
+    mmu_report_times(shared_info->vcpu_info[0].time.tsc_to_system_mul,
+                     shared_info->vcpu_info[0].time.tsc_shift);
     printk("p2m: ok\n");
     printk("mmu: ok\n");
     result_success();
