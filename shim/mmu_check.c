@@ -247,6 +247,11 @@ void mmu_self_check(const char *when)
         pt_walk(&geo, u.root_mfn, check_entries, &u);
     table_map_free();
 
+    /* m2p_strict: Xen zapped the M2P slot of the user L4 when it was loaded. */
+    if (m2p_strict && u.root_mfn && mmu_read_entry(u.root_mfn, XEN_FIRST_SLOT))
+        mmu_failure("user L4 (mfn %#lx) maps the M2P (slot %u = %#lx) despite m2p_strict",
+                    u.root_mfn, XEN_FIRST_SLOT, (unsigned long)mmu_read_entry(u.root_mfn, XEN_FIRST_SLOT));
+
     check_fixmap_l2();
     check_module_space_none();
     check_direct_map();

@@ -40,6 +40,7 @@
 #define PTE_P2M_SHARED  (PTE_KERNEL_RO | _PAGE_NX)
 
 static unsigned long m2p_va, m2p_max_mfn;
+bool m2p_strict;
 static unsigned long p2m_va, p2m_pages;         /* the list and its length */
 static bool p2m_linear;                          /* p2m_build() done */
 

@@ -13,6 +13,8 @@
 /* Find the M2P with XENMEM_machphys_mapping; returns 0 or Xen's error. */
 long m2p_init(void);
 unsigned long mfn_to_pfn(unsigned long mfn);
+/* Whether the guest asked Xen for m2p_strict (no M2P in user L4s). */
+extern bool m2p_strict;
 
 /* The builder's list: nr_pages entries at va. */
 void p2m_init_boot(unsigned long va, unsigned long nr_pages);

@@ -132,6 +132,19 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     rc = m2p_init();
     if (rc)
         result_error("XENMEM_machphys_mapping failed: %ld", rc);
+    /*
+     * m2p_strict (as Linux): Xen removes the read-only M2P from every L4
+     * loaded as a user L4 (NEW_USER_BASEPTR), so user mode cannot read it.
+     * (With BUG=no-user-l4 that zaps the kernel L4's own M2P: the kernel's
+     * next M2P read faults.  "no-m2p-strict" on the command line keeps the
+     * M2P, so that the bug shows as user mode seeing the kernel instead.)
+     */
+    if (!cmdline_has((const char *)si->cmd_line, "no-m2p-strict")) {
+        rc = HYPERVISOR_vm_assist(VMASST_CMD_enable, VMASST_TYPE_m2p_strict);
+        if (rc)
+            result_error("vm_assist(enable, m2p_strict) failed: %ld", rc);
+        m2p_strict = true;
+    }
     if (!si_is_dom0(si))
         console_init_domU(si, &b);
 

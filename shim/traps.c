@@ -66,13 +66,16 @@ void do_trap(struct cpu_regs *regs)
 {
     unsigned long cr2 = (regs->vector == 14 && cr2_source) ? *cr2_source : 0;
     const char *name = regs->vector < 32 ? vector_names[regs->vector] : NULL;
+    char where[48] = "";
 
     if (trap_hook && trap_hook(regs, cr2))
         return;
 
-    result_error("unexpected exception %s (vector %lu) error_code=%#lx rip=%#lx cs=%#lx rsp=%#lx%s%#lx",
+    /* A PV guest learns cr2 from shared_info, which is mapped only after the MMU bring-up. */
+    if (regs->vector == 14)
+        format(where, sizeof(where), cr2_source ? " cr2=%#lx" : " cr2=unknown (no shared_info yet)", cr2);
+    result_error("unexpected exception %s (vector %lu) error_code=%#lx rip=%#lx cs=%#lx rsp=%#lx%s",
                  name ? name : "?", (unsigned long)regs->vector,
                  (unsigned long)regs->error_code, (unsigned long)regs->rip,
-                 (unsigned long)(regs->cs & 0xffff), (unsigned long)regs->rsp,
-                 regs->vector == 14 ? " cr2=" : " ", cr2);
+                 (unsigned long)(regs->cs & 0xffff), (unsigned long)regs->rsp, where);
 }

@@ -43,6 +43,7 @@ class Case:
     mem: int                        # dom0_mem, MiB
     ramdisk: int | None = None      # MiB of random bytes, or None
     args: str = ""                  # guest command line
+    xen_args: str = ""              # extra Xen command line
     expect: frozenset = frozenset({"SUCCESS"})
     required: tuple = ()            # extra regexes some guest line must match
     reason_re: str | None = None    # the result's reason must match (bad-input cases)
@@ -146,11 +147,23 @@ def _matrix():
         c = _boot(xen, MAPPED, 2048, 1200, expect=frozenset({"ERROR"}), reason_re=r"crosses 1 GiB")
         cases.append(dataclasses.replace(c, name="bad-" + c.name))
 
+        # Hypervisor options: no linear page tables (the shim uses none).
+        c = _boot(xen, DEFAULT, 256, xen_args="pv-linear-pt=false")
+        cases.append(dataclasses.replace(c, name="nolinear-" + c.name))
+        # m2p_strict off (the guest asks for it by default).
+        c = _boot(xen, DEFAULT, 256, args="no-m2p-strict")
+        ctl_nostrict = dataclasses.replace(c, name="nostrict-" + c.name)
+        cases.append(ctl_nostrict)
+
         # Regression switches: the bug must be caught, the control must pass.
-        for bug in BUGS:
-            ctl = ctl_1g if bug == "fixmap-miscopy" else ctl_default
+        # no-user-l4 runs without m2p_strict, so that what shows is user mode
+        # seeing the kernel; with m2p_strict, Xen's zapping of the M2P in the
+        # (shared) L4 brings the kernel down first: caught too, differently.
+        for bug, ctl in (("fixmap-miscopy", ctl_1g), ("pgtbuf-rw", ctl_default),
+                         ("no-user-l4", ctl_nostrict), ("no-user-l4", ctl_default)):
             mv = _mv(**dict(ctl.make_vars), BUG=bug)
-            cases.append(Case(name=f"bug-{bug}-{xen}", make_vars=mv, xen=xen, mem=ctl.mem,
+            suffix = "-strict" if bug == "no-user-l4" and ctl is ctl_default else ""
+            cases.append(Case(name=f"bug-{bug}{suffix}-{xen}", make_vars=mv, xen=xen, mem=ctl.mem,
                               ramdisk=ctl.ramdisk, args=ctl.args, expect=NOT_SUCCESS,
                               control=ctl.name))
     return cases

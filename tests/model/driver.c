@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * driver.c - shim/setup.c's sequence after the traps, on the model:
+ *
+ *   m2p_init, start_info_check (the real checker), p2m_init_boot,
+ *   mmu_bringup, mmu_drop_initial_mapping, shared_info in the fixmap,
+ *   p2m_build + the builder's list freed + p2m_tools_init, the ramdisk
+ *   read through the direct map, mmu_self_check, usermode (its page-table
+ *   steps mirrored here: usermode.c is guest-only; the model's U1 audit
+ *   stands where ring 3 would run), mmu_module_test, p2m_balloon_test,
+ *   mmu_self_check again.
+ *
+ * Every boot runs in a child process: the shim's page allocator and update
+ * queue keep file-static state that only a fresh process resets, and a
+ * crash, hang or sanitizer report stays in the child and is reported.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "driver.h"
+#include "batch.h"
+#include "lib.h"
+#include "mmu.h"
+#include "mmu_plat.h"
+#include "p2m.h"
+#include "page_alloc.h"
+#include "start_info.h"
+
+static void check_boot_tables(struct drive_result *r);
+
+struct ctx {
+    const struct drive_opts *o;
+    struct drive_result *r;
+};
+
+static void check_ramdisk(const start_info_t *si, struct drive_result *r)
+{
+    unsigned long va, len = si->mod_len;
+    const unsigned long offs[] = { 0, 8, PAGE_SIZE, len / 2, len - 8, len - 1 };
+
+    if (!len)
+        return;
+    va = si_ramdisk_is_pfn(si) ? pfn_to_virt(si->mod_start) : boot_va_to_direct(si->mod_start);
+    for (unsigned int i = 0; i < ARRAY_SIZE(offs); i++) {
+        unsigned long off = offs[i] & ~7UL;
+        uint64_t got, want;
+
+        if (offs[i] >= len)
+            continue;
+        got = plat_read64(va + off);
+        want = ramdisk_word(off);
+        if (got != want)
+            model_end_run(OUT_FAILURE, "ramdisk byte %#lx through the direct map (%#lx): %#lx, want %#lx",
+                          off, va + off, (unsigned long)got, (unsigned long)want);
+    }
+    r->ramdisk_checked = true;
+}
+
+static pte_t user_table(unsigned long pfn)
+{
+    return ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER |
+           _PAGE_ACCESSED | _PAGE_DIRTY;
+}
+
+/*
+ * shim/usermode.c's page-table steps (it is guest-only: it enters ring 3),
+ * with the model's ring-3 audit (U1) where the guest would run its program.
+ */
+static void usermode_mirror(void)
+{
+    const unsigned long va = USER_TEST_VA;
+    struct mm mm;
+    unsigned long l3, l2, l1, page;
+    char why[320];
+
+    mm_alloc(&mm);
+    l3 = pt_page_alloc("user L3");
+    l2 = pt_page_alloc("user L2");
+    l1 = pt_page_alloc("user L1");
+    page = pages_alloc("user page");
+    plat_zero_page(pfn_to_virt(page));
+    plat_write64(pfn_to_virt(l1) + PT_INDEX(va, L1_SHIFT) * 8,
+                 ((pte_t)mmu_pfn_to_mfn(page) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW |
+                 _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY);
+    plat_write64(pfn_to_virt(l2) + PT_INDEX(va, L2_SHIFT) * 8, user_table(l1));
+    plat_write64(pfn_to_virt(l3) + PT_INDEX(va, L3_SHIFT) * 8, user_table(l2));
+    set_pgd(&mm, PT_INDEX(va, L4_SHIFT), user_table(l3));
+    pt_page_protect(l1);
+    pt_page_protect(l2);
+    pt_page_protect(l3);
+    mm_pin(&mm);
+    mm_switch(&mm);
+
+    if (!model_enter_user(why, sizeof(why)))
+        model_end_run(M.crashed ? OUT_CRASH : OUT_RULE, "%s", why);
+
+    mm_switch(&init_mm);
+    mm_free(&mm);
+    pt_free_late((const unsigned long[]){ l3, l2, l1 }, 3);
+    pages_free(page);
+
+    set_pgd(&init_mm, 0, 0);
+    batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+    batch_flush();
+    if (mmu_read_entry(mmu_pfn_to_mfn(init_mm.kernel_l4), 0) ||
+        (init_mm.user_l4 && mmu_read_entry(mmu_pfn_to_mfn(init_mm.user_l4), 0)))
+        mmu_failure("usermode: set_pgd(init_mm, 0, 0) left L4[0] set");
+    set_pgd(&init_mm, 0, user_table(mmu_tables.user_l3));
+    batch_flush();
+    if (!model_enter_user(why, sizeof(why)))
+        model_end_run(M.crashed ? OUT_CRASH : OUT_RULE, "%s (init_mm)", why);
+}
+
+static void boot_shim(void *arg)
+{
+    struct ctx *c = arg;
+    const struct drive_opts *o = c->o;
+    const struct boot_layout *L = &c->r->L;
+    start_info_t si;
+    char why[320];
+    long rc;
+
+    rc = m2p_init();
+    if (rc)
+        model_end_run(OUT_ERROR, "XENMEM_machphys_mapping failed: %ld", rc);
+
+    /* start_info as the guest finds it: read through Xen's initial mapping. */
+    vmem_read_bytes(L->vstartinfo_start, &si, sizeof(si));
+    struct boot_bounds b = {
+        .virt_base = L->virt_base,
+        .image_end = L->image_end,
+        .mapped_end = L->vstack_end,
+        .si_va = L->vstartinfo_start,
+        .init_p2m_va = o->boot.init_p2m,
+        .mfn_to_pfn = mfn_to_pfn,
+    };
+    if (!start_info_check(&si, &b, why, sizeof(why)))
+        model_end_run(OUT_ERROR, "%s", why);
+    p2m_init_boot(si.mfn_list, si.nr_pages);
+
+    struct mmu_boot mb = {
+        .virt_base = L->virt_base,
+        .image_end = L->image_end,
+        .xen_stack_top = L->vstack_end,
+        .pt_base = si.pt_base,
+        .nr_pages = si.nr_pages,
+        .window_va = L->window_va,
+        .window_pages = L->window_pages,
+        .p2m_va = si.mfn_list,
+    };
+    mb.ramdisk_pfn = si.mod_start;
+    mb.ramdisk_pages = (si.mod_len && si_ramdisk_is_pfn(&si)) ? DIV_ROUND_UP(si.mod_len, PAGE_SIZE) : 0;
+    if (b.init_p2m_va && si.mfn_list == b.init_p2m_va) {
+        mb.p2m_first_pfn = si.first_p2m_pfn;
+        mb.p2m_frames = si.nr_p2m_frames;
+    }
+    mmu_bringup(&mb);
+    check_boot_tables(c->r);
+
+    /* From here on start_info is read through the direct map. */
+    vmem_read_bytes(boot_va_to_direct(L->vstartinfo_start), &si, sizeof(si));
+    mmu_drop_initial_mapping();
+
+    set_fixmap(FIX_SHARED_INFO, si.shared_info >> PAGE_SHIFT, PTE_KERNEL_RW | _PAGE_NX);
+    batch_flush();
+    {
+        unsigned long mfn;
+
+        if (!vmem_translate(fix_to_virt(FIX_SHARED_INFO), true, &mfn, why, sizeof(why)) ||
+            mfn != si.shared_info >> PAGE_SHIFT)
+            model_end_run(OUT_FAILURE, "shared_info is not mapped writable at its fixmap slot");
+    }
+
+    mmu_phase_begin("p2m");
+    p2m_build(si.nr_pages, NULL);
+    c->r->p2m_freed = mb.p2m_frames ? mmu_drop_boot_p2m()
+        : p2m_release_boot_list((si.mfn_list - L->virt_base) >> PAGE_SHIFT, si.nr_pages);
+    p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), si.flags);
+    mmu_phase_end();
+
+    check_ramdisk(&si, c->r);
+
+    if (!o->no_checks)
+        mmu_self_check("after bring-up");
+    mmu_phase_begin("usermode");
+    usermode_mirror();
+    mmu_phase_end();
+    if (!o->no_modules) {
+        mmu_phase_begin("modules");
+        mmu_module_test();
+        mmu_phase_end();
+    }
+    if (!o->no_balloon) {
+        mmu_phase_begin("balloon");
+        p2m_balloon_test(64);
+        mmu_phase_end();
+    }
+    if (!o->no_checks)
+        mmu_self_check("after exercises");
+}
+
+/* ------------------------------------------------------------ the log */
+
+static void parse_log(struct drive_result *r)
+{
+    const char *p = hosted_log();
+
+    r->nphases = 0;
+    r->checks_passed = 0;
+
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        char line[320], name[16];
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        unsigned long a, b, c;
+
+        if (n >= sizeof(line))
+            n = sizeof(line) - 1;
+        memcpy(line, p, n);
+        line[n] = 0;
+        p += n + (nl ? 1 : 0);
+
+        if (sscanf(line, "mmu: boot tables l4=%lx l3=%lx l2=%lx, initial mapping %lu pages", &a, &b,
+                   &c, &r->initial_mapping) == 4) {
+            r->boot_l4 = a, r->boot_l3 = b, r->boot_l2 = c;
+        } else if (sscanf(line, "mmu: pgtbuf used=%lu returned=%lu", &a, &b) == 2) {
+            r->pgtbuf_used = a, r->pgtbuf_returned = b;
+        } else if (sscanf(line, "mmu: reclaimed %lu", &a) == 1) {
+            r->reclaimed = a;
+        } else if (sscanf(line, "mmu: cleared %lu", &a) == 1) {
+            r->cleared = a;
+        } else if (strstr(line, "invariants hold") &&
+                   sscanf(strchr(line, ':') + 1, "%*[^:]: %lu tables under the kernel L4, %lu", &a, &b) == 2) {
+            r->checks_passed++;
+            r->tables_kernel = a, r->tables_user = b;
+        } else if (strstr(line, "slots mapped") && sscanf(line, "mmu: module space %*s %lu", &a) == 1) {
+            r->module_slots = a;
+        } else if (sscanf(line, "mmu: %15s hypercalls=%lu entries=%lu pt_pages=%lu", name, &a, &b, &c) == 4 &&
+                   r->nphases < DRIVE_MAX_PHASES) {
+            struct phase_stat *ps = &r->phase[r->nphases++];
+
+            memcpy(ps->name, name, sizeof(ps->name));
+            ps->hypercalls = a, ps->entries = b, ps->pt_pages = c;
+        }
+    }
+}
+
+const struct phase_stat *drive_phase(const struct drive_result *r, const char *name)
+{
+    for (unsigned int i = 0; i < r->nphases; i++)
+        if (!strcmp(r->phase[i].name, name))
+            return &r->phase[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------ after the run */
+
+static void census(struct drive_result *r)
+{
+    for (unsigned long m = 0; m < M.max_mfn; m++) {
+        const struct frame *f = frame_of(m);
+
+        if (f->count && f->type <= FT_SEG_DESC)
+            r->typed[f->type]++;
+        if (f->flags & FF_PINNED)
+            r->pinned++;
+    }
+    r->cr3 = M.cr3;
+    r->user_cr3 = M.user_cr3;
+
+}
+
+/*
+ * Right after the reclaim phase (later they may be allocated again, as
+ * tables even): Xen's boot L4/L3/L2 have no table type left, are not
+ * pinned, and are mapped writable through the direct map.
+ */
+static void check_boot_tables(struct drive_result *r)
+{
+    parse_log(r);
+    if (r->boot_l4) {
+        const unsigned long mfns[] = { r->boot_l4, r->boot_l3, r->boot_l2 };
+        bool ok = true;
+        size_t n = 0;
+
+        for (unsigned int i = 0; i < 3; i++) {
+            const struct frame *f = frame_of(mfns[i]);
+            unsigned long pfn = model_m2p(mfns[i]), mfn;
+            char why[160];
+            bool w = M.cr3 && vmem_translate(pfn_to_virt(pfn), true, &mfn, why, sizeof(why)) &&
+                     mfn == mfns[i];
+
+            if ((f->count && f->type != FT_WRITABLE) || (f->flags & FF_PINNED) || !w)
+                ok = false;
+            n += snprintf(r->boot_tables_state + n, sizeof(r->boot_tables_state) - n,
+                          "%s%#lx:%s/%u%s%s", i ? " " : "", mfns[i], frame_type_name(f->type), f->count,
+                          (f->flags & FF_PINNED) ? "/pinned" : "", w ? "/rw" : "/not-rw");
+            if (n >= sizeof(r->boot_tables_state))
+                break;
+        }
+        r->boot_tables_reclaimed = ok;
+    }
+}
+
+static void drive_here(const struct drive_opts *o, struct drive_result *r)
+{
+    struct ctx c = { .o = o, .r = r };
+    struct timespec t0, t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    hosted_log_reset();
+    if (build_boot(&o->boot, &r->L)) {
+        r->build_failed = true;
+        r->finished = true;
+        return;
+    }
+    if (o->mutate) {
+        start_info_t si = r->L.si;
+
+        o->mutate(&si, &r->L, o->mutate_arg);
+        mem_write_bytes(model_p2m((r->L.vstartinfo_start - r->L.virt_base) >> PAGE_SHIFT), 0, &si,
+                        sizeof(si));
+    }
+    memset(&M.stats, 0, sizeof(M.stats));
+    M.entry_seq = 0;
+    M.inj.fail_call = o->fail_call;
+    M.inj.fail_entry = o->fail_entry;
+    M.inj.rc = o->fail_rc;
+
+    r->out = model_run(boot_shim, &c, r->msg, sizeof(r->msg));
+    snprintf(r->refusal, sizeof(r->refusal), "%s", model_last_refusal());
+    r->inj_fired = M.inj.fired;
+    snprintf(r->inj_what, sizeof(r->inj_what), "%s", M.inj.what);
+    r->stats = M.stats;
+    r->entry_seq = M.entry_seq;
+    parse_log(r);
+    snprintf(r->log, sizeof(r->log), "%s", hosted_log());
+    census(r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r->seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    r->finished = true;
+}
+
+int drive(const struct drive_opts *o, struct drive_result *r)
+{
+    struct drive_result *shared = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+                                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pid_t pid;
+    int status = 0;
+
+    memset(r, 0, sizeof(*r));
+    if (shared == MAP_FAILED)
+        return -1;
+    memset(shared, 0, sizeof(*shared));
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        alarm(o->timeout_s ? o->timeout_s : 60);
+        drive_here(o, shared);
+        fflush(stdout);
+        _exit(0);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    *r = *shared;
+    munmap(shared, sizeof(*shared));
+    r->status = status;
+    r->child_died = !r->finished || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    return 0;
+}

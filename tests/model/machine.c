@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * machine.c - the simulated machine: frame metadata, sparse frame content,
+ * the domain's pfn<->mfn extents and the M2P.
+ *
+ * Frame metadata and content pointers are flat arrays inside
+ * MAP_NORESERVE mappings: the kernel backs only the parts that are
+ * touched, so a machine of a billion frames costs what the test uses.
+ * Content pages come from arenas that are dropped whole by model_free().
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "model.h"
+
+struct model M;
+
+/* ------------------------------------------------------------ arenas */
+
+#define ARENA_BYTES (64UL << 20)
+
+struct arena {
+    struct arena *next;
+    size_t used;
+};
+
+static struct arena *arenas;
+
+static void *map_anon(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "model: mmap of %zu bytes failed\n", bytes);
+        abort();
+    }
+    return p;
+}
+
+static uint64_t *page_alloc_host(void)
+{
+    struct arena *a = arenas;
+
+    if (!a || a->used + PAGE_SIZE > ARENA_BYTES) {
+        a = map_anon(ARENA_BYTES);
+        a->next = arenas;
+        a->used = PAGE_SIZE;        /* the header takes the first page */
+        arenas = a;
+    }
+    a->used += PAGE_SIZE;
+    return (uint64_t *)((char *)a + a->used - PAGE_SIZE);   /* fresh: zero */
+}
+
+/* ------------------------------------------------------------ life cycle */
+
+struct model_opts model_default_opts(bool dom0)
+{
+    struct model_opts o = {
+        .dom0 = dom0, .linear_pt = true, .m2p_strict = false,
+        .l1tf_check = true, .debug = true,
+    };
+    return o;
+}
+
+void model_free(void)
+{
+    while (arenas) {
+        struct arena *next = arenas->next;
+
+        munmap(arenas, ARENA_BYTES);
+        arenas = next;
+    }
+    if (M.frames)
+        munmap(M.frames, M.map_bytes_frames);
+    if (M.pages)
+        munmap(M.pages, M.map_bytes_pages);
+    free(M.ext);
+    free(M.ext_by_mfn);
+    free(M.m2p_key);
+    free(M.m2p_val);
+    memset(&M, 0, sizeof(M));
+}
+
+void model_init(unsigned long max_mfn, const struct model_opts *opts)
+{
+    model_free();
+    M.opts = *opts;
+    M.max_mfn = max_mfn;
+    M.map_bytes_frames = ALIGN_UP_SZ(max_mfn * sizeof(struct frame));
+    M.map_bytes_pages = ALIGN_UP_SZ(max_mfn * sizeof(uint64_t *));
+    M.frames = map_anon(M.map_bytes_frames);
+    M.pages = map_anon(M.map_bytes_pages);
+    M.p2m_first_pfn = M.rd_first_pfn = ~0UL;
+    M.pool_end = max_mfn;
+    M.pool_next = max_mfn > 4096 + MFN_DOM_FIRST ? max_mfn - 4096 : max_mfn;
+    vmem_reset();
+
+    for (unsigned long m = 0; m < MFN_IO_END; m++)
+        M.frames[m].owner = OWN_IO;
+    for (unsigned long m = MFN_XEN_FIRST; m < MFN_SHARED_INFO; m++)
+        M.frames[m].owner = OWN_XEN;
+    M.frames[MFN_SHARED_INFO].owner = OWN_DOM;      /* share_xen_page_with_guest */
+    for (unsigned long m = MFN_OTHER_FIRST; m < MFN_OTHER_FIRST + 16; m++)
+        M.frames[m].owner = OWN_OTHER;
+    /* MFN_FREE_FIRST.. and everything not given away stays OWN_FREE. */
+}
+
+/* ------------------------------------------------------------ content */
+
+static uint64_t synth_word(unsigned long mfn, unsigned int idx)
+{
+    const struct frame *f = frame_of(mfn);
+    unsigned long pfn;
+
+    switch (f->content) {
+    case FC_P2M:
+        pfn = model_p2m_pfn_of_frame(mfn);
+        return model_p2m((pfn - M.p2m_first_pfn) * 512 + idx);
+    case FC_RAMDISK: {
+        unsigned long off;
+
+        pfn = model_p2m_pfn_of_frame(mfn);
+        off = (pfn - M.rd_first_pfn) * PAGE_SIZE + idx * 8UL;
+        return ramdisk_word(off);
+    }
+    default:
+        return 0;
+    }
+}
+
+uint64_t mem_read(unsigned long mfn, unsigned int idx)
+{
+    const struct frame *f = frame_of(mfn);
+
+    if (f->content == FC_STORED)
+        return M.pages[mfn][idx];
+    if (f->content == FC_ZERO)
+        return 0;
+    return synth_word(mfn, idx);
+}
+
+static uint64_t *materialize(unsigned long mfn)
+{
+    struct frame *f = frame_of(mfn);
+    uint64_t *p = M.pages[mfn];
+
+    if (f->content == FC_STORED)
+        return p;
+    if (!p)
+        p = M.pages[mfn] = page_alloc_host();
+    for (unsigned int i = 0; i < 512; i++)
+        p[i] = f->content == FC_ZERO ? 0 : synth_word(mfn, i);
+    f->content = FC_STORED;
+    return p;
+}
+
+void mem_write(unsigned long mfn, unsigned int idx, uint64_t v)
+{
+    if (frame_of(mfn)->content == FC_ZERO && !v)
+        return;
+    materialize(mfn)[idx] = v;
+}
+
+void mem_zero(unsigned long mfn)
+{
+    struct frame *f = frame_of(mfn);
+
+    if (M.pages[mfn])
+        memset(M.pages[mfn], 0, PAGE_SIZE);
+    f->content = M.pages[mfn] ? FC_STORED : FC_ZERO;
+}
+
+void mem_write_bytes(unsigned long mfn, unsigned int off, const void *src, size_t len)
+{
+    memcpy((char *)materialize(mfn) + off, src, len);
+}
+
+void mem_read_bytes(unsigned long mfn, unsigned int off, void *dst, size_t len)
+{
+    const struct frame *f = frame_of(mfn);
+
+    if (f->content == FC_STORED) {
+        memcpy(dst, (const char *)M.pages[mfn] + off, len);
+        return;
+    }
+    for (size_t i = 0; i < len; i++) {
+        uint64_t w = mem_read(mfn, (off + i) / 8);
+
+        ((uint8_t *)dst)[i] = w >> (8 * ((off + i) % 8));
+    }
+}
+
+/* The ramdisk's bytes: a pattern anyone can recompute from the offset. */
+uint64_t ramdisk_word(unsigned long off)
+{
+    uint64_t x = off * 0x9e3779b97f4a7c15ULL + 0x5851f42d4c957f2dULL;
+
+    if (off >= M.rd_len)
+        return 0;
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 32;
+    if (M.rd_len - off < 8)                             /* the tail: bytes past mod_len are zero */
+        x &= (1ULL << (8 * (M.rd_len - off))) - 1;
+    return x;
+}
+
+/* ------------------------------------------------------------ extents */
+
+void model_add_extent(unsigned long pfn, unsigned long mfn, unsigned long n, int dir)
+{
+    if (!n)
+        return;
+    if (M.nr_ext == M.cap_ext) {
+        M.cap_ext = M.cap_ext ? 2 * M.cap_ext : 64;
+        M.ext = realloc(M.ext, M.cap_ext * sizeof(*M.ext));
+        if (!M.ext)
+            abort();
+    }
+    M.ext[M.nr_ext++] = (struct extent){ .pfn = pfn, .mfn = mfn, .n = n, .dir = dir };
+}
+
+static unsigned long ext_mfn_lo(const struct extent *e)
+{
+    return e->dir > 0 ? e->mfn : e->mfn - (e->n - 1);
+}
+
+static int cmp_pfn(const void *a, const void *b)
+{
+    const struct extent *x = a, *y = b;
+
+    return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+static int cmp_mfn(const void *a, const void *b)
+{
+    unsigned long x = ext_mfn_lo(*(struct extent *const *)a);
+    unsigned long y = ext_mfn_lo(*(struct extent *const *)b);
+
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts the extents, gives their frames to the domain, checks they do not overlap. */
+void model_finish_extents(void)
+{
+    qsort(M.ext, M.nr_ext, sizeof(*M.ext), cmp_pfn);
+    free(M.ext_by_mfn);
+    M.ext_by_mfn = malloc((M.nr_ext + 1) * sizeof(*M.ext_by_mfn));
+    if (!M.ext_by_mfn)
+        abort();
+    for (unsigned long i = 0; i < M.nr_ext; i++)
+        M.ext_by_mfn[i] = &M.ext[i];
+    qsort(M.ext_by_mfn, M.nr_ext, sizeof(*M.ext_by_mfn), cmp_mfn);
+    for (unsigned long i = 0; i < M.nr_ext; i++) {
+        const struct extent *e = M.ext_by_mfn[i];
+        unsigned long lo = ext_mfn_lo(e);
+
+        if (lo + e->n > M.max_mfn ||
+            (i && ext_mfn_lo(M.ext_by_mfn[i - 1]) + M.ext_by_mfn[i - 1]->n > lo)) {
+            fprintf(stderr, "model: extents overlap or exceed the machine at mfn %#lx\n", lo);
+            abort();
+        }
+        if (i + 1 < M.nr_ext && M.ext[i].pfn + M.ext[i].n > M.ext[i + 1].pfn) {
+            fprintf(stderr, "model: pfn extents overlap at pfn %#lx\n", M.ext[i + 1].pfn);
+            abort();
+        }
+        for (unsigned long m = lo; m < lo + e->n; m++)
+            M.frames[m].owner = OWN_DOM;
+    }
+}
+
+unsigned long model_p2m(unsigned long pfn)
+{
+    unsigned long lo = 0, hi = M.nr_ext;
+
+    while (lo < hi) {
+        unsigned long mid = (lo + hi) / 2;
+        const struct extent *e = &M.ext[mid];
+
+        if (pfn < e->pfn)
+            hi = mid;
+        else if (pfn >= e->pfn + e->n)
+            lo = mid + 1;
+        else
+            return e->dir > 0 ? e->mfn + (pfn - e->pfn) : e->mfn - (pfn - e->pfn);
+    }
+    return ~0UL;
+}
+
+/* The builder's pfn of a frame (extents only: synthesized content follows the builder). */
+unsigned long model_p2m_pfn_of_frame(unsigned long mfn)
+{
+    unsigned long lo = 0, hi = M.nr_ext;
+
+    while (lo < hi) {
+        unsigned long mid = (lo + hi) / 2;
+        const struct extent *e = M.ext_by_mfn[mid];
+        unsigned long first = ext_mfn_lo(e);
+
+        if (mfn < first)
+            hi = mid;
+        else if (mfn >= first + e->n)
+            lo = mid + 1;
+        else
+            return e->dir > 0 ? e->pfn + (mfn - e->mfn) : e->pfn + (e->mfn - mfn);
+    }
+    return ~0UL;
+}
+
+/* ------------------------------------------------------------ M2P */
+
+static unsigned long hash_mfn(unsigned long mfn)
+{
+    return (mfn * 0x9e3779b97f4a7c15UL) >> 7;
+}
+
+static unsigned long *m2p_slot(unsigned long mfn)
+{
+    unsigned long i;
+
+    if (!M.m2p_cap)
+        return NULL;
+    for (i = hash_mfn(mfn) & (M.m2p_cap - 1); M.m2p_key[i]; i = (i + 1) & (M.m2p_cap - 1))
+        if (M.m2p_key[i] == mfn + 1)
+            return &M.m2p_val[i];
+    return NULL;
+}
+
+unsigned long model_m2p(unsigned long mfn)
+{
+    unsigned long *v = m2p_slot(mfn);
+
+    if (v)
+        return *v;
+    return model_p2m_pfn_of_frame(mfn);
+}
+
+void model_set_m2p(unsigned long mfn, unsigned long pfn)
+{
+    unsigned long *v = m2p_slot(mfn);
+
+    if (!v) {
+        if (2 * (M.m2p_used + 1) > M.m2p_cap) {
+            unsigned long oc = M.m2p_cap, *ok = M.m2p_key, *ov = M.m2p_val;
+
+            M.m2p_cap = oc ? 2 * oc : 64;
+            M.m2p_key = calloc(M.m2p_cap, sizeof(unsigned long));
+            M.m2p_val = calloc(M.m2p_cap, sizeof(unsigned long));
+            if (!M.m2p_key || !M.m2p_val)
+                abort();
+            M.m2p_used = 0;
+            for (unsigned long i = 0; i < oc; i++)
+                if (ok[i])
+                    model_set_m2p(ok[i] - 1, ov[i]);
+            free(ok);
+            free(ov);
+        }
+        unsigned long i = hash_mfn(mfn) & (M.m2p_cap - 1);
+
+        while (M.m2p_key[i])
+            i = (i + 1) & (M.m2p_cap - 1);
+        M.m2p_key[i] = mfn + 1;
+        v = &M.m2p_val[i];
+        M.m2p_used++;
+    }
+    *v = pfn;
+}
+
+/* ------------------------------------------------------------ refusals */
+
+void model_refuse(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(M.refusal, sizeof(M.refusal), fmt, ap);
+    va_end(ap);
+    if (getenv("MODEL_TRACE"))
+        fprintf(stderr, "model: refused: %s\n", M.refusal);
+}
+
+const char *model_last_refusal(void)
+{
+    return M.refusal;
+}
+
+const char *outcome_name(enum outcome o)
+{
+    static const char *const names[] = {
+        [OUT_NONE] = "SUCCESS", [OUT_ERROR] = "ERROR", [OUT_FAILURE] = "FAILURE",
+        [OUT_FAULT] = "FAULT", [OUT_CRASH] = "CRASH", [OUT_RULE] = "RULE",
+    };
+    return o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * model.h - a host-side model of Xen's PV MMU (Xen 4.17/4.20, 64-bit PV).
+ *
+ * One simulated machine with one PV domain (plus frames owned by Xen, by
+ * another domain, by nobody, and MMIO above RAM).  The rules it enforces
+ * are those of ../../../shared/xen-pv-rules.md; each refusal records the
+ * rule id (model_last_refusal()) so tests can say which rule fired:
+ *
+ *   T1-T4  frame types, type counts, validation on first reference (recursive)
+ *   F1/F2  flags allowed per level
+ *   E1-E6  targets, RW aliases of tables, typeability, linear entries, Xen's
+ *          rewriting of entries
+ *   N      non-present entries with address bits (L1TF): the domain crashes
+ *   X      Xen's L4 slots 256-271
+ *   H      hypercall semantics: mmu_update/mmuext_op stop at the first failure
+ *          and report the done count; PIN/UNPIN/BASEPTR rules
+ *   M      multicall: every entry runs, own result, returns 0, debug poison
+ *   V      update_va_mapping: the L1 must be reachable from the kernel CR3
+ *   U      ring 3: a user page table must exist, and map no kernel slot
+ *   B      balloon: a frame given back to Xen must not be referenced any more
+ *
+ * Memory is sparse: per-frame metadata is a flat array in a lazily backed
+ * mapping, content pages are allocated on first write, and read-only boot
+ * data (the p2m list, the ramdisk) is synthesized from formulas until the
+ * guest writes it.  The pfn<->mfn relation of the domain is a list of
+ * extents, so a 1 TiB guest costs a few extents, not a table.
+ *
+ * The files: machine.c (frames, memory, extents, M2P), pvmm.c (types and
+ * hypercalls), vmem.c (guest virtual accesses), builder.c (boot states).
+ */
+#ifndef TESTS_MODEL_MODEL_H
+#define TESTS_MODEL_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "xen.h"
+#include "pgtable.h"
+
+/* ------------------------------------------------------------- frames */
+
+enum frame_type {
+    FT_NONE,            /* never typed, or devalidated after a failure */
+    FT_WRITABLE,
+    FT_L1, FT_L2, FT_L3, FT_L4,
+    FT_SEG_DESC,
+};
+
+enum frame_owner {
+    OWN_FREE,           /* allocated to nobody */
+    OWN_DOM,            /* our domain */
+    OWN_OTHER,          /* another domain */
+    OWN_XEN,            /* Xen's own (not shared with the guest) */
+    OWN_IO,             /* dom_io: the first MiB */
+};
+
+enum frame_content {
+    FC_ZERO,            /* reads as zero, no page stored */
+    FC_STORED,          /* model_page(mfn) holds it */
+    FC_P2M,             /* a page of the builder's p2m list (formula) */
+    FC_RAMDISK,         /* a page of the ramdisk (pattern) */
+};
+
+#define FF_VALIDATED    0x01
+#define FF_PINNED       0x02
+#define FF_XEN_SLOTS    0x04    /* an L4 whose slots 256-271 Xen has filled */
+
+struct frame {
+    uint32_t count;     /* type count */
+    uint8_t type;       /* enum frame_type */
+    uint8_t flags;      /* FF_* */
+    uint8_t owner;      /* enum frame_owner */
+    uint8_t content;    /* enum frame_content */
+};
+
+/* A run of pfns backed by a run of mfns, ascending (dir 1) or descending (-1). */
+struct extent {
+    unsigned long pfn, mfn, n;
+    int dir;
+};
+
+/* Hypervisor options (Xen command line and VM assists). */
+struct model_opts {
+    bool dom0;              /* iomem access, cache attributes, hardware domain */
+    bool linear_pt;         /* pv-linear-pt (default true) */
+    bool m2p_strict;        /* VMASST_TYPE_m2p_strict */
+    bool l1tf_check;        /* an L1TF-vulnerable host: crash on unsafe non-present entries */
+    bool debug;             /* debug Xen: poison executed multicall entries */
+};
+
+/* Well-known frames of the simulated machine. */
+#define MFN_IO_END          0x100UL     /* [0, 1 MiB) belongs to dom_io */
+#define MFN_XEN_FIRST       0x100UL     /* Xen's own frames */
+#define MFN_XEN_M2P_L3      0x101UL     /* what L4[256] points to (the RO M2P) */
+#define MFN_XEN_PERDOMAIN   0x102UL
+#define MFN_XEN_MISC        0x103UL     /* stands for Xen's other L4 entries */
+#define MFN_SHARED_INFO     0x200UL     /* Xen's page shared with the domain */
+#define MFN_OTHER_FIRST     0x300UL     /* 16 frames of another domain */
+#define MFN_FREE_FIRST      0x310UL     /* 16 frames allocated to nobody */
+#define MFN_DOM_FIRST       0x400UL     /* the domain's memory starts here */
+
+#define M2P_VIRT_START      0xffff800000000000UL     /* Xen's L4 slot 256 */
+#define XEN_VIRT_FIRST      0xffff800000000000UL
+#define XEN_VIRT_END        0xffff880000000000UL
+
+/* ------------------------------------------------------------- results */
+
+/* How a run ended. */
+enum outcome {
+    OUT_NONE,           /* still running / returned normally */
+    OUT_ERROR,          /* mmu_error(): "Test result: ERROR" */
+    OUT_FAILURE,        /* mmu_failure(): "Test result: FAILURE" */
+    OUT_FAULT,          /* a page fault on a guest access */
+    OUT_CRASH,          /* Xen crashed the domain */
+    OUT_RULE,           /* a model audit (U1) failed */
+};
+
+const char *outcome_name(enum outcome o);
+
+/* ------------------------------------------------------------- the machine */
+
+struct model_stats {
+    unsigned long hypercalls;       /* top level: mmu_update, mmuext_op, multicall, ... */
+    unsigned long mmu_update, mmuext_op, multicall, update_va, memory_op;
+    unsigned long entries;          /* requests, ops and va updates executed */
+    unsigned long validations;      /* tables promoted */
+    unsigned long devalidations;
+};
+
+/* Fault injection: make the k-th hypercall, or the k-th entry, fail. */
+struct model_inject {
+    unsigned long fail_call;        /* 1-based top-level hypercall number, 0 = off */
+    unsigned long fail_entry;       /* 1-based entry number, 0 = off */
+    long rc;                        /* what it returns (default -EINVAL) */
+    /* Filled when it fired: */
+    bool fired;
+    char what[96];                  /* "mmu_update", "mmuext_op PIN_L4_TABLE", ... */
+};
+
+struct model {
+    struct model_opts opts;
+    unsigned long max_mfn;          /* frames [0, max_mfn) are RAM */
+    struct frame *frames;           /* max_mfn entries, lazily backed */
+    uint64_t **pages;               /* content pointers, lazily backed */
+    size_t map_bytes_frames, map_bytes_pages;
+
+    /* The domain's pfn<->mfn truth (as the builder made it). */
+    struct extent *ext;             /* sorted by pfn */
+    struct extent **ext_by_mfn;     /* sorted by mfn */
+    unsigned long nr_ext, cap_ext;
+    unsigned long nr_pages;
+
+    /* M2P entries changed by MMU_MACHPHYS_UPDATE (open addressing). */
+    unsigned long *m2p_key, *m2p_val, m2p_cap, m2p_used;
+
+    /* Synthesized content. */
+    unsigned long p2m_first_pfn, p2m_nr_frames;     /* FC_P2M frames hold this list */
+    unsigned long rd_first_pfn, rd_len;             /* FC_RAMDISK frames */
+
+    /* Frames XENMEM_populate_physmap hands out: [pool_next, pool_end). */
+    unsigned long pool_next, pool_end;
+
+    /* vCPU state. */
+    unsigned long cr3;              /* kernel L4 mfn (guest_table), 0 = none */
+    unsigned long user_cr3;         /* guest_table_user, 0 = none */
+    unsigned long tlb_gen;          /* bumped by every hypercall */
+
+    /* The domain's fate. */
+    bool crashed;
+    char crash_msg[256];
+
+    /* The last refusal: rule id and what was refused. */
+    char refusal[320];
+
+    struct model_stats stats;
+    struct model_inject inj;
+    unsigned long entry_seq;        /* entries executed so far (for injection) */
+};
+
+extern struct model M;
+
+/* machine.c */
+void model_init(unsigned long max_mfn, const struct model_opts *opts);
+void model_free(void);
+struct model_opts model_default_opts(bool dom0);
+static inline struct frame *frame_of(unsigned long mfn) { return &M.frames[mfn]; }
+static inline bool mfn_valid(unsigned long mfn) { return mfn < M.max_mfn; }
+uint64_t mem_read(unsigned long mfn, unsigned int idx);
+void mem_write(unsigned long mfn, unsigned int idx, uint64_t v);
+void mem_zero(unsigned long mfn);
+void mem_write_bytes(unsigned long mfn, unsigned int off, const void *src, size_t len);
+void mem_read_bytes(unsigned long mfn, unsigned int off, void *dst, size_t len);
+void model_add_extent(unsigned long pfn, unsigned long mfn, unsigned long n, int dir);
+void model_finish_extents(void);
+unsigned long model_p2m(unsigned long pfn);             /* builder truth, ~0UL if none */
+unsigned long model_m2p(unsigned long mfn);             /* with MACHPHYS updates */
+void model_set_m2p(unsigned long mfn, unsigned long pfn);
+uint64_t ramdisk_word(unsigned long byte_off);          /* the synthesized ramdisk */
+__attribute__((format(printf, 1, 2))) void model_refuse(const char *fmt, ...);
+const char *model_last_refusal(void);
+
+/* pvmm.c: the type system */
+int get_page_type(unsigned long mfn, enum frame_type type);
+void put_page_type(unsigned long mfn);
+const char *frame_type_name(enum frame_type t);
+
+/* pvmm.c: hypercalls (guest pointers are host pointers in the model) */
+long model_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *done);
+long model_mmuext_op(struct mmuext_op *op, unsigned int count, unsigned int *done);
+long model_update_va_mapping(unsigned long va, uint64_t val, unsigned long flags);
+long model_multicall(multicall_entry_t *calls, unsigned int nr);
+long model_memory_op(unsigned int cmd, void *arg);
+/* Boot: take the CR3 reference and the pin on the builder's L4 (validates it all). */
+int model_boot_load_l4(unsigned long l4_mfn);
+/* U: a return to ring 3 (what the shim's usermode test would do). */
+bool model_enter_user(char *why, size_t len);
+/* Xen's fill of L4 slots 256-271 into an L4 (pin time; RO M2P per m2p_strict). */
+void model_fill_xen_slots(unsigned long l4_mfn, bool ro_m2p);
+
+/* vmem.c: guest virtual accesses through the current kernel tables */
+bool vmem_translate(unsigned long va, bool write, unsigned long *mfn, char *why, size_t len);
+uint64_t vmem_read64(unsigned long va);
+void vmem_write64(unsigned long va, uint64_t v);
+void vmem_zero_page(unsigned long va);
+void vmem_read_bytes(unsigned long va, void *dst, size_t len);
+
+/* How the hosted world ends a run (plat_hosted.c provides it). */
+__attribute__((noreturn, format(printf, 2, 3))) void model_end_run(enum outcome o, const char *fmt, ...);
+
+/* Small helpers */
+static inline unsigned int pt_shift(unsigned int level) { return PAGE_SHIFT + 9 * (level - 1); }
+#define ALIGN_UP_SZ(x)  (((size_t)(x) + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1))
+unsigned long model_p2m_pfn_of_frame(unsigned long mfn);   /* builder truth, ~0UL if none */
+void vmem_reset(void);
+/* HYPERVISOR_set_gdt's type rule, for the T tests: frames become seg_desc. */
+long model_set_gdt(const unsigned long *mfns, unsigned int n);
+
+#define PTE_FLAGS_MASK  (~PTE_ADDR_MASK)
+#define _PAGE_GUEST_KERNEL  (1ULL << 52)
+#define _PAGE_GNTTAB        (1ULL << 62)
+#define _PAGE_PAT_L1        0x080ULL
+#define PTE_AVAIL_LOW       0xe00ULL                        /* bits 9-11 */
+#define PTE_AVAIL_HIGH      (0x7ffULL << 52)                /* bits 52-62 */
+
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_bugs.c - the shim's BUG= switches, each built into its own binary
+ * (TEST_VARIANT), must make the boot fail on the model, and the test names
+ * who caught it:
+ *
+ *   bug-fixmap   Xen's boot L2 copied into level2_fixmap (pre-2014 Linux):
+ *                Xen accepts it (the boot L1s are valid L1s); the shim's own
+ *                mmu_self_check() refuses level2_fixmap[n] != 0, before any
+ *                vmalloc in module space would trip over the stale PTEs.
+ *   bug-pgtbuf   the page-table buffer's tail left writable and still used
+ *                for tables (2011): the model refuses the first hook of
+ *                such a page as a table: E4 (an Ln entry to a frame with a
+ *                writable mapping), Xen's -EINVAL.
+ *   bug-nouser   no user L4, the kernel L4 loaded as user page table: Xen
+ *                accepts NEW_USER_BASEPTR(kernel L4); the model's ring-3
+ *                audit (U1: the user root maps no kernel slot) catches it
+ *                where the guest's usermode test would see the kernel.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "driver.h"
+
+static int drive_rc;
+
+struct expectation {
+    const char *variant;
+    enum outcome out;
+    const char *in_msg;         /* substring of the run's message */
+    const char *rule;           /* prefix of the model's last refusal, or NULL */
+    const char *who;
+};
+
+static const struct expectation expectations[] = {
+    { "bug-fixmap", OUT_FAILURE, "level2_fixmap[", NULL, "mmu_check: level2_fixmap holds more than the fixmap" },
+    { "bug-pgtbuf", OUT_ERROR, "mmu_update", "E4:", "model rule E4 (Xen -EINVAL): a table with a writable alias" },
+    { "bug-nouser", OUT_RULE, "U1:", NULL, "model rule U1: the user root maps kernel space" },
+};
+
+int main(void)
+{
+    const struct expectation *x = NULL;
+    static const struct { enum builder b; unsigned long pages, rd; bool mapped; } boots[] = {
+        { BUILD_DOM0, 65536, 0, false },
+        { BUILD_DOMU, 65536, 0, false },
+        { BUILD_DOM0, 1UL << 20, 3 << 20, true },
+        { BUILD_DOM0, 262144, 600UL << 20, true },     /* the initial mapping crosses 512 MiB */
+    };
+
+    for (unsigned int i = 0; i < N_ELEMS(expectations); i++)
+        if (!strcmp(expectations[i].variant, TEST_VARIANT))
+            x = &expectations[i];
+    if (!CHECK(x, "no expectation for variant %s", TEST_VARIANT))
+        return check_done(TEST_NAME);
+
+    for (unsigned int i = 0; i < N_ELEMS(boots); i++) {
+        struct drive_opts o = {
+            .boot = { .builder = boots[i].b, .nr_pages = boots[i].pages, .rd_len = boots[i].rd,
+                      .rd_mapped = boots[i].mapped },
+        };
+        struct drive_result r;
+
+        drive_rc = drive(&o, &r);
+
+        if (!CHECK(drive_rc == 0 && !r.child_died && !r.build_failed, "%s boot %u ran (%s)",
+                   x->variant, i, r.L.err))
+            continue;
+        CHECK(r.out == x->out && strstr(r.msg, x->in_msg) &&
+              (!x->rule || !strncmp(r.refusal, x->rule, strlen(x->rule))),
+              "%s boot %u (%s %lu MiB): %s \"%s\", refusal \"%s\"; expected %s by %s", x->variant, i,
+              boots[i].b == BUILD_DOM0 ? "dom0" : "domU", boots[i].pages >> 8, outcome_name(r.out),
+              r.msg, r.refusal, outcome_name(x->out), x->who);
+    }
+    return check_done(TEST_NAME);
+}
