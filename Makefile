@@ -74,7 +74,7 @@ GUEST_C := setup.c start_info.c console.c console_ring.c format.c lib.c result.c
 GUEST_S := xen-head.S entry.S usermode_entry.S
 OBJS    := $(addprefix $(OUT)/,$(GUEST_S:.S=.o) $(GUEST_C:.c=.o))
 
-.PHONY: all shim run check test deps clean FORCE
+.PHONY: all shim run check test docs deps clean FORCE
 all: shim
 shim: $(SHIM)
 
@@ -117,6 +117,10 @@ check:
 
 test:
 	python3 tests/run_all.py
+
+# Regenerate docs/*.svg from real boots (ptdump) under Xen 4.17.
+docs:
+	docs/make-docs.sh
 
 deps:
 	rig/fetch-xen.sh --deps

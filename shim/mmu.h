@@ -11,6 +11,7 @@
 struct mmu_boot {
     unsigned long virt_base;      /* pfn 0 is mapped here by Xen */
     unsigned long image_end;      /* end of the image, page aligned */
+    unsigned long text_end;       /* end of text and read-only data, page aligned */
     unsigned long xen_stack_top;  /* everything below is in the initial mapping */
     unsigned long pt_base;        /* start_info.pt_base (checked against CR3) */
     unsigned long nr_pages;

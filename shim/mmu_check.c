@@ -255,8 +255,8 @@ void mmu_self_check(const char *when)
     check_fixmap_l2();
     check_module_space_none();
     check_direct_map();
-    mmu_print("mmu: check %s: %lu tables under the kernel L4, %lu under the user L4, invariants hold\n",
-              when, k.tables + 1, u.root_mfn ? u.tables + 1 : 0);
+    mmu_print("mmu: check %s: %lu tables reachable from the kernel L4, %lu more from the user L4, "
+              "invariants hold\n", when, k.tables + 1, u.root_mfn ? u.tables + 1 : 0);
 }
 
 /* ------------------------------------------------------------ module space */

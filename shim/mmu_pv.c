@@ -14,6 +14,8 @@
  *   cleanup    kernel-L2 entries past the image (leftovers of the initial
  *              mapping, e.g. a mapped ramdisk reaching into module space)
  *   pgtbuf     keep the used part read-only, give the unused tail back
+ *   image      kernel text read-only, everything else in the image NX
+ *   boot p2m   (INIT_P2M, after p2m_build) unhook the builder's list, free it
  *
  * Graft (why level2_fixmap gets nothing): Xen's boot L2 maps the initial
  * mapping from VIRT_BASE with the boot L1s.  Its entries are copied into
@@ -501,6 +503,38 @@ static unsigned long clean_kernel_l2(void)
     return cleared;
 }
 
+/* --------------------------------------------------------------------- image */
+
+/*
+ * Xen maps the whole initial mapping writable and executable.  A kernel
+ * keeps its text read-only and everything else non-executable.  The
+ * grafted boot L1 entries are shared by the kernel map and the direct map,
+ * so one change covers both aliases.  Past the image only NX is added: the
+ * read-only entries there are page tables and must stay read-only.  (An
+ * entry read back carries what Xen added, _PAGE_USER and its bit 52; they
+ * are taken off before it is written again, or Xen would take the page for
+ * a user page.)
+ */
+static unsigned long protect_image(void)
+{
+    unsigned long image = (boot.image_end - boot.virt_base) >> PAGE_SHIFT;
+    unsigned long end = T.graft_pages < boot.nr_pages ? T.graft_pages : boot.nr_pages;
+
+    for (unsigned long pfn = 0; pfn < image; pfn++)
+        dmap_set(pfn, boot.virt_base + (pfn << PAGE_SHIFT) < boot.text_end ? PTE_KERNEL_RO
+                                                                           : PTE_DMAP_RW);
+    for (unsigned long pfn = image; pfn < end; pfn++) {
+        pte_t e = dmap_get(pfn);
+
+        if ((e & _PAGE_PRESENT) && !(e & _PAGE_NX))
+            batch_pte(dmap_l1_of(pfn), pfn & 511,
+                      (e & ~(_PAGE_USER | _PAGE_XEN_GUEST_KERNEL)) | _PAGE_NX);
+    }
+    batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+    batch_flush();
+    return image;
+}
+
 /* -------------------------------------------------------------------- pgtbuf */
 
 static void close_pgtbuf(void)
@@ -634,8 +668,8 @@ void set_fixmap(unsigned int idx, unsigned long mfn, pte_t flags)
     unsigned long va = fix_to_virt(idx);
 
     batch_pte(mmu_pfn_to_mfn(T.level1_fixmap), PT_INDEX(va, L1_SHIFT),
-              ((pte_t)mfn << PAGE_SHIFT) | flags);
-    batch_va(va, ((pte_t)mfn << PAGE_SHIFT) | flags);   /* also flushes the TLB entry */
+              mfn || flags ? ((pte_t)mfn << PAGE_SHIFT) | flags : 0);
+    batch_ext(MMUEXT_INVLPG_LOCAL, va);
 }
 
 /* ------------------------------------------------------------------- driver */
@@ -760,6 +794,8 @@ void mmu_bringup(const struct mmu_boot *b)
     mmu_phase_end();
     mmu_print("mmu: reclaimed %lu boot table frames\n", n);
 
+    /* Between the (extended) initial mapping and the buffer, if the buffer moved on. */
+    add_free_ranges(T.graft_pages, pgtbuf.start);
     add_free_ranges(pgtbuf.top, boot.nr_pages);
 
     /* A list inside Xen's initial mapping is read through the direct map from now on. */
@@ -779,4 +815,9 @@ void mmu_drop_initial_mapping(void)
     mmu_phase_begin("pgtbuf");
     close_pgtbuf();
     mmu_phase_end();
+
+    mmu_phase_begin("image");
+    n = protect_image();
+    mmu_phase_end();
+    mmu_print("mmu: image: text read-only, data non-executable (%lu pages)\n", n);
 }

@@ -3,12 +3,18 @@
  * setup.c - the boot sequence, top to bottom.
  *
  *   1. traps: so that any fault from here on ends in a readable ERROR
- *   2. the M2P, then the console (a domU's console page is found through it)
+ *   2. the M2P (and m2p_strict), then the console (a domU's console page
+ *      is found through the M2P)
  *   3. start_info checked against what the shim knows independently
  *   4. the summary printed
- *   5. the MMU bring-up (mmu_pv.c): own tables, direct map, user L4;
- *      shared_info in the fixmap
- *   6. the ramdisk checksummed through the direct map, the verdict given
+ *   5. the MMU bring-up (mmu_pv.c): own tables, direct map, user L4,
+ *      Xen's boot tables reclaimed, the initial mapping's leftovers dropped,
+ *      the kernel image protected; shared_info in the fixmap
+ *   6. the p2m moved into its own area (p2m.c), the builder's list freed,
+ *      published for the tools (p2m_tools.c)
+ *   7. the ramdisk checksummed through the direct map
+ *   8. self-checks, the ring-3 test in a fresh mm, module space, the
+ *      balloon, the self-checks again, per-phase times; the verdict
  */
 #include "console.h"
 #include "console_ring.h"
@@ -25,7 +31,7 @@
 #include "batch.h"
 #include "lib.h"
 
-extern char _end[], boot_stack_top[];
+extern char _etext[], _end[], boot_stack_top[];
 
 #ifdef CONFIG_INIT_P2M
 #define INIT_P2M_VA ((unsigned long)CONFIG_INIT_P2M)    /* XEN_ELFNOTE_INIT_P2M */
@@ -157,6 +163,7 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     struct mmu_boot mb = {
         .virt_base = virt_base,
         .image_end = b.image_end,
+        .text_end = ALIGN_UP((unsigned long)_etext, PAGE_SIZE),
         .xen_stack_top = xen_stack_top,
         .pt_base = si->pt_base,
         .nr_pages = si->nr_pages,

@@ -90,7 +90,7 @@ void usermode_test(void)
     plat_write64(pfn_to_virt(l3) + PT_INDEX(va, L3_SHIFT) * 8, user_table(l2));
     set_pgd(&mm, PT_INDEX(va, L4_SHIFT), user_table(l3));      /* unpinned: both L4s */
 
-    /* Read-only, pinned (both L4s), loaded (both CR3s): three batches. */
+    /* Read-only and pinned (both L4s) in one batch, then both CR3s loaded in another. */
     pt_page_protect(l1);
     pt_page_protect(l2);
     pt_page_protect(l3);

@@ -55,8 +55,10 @@ ELFNOTE(XEN_ELFNOTE_INIT_P2M,       .quad,  CONFIG_INIT_P2M)
  * one-page boot stack that Xen placed after the boot page tables, event
  * upcalls masked, running in ring 3 on the boot page tables.
  *
- * The boot stack's top is the best bound the shim has on the initial
- * mapping (everything Xen mapped lies below it), so it is handed to C.
+ * The boot stack's top is the bound the shim has, before it reads any
+ * table, on the initial mapping: everything Xen placed (image, lists,
+ * start_info, tables, stack) lies below it, and all of that is mapped.  The
+ * mapping itself goes on to a 4 MiB boundary; mmu_pv.c measures it.
  */
     .section .text.head, "ax"
     .code64
