@@ -77,16 +77,21 @@ void console_flush(void)
     }
 }
 
-void printk(const char *fmt, ...)
+void vprintk(const char *fmt, va_list ap)
 {
     char buf[512];
-    va_list ap;
-    int n;
+    int n = vformat(buf, sizeof(buf), fmt, ap);
 
-    va_start(ap, fmt);
-    n = vformat(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
     if (n > (int)sizeof(buf) - 1)
         n = sizeof(buf) - 1;
     console_write(buf, n);
+}
+
+void printk(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vprintk(fmt, ap);
+    va_end(ap);
 }

@@ -3,11 +3,13 @@
 #ifndef SHIM_CONSOLE_H
 #define SHIM_CONSOLE_H
 
+#include <stdarg.h>
 #include "xen.h"
 
 void console_use_ring(struct xencons_interface *intf, evtchn_port_t port);
 void console_write(const char *s, size_t len);
 void console_flush(void);
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vprintk(const char *fmt, va_list ap);
 
 #endif

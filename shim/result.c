@@ -25,7 +25,7 @@ void result_success(void)
     shim_shutdown(SHUTDOWN_poweroff);
 }
 
-static void __attribute__((noreturn)) result_bad(const char *kind, const char *fmt, va_list ap)
+void result_vreport(const char *kind, const char *fmt, va_list ap)
 {
     char why[256];
 
@@ -39,7 +39,7 @@ void result_failure(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    result_bad("FAILURE", fmt, ap);
+    result_vreport("FAILURE", fmt, ap);
 }
 
 void result_error(const char *fmt, ...)
@@ -47,5 +47,5 @@ void result_error(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    result_bad("ERROR", fmt, ap);
+    result_vreport("ERROR", fmt, ap);
 }

@@ -41,33 +41,25 @@ unsigned long plat_read_cr3(void)
 
 void mmu_error(const char *fmt, ...)
 {
-    char why[320];
     va_list ap;
 
     va_start(ap, fmt);
-    vformat(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    result_error("%s", why);
+    result_vreport("ERROR", fmt, ap);
 }
 
 void mmu_failure(const char *fmt, ...)
 {
-    char why[320];
     va_list ap;
 
     va_start(ap, fmt);
-    vformat(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    result_failure("%s", why);
+    result_vreport("FAILURE", fmt, ap);
 }
 
 void mmu_print(const char *fmt, ...)
 {
-    char buf[320];
     va_list ap;
 
     va_start(ap, fmt);
-    vformat(buf, sizeof(buf), fmt, ap);
+    vprintk(fmt, ap);
     va_end(ap);
-    console_write(buf, strlen(buf));
 }
