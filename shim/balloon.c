@@ -109,11 +109,14 @@ void p2m_balloon_test(unsigned long n)
     batch_flush();
     list[0] = list[n - 1];
     set_phys_to_machine(far_pfn, INVALID_MFN);
-    if (reservation(XENMEM_decrease_reservation, list, 1) != 1)
-        mmu_error("balloon: giving back the page at pfn %#lx failed", far_pfn);
+    rc = reservation(XENMEM_decrease_reservation, list, 1);
+    if (rc != 1)
+        mmu_error("balloon: XENMEM_decrease_reservation (giving back pfn %#lx) returned %ld",
+                  far_pfn, rc);
     list[0] = pfns[n - 1];
-    if (reservation(XENMEM_populate_physmap, list, 1) != 1)
-        mmu_error("balloon: repopulating pfn %#lx failed", pfns[n - 1]);
+    rc = reservation(XENMEM_populate_physmap, list, 1);
+    if (rc != 1)
+        mmu_error("balloon: XENMEM_populate_physmap (pfn %#lx) returned %ld", pfns[n - 1], rc);
     set_phys_to_machine(pfns[n - 1], list[0]);
     dmap_set(pfns[n - 1], PTE_KERNEL_RW | _PAGE_NX);
     batch_flush();

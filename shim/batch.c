@@ -37,6 +37,11 @@ static struct call calls[MAX_CALLS];
 static unsigned int nr_reqs, nr_exts, nr_calls;
 static const char *phase = "boot";
 
+void batch_reset(void)
+{
+    nr_reqs = nr_exts = nr_calls = 0;
+}
+
 void batch_set_phase(const char *p)
 {
     phase = p;

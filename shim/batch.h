@@ -32,6 +32,8 @@ void batch_ext(unsigned int cmd, unsigned long arg);
 void batch_va(unsigned long va, pte_t val);
 /* Issue everything queued, in order. */
 void batch_flush(void);
+/* Drop whatever is queued (a new boot, in the host model). */
+void batch_reset(void);
 /* Name the phase in error messages. */
 void batch_set_phase(const char *phase);
 

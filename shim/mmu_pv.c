@@ -772,6 +772,8 @@ void mmu_bringup(const struct mmu_boot *b)
     boot = *b;
     memset(&T, 0, sizeof(T));
     boot_p2m_l4e = 0;
+    batch_reset();
+    pages_reset();
     switched = false;
 
     mmu_phase_begin("discover");

@@ -47,6 +47,13 @@ void pages_free(unsigned long pfn)
     free_listed++;
 }
 
+void pages_reset(void)
+{
+    nr_ranges = 0;
+    free_list = FREE_LIST_END;
+    free_listed = 0;
+}
+
 unsigned long pages_alloc(const char *what)
 {
     if (free_list != FREE_LIST_END) {

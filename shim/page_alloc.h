@@ -35,6 +35,8 @@ static inline bool pgtbuf_contains(unsigned long pfn)
 }
 
 /* The page allocator: ranges of free pfns plus a free list (needs the direct map). */
+/* Forget every range and free page (a new boot, in the host model). */
+void pages_reset(void);
 void pages_add_range(unsigned long start, unsigned long end);
 unsigned long pages_alloc(const char *what);
 unsigned long pages_alloc_contig(unsigned long n, const char *what);

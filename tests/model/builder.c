@@ -567,7 +567,12 @@ static int build_domu(const struct boot_cfg *c, struct boot_layout *L)
         si->first_p2m_pfn = L->p2m_pfn - p2m_tables;
         si->nr_p2m_frames = pfn_up(c->nr_pages * 8) + p2m_tables;
     }
-    si->flags = SIF_VIRT_P2M_4TOOLS;
+    /*
+     * xc_dom_allocate() sets SIF_VIRT_P2M_4TOOLS, but libxl's PV build
+     * overwrites dom->flags: xl-created guests see 0 (as the rig's domU
+     * boots print).
+     */
+    si->flags = 0;
     si->store_mfn = model_p2m(store_pfn);
     si->store_evtchn = 1;
     si->console.domU.mfn = model_p2m(console_pfn);

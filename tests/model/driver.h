@@ -71,6 +71,8 @@ struct drive_result {
 };
 
 int drive(const struct drive_opts *o, struct drive_result *r);
+/* The same in this process (the fuzzer: it resets the shim's statics itself). */
+void drive_inline(const struct drive_opts *o, struct drive_result *r);
 const struct phase_stat *drive_phase(const struct drive_result *r, const char *name);
 
 #endif

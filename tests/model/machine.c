@@ -19,6 +19,14 @@
 
 struct model M;
 
+/* Extent lookups come in runs: the last extent hit answers most of them. */
+static const struct extent *last_by_pfn, *last_by_mfn;
+/* And a bucket per 512 frames/pfns: the first extent that reaches into it. */
+static uint32_t *bucket_mfn, *bucket_pfn;
+static unsigned long nr_bucket_mfn, nr_bucket_pfn;
+
+#define BUCKET_SHIFT 9
+
 /* ------------------------------------------------------------ arenas */
 
 #define ARENA_BYTES (64UL << 20)
@@ -83,7 +91,12 @@ void model_free(void)
     free(M.ext_by_mfn);
     free(M.m2p_key);
     free(M.m2p_val);
+    free(bucket_mfn);
+    free(bucket_pfn);
+    bucket_mfn = bucket_pfn = NULL;
+    nr_bucket_mfn = nr_bucket_pfn = 0;
     memset(&M, 0, sizeof(M));
+    last_by_pfn = last_by_mfn = NULL;
 }
 
 void model_init(unsigned long max_mfn, const struct model_opts *opts)
@@ -216,6 +229,7 @@ void model_add_extent(unsigned long pfn, unsigned long mfn, unsigned long n, int
 {
     if (!n)
         return;
+    last_by_pfn = last_by_mfn = NULL;
     if (M.nr_ext == M.cap_ext) {
         M.cap_ext = M.cap_ext ? 2 * M.cap_ext : 64;
         M.ext = realloc(M.ext, M.cap_ext * sizeof(*M.ext));
@@ -248,6 +262,7 @@ static int cmp_mfn(const void *a, const void *b)
 /* Sorts the extents, gives their frames to the domain, checks they do not overlap. */
 void model_finish_extents(void)
 {
+    last_by_pfn = last_by_mfn = NULL;
     qsort(M.ext, M.nr_ext, sizeof(*M.ext), cmp_pfn);
     free(M.ext_by_mfn);
     M.ext_by_mfn = malloc((M.nr_ext + 1) * sizeof(*M.ext_by_mfn));
@@ -272,42 +287,67 @@ void model_finish_extents(void)
         for (unsigned long m = lo; m < lo + e->n; m++)
             M.frames[m].owner = OWN_DOM;
     }
+
+    free(bucket_mfn);
+    free(bucket_pfn);
+    nr_bucket_mfn = (M.max_mfn >> BUCKET_SHIFT) + 1;
+    nr_bucket_pfn = M.nr_ext ? ((M.ext[M.nr_ext - 1].pfn + M.ext[M.nr_ext - 1].n) >> BUCKET_SHIFT) + 1 : 1;
+    bucket_mfn = malloc(nr_bucket_mfn * sizeof(*bucket_mfn));
+    bucket_pfn = malloc(nr_bucket_pfn * sizeof(*bucket_pfn));
+    if (!bucket_mfn || !bucket_pfn)
+        abort();
+    for (unsigned long b = 0, i = 0; b < nr_bucket_mfn; b++) {
+        while (i < M.nr_ext && ext_mfn_lo(M.ext_by_mfn[i]) + M.ext_by_mfn[i]->n <= b << BUCKET_SHIFT)
+            i++;
+        bucket_mfn[b] = i;
+    }
+    for (unsigned long b = 0, i = 0; b < nr_bucket_pfn; b++) {
+        while (i < M.nr_ext && M.ext[i].pfn + M.ext[i].n <= b << BUCKET_SHIFT)
+            i++;
+        bucket_pfn[b] = i;
+    }
+}
+
+static unsigned long ext_mfn(const struct extent *e, unsigned long pfn)
+{
+    return e->dir > 0 ? e->mfn + (pfn - e->pfn) : e->mfn - (pfn - e->pfn);
+}
+
+static unsigned long ext_pfn(const struct extent *e, unsigned long mfn)
+{
+    return e->dir > 0 ? e->pfn + (mfn - e->mfn) : e->pfn + (e->mfn - mfn);
 }
 
 unsigned long model_p2m(unsigned long pfn)
 {
-    unsigned long lo = 0, hi = M.nr_ext;
+    const struct extent *c = last_by_pfn;
 
-    while (lo < hi) {
-        unsigned long mid = (lo + hi) / 2;
-        const struct extent *e = &M.ext[mid];
-
-        if (pfn < e->pfn)
-            hi = mid;
-        else if (pfn >= e->pfn + e->n)
-            lo = mid + 1;
-        else
-            return e->dir > 0 ? e->mfn + (pfn - e->pfn) : e->mfn - (pfn - e->pfn);
-    }
+    if (c && pfn - c->pfn < c->n)
+        return ext_mfn(c, pfn);
+    if (pfn >> BUCKET_SHIFT >= nr_bucket_pfn)
+        return ~0UL;
+    for (unsigned long i = bucket_pfn[pfn >> BUCKET_SHIFT]; i < M.nr_ext && M.ext[i].pfn <= pfn; i++)
+        if (pfn - M.ext[i].pfn < M.ext[i].n)
+            return last_by_pfn = &M.ext[i], ext_mfn(&M.ext[i], pfn);
     return ~0UL;
 }
 
 /* The builder's pfn of a frame (extents only: synthesized content follows the builder). */
 unsigned long model_p2m_pfn_of_frame(unsigned long mfn)
 {
-    unsigned long lo = 0, hi = M.nr_ext;
+    const struct extent *c = last_by_mfn;
 
-    while (lo < hi) {
-        unsigned long mid = (lo + hi) / 2;
-        const struct extent *e = M.ext_by_mfn[mid];
-        unsigned long first = ext_mfn_lo(e);
+    if (c && mfn - ext_mfn_lo(c) < c->n)
+        return ext_pfn(c, mfn);
+    if (mfn >> BUCKET_SHIFT >= nr_bucket_mfn)
+        return ~0UL;
+    for (unsigned long i = bucket_mfn[mfn >> BUCKET_SHIFT]; i < M.nr_ext; i++) {
+        const struct extent *e = M.ext_by_mfn[i];
 
-        if (mfn < first)
-            hi = mid;
-        else if (mfn >= first + e->n)
-            lo = mid + 1;
-        else
-            return e->dir > 0 ? e->pfn + (mfn - e->mfn) : e->pfn + (e->mfn - mfn);
+        if (ext_mfn_lo(e) > mfn)
+            break;
+        if (mfn - ext_mfn_lo(e) < e->n)
+            return last_by_mfn = e, ext_pfn(e, mfn);
     }
     return ~0UL;
 }
@@ -323,7 +363,7 @@ static unsigned long *m2p_slot(unsigned long mfn)
 {
     unsigned long i;
 
-    if (!M.m2p_cap)
+    if (!M.m2p_used)
         return NULL;
     for (i = hash_mfn(mfn) & (M.m2p_cap - 1); M.m2p_key[i]; i = (i + 1) & (M.m2p_cap - 1))
         if (M.m2p_key[i] == mfn + 1)

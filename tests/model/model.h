@@ -123,7 +123,7 @@ const char *outcome_name(enum outcome o);
 
 struct model_stats {
     unsigned long hypercalls;       /* top level: mmu_update, mmuext_op, multicall, ... */
-    unsigned long mmu_update, mmuext_op, multicall, update_va, memory_op;
+    unsigned long mmu_update, mmuext_op, multicall, update_va, memory_op, vm_assist;
     unsigned long entries;          /* requests, ops and va updates executed */
     unsigned long validations;      /* tables promoted */
     unsigned long devalidations;
@@ -212,6 +212,7 @@ long model_mmuext_op(struct mmuext_op *op, unsigned int count, unsigned int *don
 long model_update_va_mapping(unsigned long va, uint64_t val, unsigned long flags);
 long model_multicall(multicall_entry_t *calls, unsigned int nr);
 long model_memory_op(unsigned int cmd, void *arg);
+long model_vm_assist(unsigned int cmd, unsigned int type);
 /* Boot: take the CR3 reference and the pin on the builder's L4 (validates it all). */
 int model_boot_load_l4(unsigned long l4_mfn);
 /* U: a return to ring 3 (what the shim's usermode test would do). */

@@ -2,7 +2,8 @@
 /*
  * pvmm.c - Xen's PV MMU rules: frame types and type counts, validation of
  * page tables (and its undoing), entry updates, and the hypercalls the shim
- * makes (mmu_update, mmuext_op, update_va_mapping, multicall, memory_op).
+ * makes (mmu_update, mmuext_op, update_va_mapping, multicall, memory_op,
+ * vm_assist).
  *
  * Written from the behaviour of xen/arch/x86/mm.c (get_page_from_l1e,
  * get_page_from_lNe, promote/demote_lN_table, mod_lN_entry,
@@ -891,6 +892,22 @@ long model_memory_op(unsigned int cmd, void *arg)
     default:
         return -ENOSYS;
     }
+}
+
+/* -------------------------------------------------------------- vm_assist */
+
+/* VMASST_TYPE_m2p_strict is a flag Xen reads when it fills or zaps L4 slot 256. */
+long model_vm_assist(unsigned int cmd, unsigned int type)
+{
+    long rc;
+
+    M.stats.vm_assist++;
+    if (inject_call(&rc, "vm_assist"))
+        return rc;
+    if (type != VMASST_TYPE_m2p_strict || (cmd != VMASST_CMD_enable && cmd != VMASST_CMD_disable))
+        return -EINVAL;
+    M.opts.m2p_strict = cmd == VMASST_CMD_enable;
+    return 0;
 }
 
 /* -------------------------------------------------------------- boot, GDT, ring 3 */

@@ -53,7 +53,7 @@ static const char *expected_word(const char *what)
         return "mmuext_op";
     if (!strcmp(what, "multicall") || !strcmp(what, "update_va_mapping") || !strcmp(what, "memory_op"))
         return !strcmp(what, "memory_op") ? "XENMEM_" : what;
-    if (!strcmp(what, "populate_physmap") || !strcmp(what, "decrease_reservation"))
+    if (!strcmp(what, "populate_physmap") || !strcmp(what, "decrease_reservation") || !strcmp(what, "vm_assist"))
         return what;
     return what;                /* an mmuext op name, e.g. PIN_L4_TABLE */
 }

@@ -1,0 +1,215 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# /init of the rig's dom0 (built by rig/domu/build_dom0.py, busybox + Debian's
+# xen-utils).  Brings up the toolstack, then runs the domU cases that
+# rig/domu/run.py put under /cases (a second cpio archive appended to this
+# initramfs), one after the other, and powers off.
+#
+#   /cases/list        case ids, one a line, in order
+#   /cases/ID/cfg      the xl config (kernel/ramdisk paths inside this dom0)
+#   /cases/ID/env      NAME=... TIMEOUT=<s for a result> XL_TIMEOUT=<s for xl create>
+#                      [RUNNER=xl-run: run the case with rig/domu/xl-run.sh instead]
+#   /cases/files/...   small files (domU kernels, small ramdisks)
+#   /dev/rd/SERIAL     -> /dev/vdX: the virtio disk QEMU got with serial=SERIAL
+#                      (big ramdisks: never files in this tmpfs, rig-notes #10)
+#
+# Everything run.py parses is a line starting with "@@", printed to the
+# console (hvc0 = Xen's console = QEMU's serial):
+#   @@RIG dom0-ready up=S                      toolstack up (S: dom0 uptime)
+#   @@RIG case-begin ID domid=N|- up=S
+#   @@XL ID| ...                               `xl -vvv create` output
+#   @@RIG xl-create ID rc=N domid=N|- up=S
+#   @@RIG result ID up=S                       the guest's result line appeared
+#   @@GUEST ID| ...                            the guest's console (xenconsoled log)
+#   @@RIG case-end ID status=S shutdown=R|- up-create=S up-created=S up-result=S|-
+#       status: result (a Test result line), gone (domain ended without one),
+#       timeout (no result within TIMEOUT s), xl-failed, xl-timeout
+#       shutdown: the domain's shutdown reason code (0 poweroff, 3 crash, ...)
+#       or - (still running when looked at, then destroyed)
+#   @@XLRUN ID| ...                            xl-run.sh's output (RUNNER=xl-run)
+#   @@RIG all-done up=S
+# Any failure of the bring-up prints "@@RIG dom0-error WHAT" and powers off.
+
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+/bin/busybox --install -s /bin
+
+up() { read -r u _ < /proc/uptime; echo "$u"; }
+say() { echo "@@RIG $*"; }
+fail() {
+    say "dom0-error $*"
+    sync
+    poweroff -f
+    sleep 10
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev || fail "mount devtmpfs"
+mkdir -p /dev/pts /dev/shm /dev/rd /run/xenstored /var/run/xen /var/log/xen/console \
+    /var/lib/xen /var/lib/xenstored /var/lock
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts || fail "mount devpts"
+mount -t tmpfs tmpfs /dev/shm
+echo 4 > /proc/sys/kernel/printk          # keep the kernel quiet on the serial
+xen=; kernel=
+# shellcheck disable=SC1091
+[ -f /etc/rig-dom0 ] && . /etc/rig-dom0      # xen=4.17 kernel=... (build_dom0.py)
+say "dom0-init up=$(up) xen=$xen kernel=$kernel"
+
+# Modules in dependency order (rig-notes #9); built-ins were left out at build time.
+while read -r m; do
+    [ -n "$m" ] || continue
+    insmod "/lib/modules/$m.ko" 2>/tmp/insmod.err || {
+        grep -q "File exists" /tmp/insmod.err || fail "insmod $m: $(cat /tmp/insmod.err)"
+    }
+done < /etc/modules.order
+
+mount -t xenfs xenfs /proc/xen || fail "mount xenfs"
+grep -q control_d /proc/xen/capabilities 2>/dev/null || fail "not the control domain"
+
+# The ramdisk disks, by the serial run.py gave them.
+for b in /sys/block/vd*; do
+    [ -e "$b" ] || continue
+    s=$(cat "$b/serial" 2>/dev/null)
+    [ -n "$s" ] && ln -sf "/dev/${b##*/}" "/dev/rd/$s"
+done
+
+BIN=/usr/lib/xen-$xen/bin
+$BIN/xenstored --pid-file /run/xenstored.pid || fail "xenstored exited with $?"
+i=0
+until xenstore-ls / >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || fail "xenstored does not answer"
+    sleep 0.1
+done
+$BIN/xen-init-dom0 > /tmp/init-dom0.log 2>&1 || { cat /tmp/init-dom0.log; fail "xen-init-dom0"; }
+# Guest console lines get a "[date time] " prefix (run.py strips it); keep,
+# not discard, what overflows xenconsoled's buffer.
+$BIN/xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console \
+    --timestamp=guest --overflow-data=keep || fail "xenconsoled exited with $?"
+say "dom0-ready up=$(up) disks=$(ls /dev/rd | tr '\n' ' ')"
+
+# ---------------------------------------------------------------- cases
+#
+# Cheap polling only (xl list costs a quarter of a second of this TCG CPU):
+# the console log for the result, and xl's own log for the domain's end.
+# `xl create` leaves a child that waits for the domain and writes
+# "Domain N has shut down, reason code R" to /var/log/xen/xl-NAME.log
+# (R: 0 poweroff, 1 reboot, 2 suspend, 3 crash, 4 watchdog, 5 soft_reset);
+# on_crash is "destroy", so a crashed domain goes away too.
+
+shutdown_reason() {   # $1 = xl log: the reason code, empty while the domain runs
+    sed -n 's/.*has shut down, reason code \([0-9]*\).*/\1/p' "$1" 2>/dev/null | head -n 1
+}
+
+dom_exists() {        # $1 = domid
+    [ -n "$1" ] && xenstore-exists "/local/domain/$1" 2>/dev/null
+}
+
+dump_guest() {        # $1 = id, $2 = log: control characters out, bounded, newline-terminated
+    n=$(wc -l < "$2")
+    if [ "$n" -gt 4000 ]; then
+        { head -n 2000 "$2"; echo "[rig: $((n - 4000)) lines left out]"; tail -n 2000 "$2"; }
+    else
+        cat "$2"
+    fi | tr -d '\000-\010\013-\037\177' | sed "s/^/@@GUEST $1| /"
+    echo
+}
+
+run_case() {
+    id=$1
+    NAME=case; TIMEOUT=60; XL_TIMEOUT=120
+    # shellcheck disable=SC1090
+    [ -f "/cases/$id/env" ] && . "/cases/$id/env"
+    dom="rig-$id"
+    log="/var/log/xen/console/guest-$dom.log"
+    xllog="/var/log/xen/xl-$dom.log"
+    rm -f "$log" "$xllog"
+    t_create=$(up)
+    say "case-begin $id name=$NAME up=$t_create"
+    if [ "${RUNNER:-}" = xl-run ]; then
+        # The real-host runner (rig/domu/xl-run.sh) instead of the loop below.
+        XL=$BIN/xl xl-run -t "$TIMEOUT" -n "$dom" "/cases/$id/cfg" > "/tmp/xl-run-$id.log" 2>&1
+        rc=$?
+        tr -d '\000-\010\013-\037\177' < "/tmp/xl-run-$id.log" | sed "s/^/@@XLRUN $id| /"
+        echo
+        t_end=$(up)
+        say "case-end $id status=xl-run rc=$rc up-create=$t_create up-created=- up-result=$t_end"
+        return
+    fi
+    timeout -s KILL "$XL_TIMEOUT" $BIN/xl -vvv create "/cases/$id/cfg" "name=\"$dom\"" \
+        > "/tmp/xl-$id.log" 2>&1
+    rc=$?
+    t_created=$(up)
+    sed "s/^/@@XL $id| /" "/tmp/xl-$id.log"
+    # The domid from xl's own words (the domain may be gone already).
+    domid=$(sed -n 's/.*: Domain \([0-9][0-9]*\):.*/\1/p' "/tmp/xl-$id.log" | head -n 1)
+    say "xl-create $id rc=$rc domid=${domid:--} up=$t_created"
+    status=
+    reason=-
+    t_result=-
+    if [ $rc -ne 0 ]; then
+        [ $rc -eq 137 ] && status=xl-timeout || status=xl-failed
+    else
+        ticks=0
+        limit=$((TIMEOUT * 5))
+        while :; do
+            if [ -f "$log" ] && grep -q "Test result:" "$log"; then
+                t_result=$(up)
+                status=result
+                say "result $id up=$t_result"
+                break
+            fi
+            reason=$(shutdown_reason "$xllog")
+            if [ -n "$reason" ] || { [ $((ticks % 10)) -eq 9 ] && ! dom_exists "$domid"; }; then
+                sleep 0.5           # let xenconsoled write the last of the ring
+                if grep -q "Test result:" "$log" 2>/dev/null; then
+                    t_result=$(up)
+                    status=result
+                    say "result $id up=$t_result late"
+                else
+                    status=gone
+                fi
+                break
+            fi
+            ticks=$((ticks + 1))
+            [ $ticks -lt $limit ] || { status=timeout; break; }
+            sleep 0.2
+        done
+        if [ $status = result ]; then
+            # Give it 5 s to shut down by itself: a crash now still counts.
+            i=0
+            while [ $i -lt 25 ]; do
+                reason=$(shutdown_reason "$xllog")
+                [ -n "$reason" ] && break
+                i=$((i + 1))
+                sleep 0.2
+            done
+        fi
+        [ -n "$reason" ] || reason=$(shutdown_reason "$xllog")
+        [ -n "$reason" ] || reason=-
+    fi
+    $BIN/xl destroy "$dom" > /dev/null 2>&1
+    # Wait for the domain to go away (rig-notes #11), then dump its console.
+    i=0
+    while dom_exists "$domid" && [ $i -lt 40 ]; do
+        [ $((i % 10)) -eq 9 ] && $BIN/xl destroy "$dom" > /dev/null 2>&1
+        i=$((i + 1))
+        sleep 0.25
+    done
+    dom_exists "$domid" && say "domain-stuck $id domid=$domid"
+    [ -f "$log" ] && dump_guest "$id" "$log"
+    say "case-end $id status=$status shutdown=$reason up-create=$t_create up-created=$t_created up-result=$t_result"
+}
+
+if [ -f /cases/list ]; then
+    while read -r id; do
+        [ -n "$id" ] && run_case "$id" < /dev/null
+    done < /cases/list
+else
+    say "no-cases"
+fi
+say "all-done up=$(up)"
+sync
+poweroff -f
+sleep 10

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The domU matrix: the shim through `xl create`, one dom0 boot per Xen version.
+
+    rig/domu/matrix.py [--xen 4.17|4.20|both] [--only REGEX] [--list] [--json-out F]
+
+Builds the shim variants it needs (make MAPPED_RAMDISK=.. INIT_P2M=..), makes
+the ramdisks (random bytes in cache/ramdisks/rd-<MiB>.bin, the same files the
+dom0 matrix uses, and a gzip copy in cache/domu-disks/), runs every case with
+rig/domu/run.py and prints one line per case, then `N passed, N failed`.
+Exit 0 when every case got the verdict it expects.
+
+What the cases pin down about the real toolstack (4.17 and 4.20 alike unless
+said): a domU ramdisk must fit in memory= (ERROR from xl otherwise); xl maps
+no ramdisk file larger than 1 GiB (libxenguest's max_module_size, which libxl
+never raises: "tried to map file which is too large"), so 1200 MiB is an ERROR
+and 1000 MiB is the largest unmapped case; with MOD_START_PFN the domU's
+mod_len is a whole number of pages; Xen 4.17's libxenguest gunzips a .gz
+ramdisk, 4.20's hands it over as it is (run.py's host-side check knows both).
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import run as R  # noqa: E402
+
+RAMDISKS = os.path.join(REPO, "cache", "ramdisks")
+DISKS = os.path.join(REPO, "cache", "domu-disks")
+BUILDS = {  # name -> make variables (the Makefile's variant directory follows from them)
+    "shim": {},
+    "mapped": {"MAPPED_RAMDISK": "1"},
+    "initp2m": {"INIT_P2M": "1"},
+    "mapped-initp2m": {"MAPPED_RAMDISK": "1", "INIT_P2M": "1"},
+}
+
+
+def variant_dir(mv):
+    return ("shim" + ("-mapped" if mv.get("MAPPED_RAMDISK") == "1" else "")
+            + ("-initp2m" if mv.get("INIT_P2M") == "1" else ""))
+
+
+def kernel(build):
+    return os.path.join(REPO, "build", variant_dir(BUILDS[build]), "shim")
+
+
+def cases():
+    """[(name, Case kwargs)] of the matrix; ramdisks named rd<MiB>[.gz]."""
+    ok = ["SUCCESS"]
+    return [
+        ("mem128", dict(kernel="shim", mem=128, expect=ok)),
+        ("mem2048", dict(kernel="shim", mem=2048, expect=ok)),
+        ("rd100", dict(kernel="shim", mem=256, ramdisk="rd100", expect=ok)),
+        ("rd600", dict(kernel="shim", mem=1024, ramdisk="rd600", expect=ok)),
+        ("rd600-gz", dict(kernel="shim", mem=1024, ramdisk="rd600.gz", expect=ok)),
+        ("rd1000", dict(kernel="shim", mem=1280, ramdisk="rd1000", expect=ok)),
+        ("rd1200-refused", dict(kernel="shim", mem=2048, ramdisk="rd1200", expect=["ERROR"],
+                                reason_re="too large")),
+        ("maxmem1024", dict(kernel="shim", mem=256, maxmem=1024, expect=ok)),
+        ("vcpus2", dict(kernel="shim", mem=256, vcpus=2, expect=ok)),
+        ("args", dict(kernel="shim", mem=128, args="rig=domu a b", expect=ok,
+                      require=[r'^start_info: cmdline="rig=domu a b"$'])),
+        ("mapped-rd100", dict(kernel="mapped", mem=256, ramdisk="rd100", expect=ok)),
+        ("mapped-rd600", dict(kernel="mapped", mem=1024, ramdisk="rd600", expect=ok)),
+        ("initp2m-rd100", dict(kernel="initp2m", mem=256, ramdisk="rd100", expect=ok)),
+        ("mapped-initp2m-rd100", dict(kernel="mapped-initp2m", mem=256, ramdisk="rd100",
+                                      expect=ok)),
+        ("too-small", dict(kernel="shim", mem=64, ramdisk="rd100", expect=["ERROR"],
+                           reason_re="too large|Out of memory")),
+        ("missing-kernel", dict(kernel="missing", mem=128, expect=["ERROR"],
+                                reason_re="No such file")),
+        ("linux-selftest", dict(kernel=R.LINUX, mem=256, expect=ok)),
+        # The real-host runner (xl-run.sh: create -p, console, unpause) on the same xl.
+        ("xl-run-rd100", dict(kernel="shim", mem=256, ramdisk="rd100", expect=ok, runner="xl-run")),
+        ("xl-run-too-small", dict(kernel="shim", mem=64, ramdisk="rd100", expect=["ERROR"],
+                                  reason_re="too large", runner="xl-run")),
+    ]
+
+
+def make_ramdisk(mib):
+    """cache/ramdisks/rd-<MiB>.bin of random bytes (made once)."""
+    os.makedirs(RAMDISKS, exist_ok=True)
+    path = os.path.join(RAMDISKS, f"rd-{mib}.bin")
+    if os.path.exists(path) and os.path.getsize(path) == mib << 20:
+        return path
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open("/dev/urandom", "rb") as src, open(tmp, "wb") as dst:
+        for _ in range(mib):
+            dst.write(src.read(1 << 20))
+    os.replace(tmp, path)
+    return path
+
+
+def make_gz(mib):
+    raw = make_ramdisk(mib)
+    os.makedirs(DISKS, exist_ok=True)
+    path = os.path.join(DISKS, f"rd-{mib}.bin.gz")
+    if os.path.exists(path) and os.path.getmtime(path) >= os.path.getmtime(raw):
+        return path
+    with open(path + ".tmp", "wb") as out:
+        subprocess.run(["gzip", "-1", "-n", "-c", raw], stdout=out, check=True)
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def ramdisk_path(spec):
+    m = re.fullmatch(r"rd(\d+)(\.gz)?", spec)
+    return make_gz(int(m.group(1))) if m.group(2) else make_ramdisk(int(m.group(1)))
+
+
+def build(names):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL", "GNUMAKEFLAGS")}
+    for n in sorted(names):
+        mv = {"MAPPED_RAMDISK": "0", "INIT_P2M": "0", "KERNEL_IMAGE_SIZE": "512M", "BUG": "",
+              **BUILDS[n]}
+        cmd = ["make", "-s", "-C", REPO, "shim"] + [f"{k}={v}" for k, v in sorted(mv.items())]
+        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if p.returncode != 0 or not os.path.exists(kernel(n)):
+            raise R.RigError(f"{' '.join(cmd[3:])} failed:\n{p.stdout[-3000:]}")
+
+
+def to_cases(selected):
+    out = []
+    for name, kw in selected:
+        kw = dict(kw)
+        k = kw.pop("kernel")
+        if k == "missing":
+            kw["kernel"] = os.path.join(REPO, "build", "no-such-dir", "shim")
+        elif k == R.LINUX:
+            kw["kernel"] = k
+        else:
+            kw["kernel"] = kernel(k)
+        if kw.get("ramdisk"):
+            kw["ramdisk"] = ramdisk_path(kw["ramdisk"])
+        out.append(R.Case(name=name, **kw))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--xen", choices=("4.17", "4.20", "both"), default="both")
+    ap.add_argument("--only", help="run only the cases whose name matches this regex")
+    ap.add_argument("--list", action="store_true", help="list the cases and exit")
+    ap.add_argument("--json-out", help="write every result here")
+    ap.add_argument("--verbose", action="store_true", help="echo the serial log")
+    o = ap.parse_args()
+    selected = [c for c in cases() if not o.only or re.search(o.only, c[0])]
+    if o.list:
+        for name, kw in selected:
+            print(name, " ".join(f"{k}={v}" for k, v in kw.items()))
+        return 0
+    if not selected:
+        print("matrix: no case matches", file=sys.stderr)
+        return 2
+    xens = ("4.17", "4.20") if o.xen == "both" else (o.xen,)
+    t0 = time.monotonic()
+    try:
+        build({kw["kernel"] for _, kw in selected if kw["kernel"] in BUILDS})
+        cs = to_cases(selected)
+    except (R.RigError, OSError, subprocess.CalledProcessError) as e:
+        print(f"matrix: setup failed: {e}", file=sys.stderr)
+        return 2
+    print(f"matrix: {len(cs)} cases x {len(xens)} Xen version(s), set up in "
+          f"{time.monotonic() - t0:.1f}s", flush=True)
+    passed = failed = 0
+    dump = []
+    echo = (lambda line: print(line, flush=True)) if o.verbose else None
+    for xen in xens:
+        try:
+            rr = R.run_cases(xen, cs, echo=echo,
+                             log=os.path.join(REPO, "build", "domu", f"matrix-xen{xen}.log"))
+        except (R.RigError, R.build_dom0.BuildError, R.boot.RigError) as e:
+            print(f"matrix: xen {xen}: rig error: {e}", flush=True)
+            failed += len(cs)
+            continue
+        ready = ", ".join(f"{t:.1f}s" for t in rr.t_dom0_ready)
+        print(f"matrix: xen {xen}: dom0 ready at {ready} after QEMU start, {rr.boots} boot(s), "
+              f"{rr.t_total:.0f}s", flush=True)
+        for r in rr.cases:
+            ok = bool(r.passed)
+            passed += ok
+            failed += not ok
+            print(f"  {'PASS' if ok else 'FAIL'} xen {xen} {r.summary()}", flush=True)
+            if not ok:
+                for ln in r.guest_lines[-8:]:
+                    print(f"      guest| {ln}")
+        dump.append({"xen": xen, "boots": rr.boots, "t_dom0_ready": rr.t_dom0_ready,
+                     "t_total": rr.t_total, "logs": rr.log_paths,
+                     "cases": [dict(name=r.name, verdict=r.verdict, passed=r.passed,
+                                    reason=r.reason, status=r.status, shutdown=r.shutdown,
+                                    ramdisk_host=r.ramdisk_host,
+                                    t_create_to_result=r.t_create_to_result,
+                                    t_ready_to_result=r.t_ready_to_result,
+                                    xl_create_s=(r.t_created - r.t_create)
+                                    if r.t_created is not None and r.t_create is not None else None,
+                                    guest_lines=r.guest_lines)
+                               for r in rr.cases]})
+    if o.json_out:
+        with open(o.json_out, "w") as f:
+            json.dump(dump, f, indent=1)
+    print(f"matrix: {time.monotonic() - t0:.0f}s in all")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Unit tests of the domU rig's host side (no QEMU, no Xen): the serial-log
+protocol and verdicts (run.Session), the ramdisk expectations, gzip padding,
+the cpio writer and the ELF reader of build_dom0.
+
+    python3 rig/domu/test_domu.py
+"""
+import gzip
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import build_dom0  # noqa: E402
+import run as R  # noqa: E402
+
+R.XXH_CACHE = None          # no writes into build/ from the tests
+
+
+def feed(sess, text):
+    for i, line in enumerate(text.strip("\n").splitlines()):
+        sess.feed(line, float(i))
+
+
+def session(cases, xen="4.17", given=None):
+    results = [R.CaseResult(c.name, None, None, "") for c in cases]
+    ids = [f"{i + 1:02d}" for i in range(len(cases))]
+    return R.Session(xen, cases, results, ids, None, given or {}), results
+
+
+class SessionTest(unittest.TestCase):
+    def test_success_with_timestamps_and_shutdown(self):
+        s, rs = session([R.Case("a", "k")])
+        feed(s, """
+(XEN) Freed 656kB init memory
+@@RIG dom0-ready up=5.2 disks=
+@@RIG case-begin 01 name=a up=5.3
+@@XL 01| Parsing config from /cases/01/cfg
+@@RIG xl-create 01 rc=0 domid=1 up=6.0
+@@RIG result 01 up=6.5
+@@GUEST 01| [2026-11-22 00:03:56] Logfile Opened
+@@GUEST 01| [2026-11-22 00:03:56] shim: hello\r
+@@GUEST 01| [2026-11-22 00:03:57] Test result: SUCCESS
+@@RIG case-end 01 status=result shutdown=0 up-create=5.3 up-created=6.0 up-result=6.5
+@@RIG all-done up=7
+""")
+        r = rs[0]
+        self.assertEqual((r.verdict, r.exit_code, r.shutdown), ("SUCCESS", 0, "poweroff"))
+        self.assertEqual(r.guest_lines, ["shim: hello", "Test result: SUCCESS"])
+        self.assertEqual(r.t_create_to_result, 3.0)     # line 2 -> line 5
+        self.assertEqual(r.t_ready_to_result, 4.0)
+        self.assertTrue(s.done)
+
+    def test_logfile_opened_without_stamp(self):
+        s, rs = session([R.Case("a", "k")])
+        feed(s, """
+@@RIG case-begin 01 name=a up=1
+@@GUEST 01| Logfile Opened
+@@GUEST 01| [2026-11-22 00:03:56] Test result: SUCCESS
+@@RIG case-end 01 status=result shutdown=0 up-create=1 up-created=2 up-result=2
+""")
+        self.assertEqual(rs[0].guest_lines, ["Test result: SUCCESS"])
+
+    def test_crash_after_success(self):
+        s, rs = session([R.Case("a", "k")])
+        feed(s, """
+@@RIG dom0-ready up=1
+@@RIG case-begin 01 name=a up=1
+@@RIG xl-create 01 rc=0 domid=1 up=2
+@@GUEST 01| Test result: SUCCESS
+@@RIG case-end 01 status=result shutdown=3 up-create=1 up-created=2 up-result=2
+""")
+        self.assertEqual(rs[0].verdict, "CRASH")
+        self.assertIn("after 'Test result: SUCCESS'", rs[0].reason)
+
+    def test_failure_then_crash_is_failure(self):
+        s, rs = session([R.Case("a", "k")])
+        feed(s, """
+@@RIG case-begin 01 name=a up=1
+@@GUEST 01| Test result: FAILURE bad thing
+@@RIG case-end 01 status=result shutdown=3 up-create=1 up-created=2 up-result=2
+""")
+        self.assertEqual((rs[0].verdict, rs[0].exit_code, rs[0].reason), ("FAILURE", 5, "bad thing"))
+
+    def test_xl_refusal_is_error_with_xls_words(self):
+        s, rs = session([R.Case("a", "k", expect=["ERROR"], reason_re="too large")])
+        feed(s, """
+@@RIG case-begin 01 name=a up=1
+@@XL 01| libxl: debug: whatever
+@@XL 01| xc: error: panic: xg_dom_core.c:536: xc_dom_chk_alloc_pages: segment module0 too large (0x6400 > 0x4000 - 0x400 pages): Out of memory
+@@XL 01| libxl: error: libxl_domain.c:1183:libxl__destroy_domid: Domain 4:Non-existant domain
+@@RIG xl-create 01 rc=3 domid=4 up=2
+@@RIG case-end 01 status=xl-failed shutdown=- up-create=1 up-created=2 up-result=-
+""")
+        r = rs[0]
+        self.assertEqual((r.verdict, r.exit_code, r.passed), ("ERROR", 4, True))
+        self.assertIn("segment module0 too large", r.reason)
+        self.assertNotIn("Non-existant", r.reason)
+
+    def test_silent_and_dead_domains_are_crash(self):
+        s, rs = session([R.Case("a", "k"), R.Case("b", "k")])
+        feed(s, """
+@@RIG case-begin 01 name=a up=1
+@@GUEST 01| booting
+@@RIG case-end 01 status=timeout shutdown=- up-create=1 up-created=2 up-result=-
+@@RIG case-begin 02 name=b up=1
+@@RIG case-end 02 status=gone shutdown=3 up-create=1 up-created=2 up-result=-
+""")
+        self.assertEqual([r.verdict for r in rs], ["CRASH", "CRASH"])
+        self.assertIn("bounded wait", rs[0].reason)
+        self.assertIn("(crash)", rs[1].reason)
+
+    def test_rig_line_glued_to_unterminated_guest_output(self):
+        s, rs = session([R.Case("a", "k")])
+        feed(s, """
+@@RIG case-begin 01 name=a up=1
+~ # @@RIG case-end 01 status=timeout shutdown=- up-create=1 up-created=2 up-result=-
+""")
+        self.assertEqual(rs[0].verdict, "CRASH")
+
+    def test_guest_cannot_forge_rig_lines(self):
+        s, rs = session([R.Case("a", "k")])
+        feed(s, """
+@@RIG case-begin 01 name=a up=1
+@@GUEST 01| @@RIG all-done up=1
+@@GUEST 01| Test result: SUCCESS
+@@RIG case-end 01 status=result shutdown=0 up-create=1 up-created=2 up-result=2
+""")
+        self.assertFalse(s.done)
+        self.assertEqual(rs[0].verdict, "SUCCESS")
+
+    def test_require(self):
+        s, rs = session([R.Case("a", "k", require=[r'^start_info: cmdline="x"$'])])
+        feed(s, """
+@@RIG case-begin 01 name=a up=1
+@@GUEST 01| start_info: cmdline=""
+@@GUEST 01| Test result: SUCCESS
+@@RIG case-end 01 status=result shutdown=0 up-create=1 up-created=2 up-result=2
+""")
+        self.assertEqual(rs[0].verdict, "FAILURE")
+
+    def test_xl_run_runner(self):
+        s, rs = session([R.Case("a", "k", runner="xl-run"), R.Case("b", "k", runner="xl-run")])
+        feed(s, """
+@@RIG case-begin 01 name=a up=1
+@@XLRUN 01| shim: hello
+@@XLRUN 01| Test result: SUCCESS
+@@XLRUN 01| xl-run: SUCCESS (create 3.3s, create->result 5.4s)
+@@RIG case-end 01 status=xl-run rc=0 up-create=1 up-created=- up-result=6
+@@RIG case-begin 02 name=b up=1
+@@XLRUN 02| xl-run: CRASH no result line within 15s; destroyed (create 9.8s)
+@@RIG case-end 02 status=xl-run rc=6 up-create=1 up-created=- up-result=6
+""")
+        self.assertEqual((rs[0].verdict, rs[0].reason, rs[0].guest_lines),
+                         ("SUCCESS", "", ["shim: hello", "Test result: SUCCESS"]))
+        self.assertEqual((rs[1].verdict, rs[1].reason),
+                         ("CRASH", "no result line within 15s; destroyed"))
+
+    def test_xen_fatal(self):
+        s, _ = session([R.Case("a", "k")])
+        feed(s, "(XEN) Panic on CPU 0:\n")
+        self.assertTrue(s.fatal.startswith("Panic on CPU"))
+
+    def test_exit_code_worst_wins_and_expect(self):
+        rr = R.RunResult("4.17", [R.CaseResult("a", "SUCCESS", 0, ""), R.CaseResult("b", "SKIP", 3, ""),
+                                  R.CaseResult("c", "ERROR", 4, "", passed=True)])
+        self.assertEqual(rr.exit_code, 3)
+        rr.cases.append(R.CaseResult("d", "CRASH", 6, ""))
+        self.assertEqual(rr.exit_code, 6)
+
+
+@unittest.skipUnless(shutil.which("xxhsum"), "xxhsum missing")
+class RamdiskTest(unittest.TestCase):
+    def setUp(self):
+        self.d = tempfile.mkdtemp()
+        self.raw = os.path.join(self.d, "rd.bin")
+        with open(self.raw, "wb") as f:
+            f.write(os.urandom(10000))          # not a page multiple
+        self.gz = os.path.join(self.d, "rd.bin.gz")
+        with open(self.raw, "rb") as f, open(self.gz, "wb") as g:
+            g.write(gzip.compress(f.read(), mtime=0))
+
+    def tearDown(self):
+        shutil.rmtree(self.d)
+
+    def xxh(self, data):
+        p = subprocess.run(["xxhsum", "-H1", "-"], input=data, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL)
+        return p.stdout.split()[0].decode()
+
+    def test_exact_and_page_rounded(self):
+        with open(self.raw, "rb") as f:
+            data = f.read()
+        self.assertTrue(R.ramdisk_matches("4.20", self.raw, 10000, self.xxh(data))[0])
+        padded = data + bytes(12288 - 10000)
+        self.assertTrue(R.ramdisk_matches("4.20", self.raw, 12288, self.xxh(padded))[0])
+        self.assertFalse(R.ramdisk_matches("4.20", self.raw, 16384, self.xxh(padded))[0])
+        self.assertFalse(R.ramdisk_matches("4.20", self.raw, 10000, "0" * 16)[0])
+
+    def test_gz_gunzipped_before_4_20_only(self):
+        with open(self.raw, "rb") as f:
+            data = f.read()
+        with open(self.gz, "rb") as f:
+            gzdata = f.read()
+        seg = 12288      # max(10000 + 16, gz size) page-rounded
+        self.assertTrue(R.ramdisk_matches("4.17", self.gz, seg, self.xxh(data + bytes(seg - 10000)))[0])
+        self.assertFalse(R.ramdisk_matches("4.20", self.gz, seg, self.xxh(data + bytes(seg - 10000)))[0])
+        gseg = (len(gzdata) + 4095) & ~4095
+        self.assertTrue(R.ramdisk_matches("4.20", self.gz, gseg,
+                                          self.xxh(gzdata + bytes(gseg - len(gzdata))))[0])
+
+    def test_gzip_padded(self):
+        out = R.gzip_padded(self.gz, out_dir=self.d)
+        self.assertEqual(os.path.getsize(out) % 512, 0)
+        with open(out, "rb") as f, open(self.raw, "rb") as r:
+            self.assertEqual(gzip.decompress(f.read()), r.read())
+        # zlib (what libxenguest uses) reads it too, and the trailer is at the end.
+        with open(out, "rb") as f:
+            blob = f.read()
+        self.assertEqual(struct.unpack("<I", blob[-4:])[0], 10000)
+
+
+class BuildTest(unittest.TestCase):
+    def test_cpio_newc(self):
+        c = build_dom0.Cpio()
+        c.file("a/b/file", b"hello", 0o755)
+        c.symlink("a/link", "b/file")
+        c.chardev("dev/console", 5, 1)
+        data = c.finish()
+        self.assertEqual(len(data) % 512, 0)
+        names, off = [], 0
+        while True:
+            self.assertEqual(data[off:off + 6], b"070701")
+            f = [int(data[off + 6 + 8 * i:off + 14 + 8 * i], 16) for i in range(13)]
+            namesize, filesize = f[11], f[6]
+            name = data[off + 110:off + 110 + namesize - 1].decode()
+            off += 110 + namesize
+            off += -off % 4
+            body = data[off:off + filesize]
+            off += filesize
+            off += -off % 4
+            if name == "TRAILER!!!":
+                break
+            names.append(name)
+            if name == "a/b/file":
+                self.assertEqual(body, b"hello")
+            if name == "dev/console":
+                self.assertEqual((f[9], f[10]), (5, 1))
+        self.assertEqual(names[:3], ["a", "a/b", "a/b/file"])
+        self.assertIn("a/link", names)
+
+    def test_elf_info_of_a_dynamic_binary(self):
+        info = build_dom0.elf_info(sys.executable if os.path.exists(sys.executable) else "/bin/ls")
+        self.assertIsNotNone(info)
+        interp, needed, _ = build_dom0.elf_info("/bin/ls")
+        self.assertIn("ld-linux", interp)
+        self.assertIn("libc.so.6", needed)
+
+    def test_load_cases_rejects_unknown_keys(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write('[{"name": "a", "kernel": "k", "memory": 5}]')
+        try:
+            with self.assertRaises(R.RigError):
+                R.load_cases(f.name)
+        finally:
+            os.unlink(f.name)
+
+
+if __name__ == "__main__":
+    unittest.main()

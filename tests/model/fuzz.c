@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz.c - libFuzzer over boot parameters and start_info.
+ *
+ * The input picks a builder, a guest size, the kernel's size, a ramdisk
+ * (length, mapped or not), INIT_P2M, hypervisor options, and then a list
+ * of (field, value) writes into the start_info page the builder made.
+ * The model builds the machine, the real start_info checker and MMU
+ * bring-up run on it (driver.c, as in the suite, in this process).
+ *
+ * What must hold for every input: the builder either refuses or gives a
+ * state the model accepts; the boot ends in SUCCESS or in an ERROR (a
+ * checker or MMU refusal); never a FAILURE of the shim's self-checks, a
+ * page fault, a domain crash, a model rule, a sanitizer report or a hang.
+ * An untouched start_info must boot.
+ *
+ * The shim keeps file-static state between boots (page allocator, update
+ * queue, p2m tools); the fuzz build globalizes those symbols with objcopy
+ * (Makefile: FUZZ_STATICS) and resets them here before every input.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver.h"
+
+/* Globalized by objcopy from page_alloc.o, batch.o and p2m_tools.o. */
+extern unsigned int fuzz_page_alloc_nr_ranges;
+extern unsigned long fuzz_page_alloc_free_list, fuzz_page_alloc_free_listed;
+extern unsigned int fuzz_batch_nr_reqs, fuzz_batch_nr_exts, fuzz_batch_nr_calls;
+extern unsigned long fuzz_p2m_tools_si_va;
+
+static void reset_shim_statics(void)
+{
+    fuzz_page_alloc_nr_ranges = 0;
+    fuzz_page_alloc_free_list = ~0UL;
+    fuzz_page_alloc_free_listed = 0;
+    fuzz_batch_nr_reqs = fuzz_batch_nr_exts = fuzz_batch_nr_calls = 0;
+    fuzz_p2m_tools_si_va = 0;
+}
+
+struct input {
+    const uint8_t *p;
+    size_t n;
+};
+
+static uint64_t take(struct input *in, unsigned int bytes)
+{
+    uint64_t v = 0;
+
+    for (unsigned int i = 0; i < bytes && in->n; i++, in->p++, in->n--)
+        v |= (uint64_t)*in->p << (8 * i);
+    return v;
+}
+
+/* Offsets of the start_info fields a mutation may hit. */
+static const struct { size_t off, size; } fields[] = {
+    { offsetof(start_info_t, nr_pages), 8 }, { offsetof(start_info_t, shared_info), 8 },
+    { offsetof(start_info_t, flags), 4 }, { offsetof(start_info_t, store_mfn), 8 },
+    { offsetof(start_info_t, store_evtchn), 4 }, { offsetof(start_info_t, console.domU.mfn), 8 },
+    { offsetof(start_info_t, console.domU.evtchn), 4 }, { offsetof(start_info_t, pt_base), 8 },
+    { offsetof(start_info_t, nr_pt_frames), 8 }, { offsetof(start_info_t, mfn_list), 8 },
+    { offsetof(start_info_t, mod_start), 8 }, { offsetof(start_info_t, mod_len), 8 },
+    { offsetof(start_info_t, first_p2m_pfn), 8 }, { offsetof(start_info_t, nr_p2m_frames), 8 },
+    { offsetof(start_info_t, magic), 8 }, { offsetof(start_info_t, magic) + 8, 8 },
+    { offsetof(start_info_t, cmd_line), 8 }, { offsetof(start_info_t, cmd_line) + 1016, 8 },
+};
+
+struct mutation {
+    unsigned int n;
+    struct { uint8_t field, how; uint64_t value; } m[8];
+};
+
+static struct mutation mut;
+
+/* how: 0 set, 1 add, 2 xor, 3 set relative to another field's value */
+static void apply(start_info_t *si, const struct boot_layout *L, long arg)
+{
+    (void)L;
+    (void)arg;
+    for (unsigned int i = 0; i < mut.n; i++) {
+        size_t f = mut.m[i].field % (sizeof(fields) / sizeof(fields[0]));
+        uint8_t *p = (uint8_t *)si + fields[f].off;
+        uint64_t v = 0, w = mut.m[i].value;
+
+        memcpy(&v, p, fields[f].size);
+        switch (mut.m[i].how % 4) {
+        case 0: v = w; break;
+        case 1: v += (int64_t)(int16_t)w; break;
+        case 2: v ^= w; break;
+        default: v = si->pt_base + (w & 0xffffff); break;
+        }
+        memcpy(p, &v, fields[f].size);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct drive_result r;
+    struct input in = { data, size };
+    struct drive_opts o = { .no_modules = true, .no_checks = false };
+    uint64_t sel = take(&in, 2);
+    static const unsigned long p2m_addrs[] = { 0, 0x8000000000UL, 0x100000000000UL, 0xffffc90000000000UL };
+
+    o.boot.builder = sel & 1 ? BUILD_DOMU : BUILD_DOM0;
+    o.boot.rd_mapped = sel & 2;
+    o.boot.debug_xen = sel & 4;
+    o.boot.magic_p = sel & 8;
+    o.boot.m2p_strict = sel & 16;
+    o.boot.no_linear_pt = sel & 32;
+    o.no_balloon = !(sel & 64);
+    o.boot.init_p2m = p2m_addrs[(sel >> 7) & 3];
+    o.boot.nr_pages = 2048 + take(&in, 3) % ((sel & 1024) ? 1UL << 18 : 1UL << 15);  /* 8 MiB .. 1 GiB */
+    o.boot.kernel_size = 0x50000 + take(&in, 2) * 16;               /* room for the fill window */
+    o.boot.rd_len = (sel & 512) ? take(&in, 3) * 8 : 0;            /* up to 128 MiB */
+    mut.n = take(&in, 1) % 9;
+    for (unsigned int i = 0; i < mut.n && i < 8; i++) {
+        mut.m[i].field = take(&in, 1);
+        mut.m[i].how = take(&in, 1);
+        mut.m[i].value = take(&in, 8);
+    }
+    if (mut.n > 8)
+        mut.n = 8;
+    if (mut.n)
+        o.mutate = apply;
+
+    reset_shim_statics();
+    drive_inline(&o, &r);
+    if (r.build_failed)
+        return 0;               /* the builder refused these parameters: nothing to boot */
+    if (r.out != OUT_NONE && r.out != OUT_ERROR) {
+        fprintf(stderr, "fuzz: %s: %s (refusal: %s)\n", outcome_name(r.out), r.msg, r.refusal);
+        abort();
+    }
+    if (!mut.n && !o.boot.rd_len && r.out != OUT_NONE) {
+        fprintf(stderr, "fuzz: an untouched start_info did not boot: %s (refusal: %s)\n", r.msg, r.refusal);
+        abort();
+    }
+    return 0;
+}
