@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: MIT
 #
 # make            build the shim (build/<variant>/shim)
-# make run        boot it as dom0 under real Xen in QEMU (XEN=4.17|4.20)
-# make check      host unit tests only (no QEMU)
-# make test       host unit tests, then end-to-end boots under both Xen versions
+# make run        boot it as dom0 under real Xen in QEMU (XEN=4.17|4.20);
+#                 MODE=domU: as a domU through `xl create` in a Debian dom0
+# make check      the host suites only (no QEMU): unit, model, image, runners
+# make test       make check, then end-to-end boots under both Xen versions,
+#                 as dom0 and as domU
+# make docs       regenerate docs/*.svg from real boots
+# make bench      benchmarks (bench/results.md)
 #
 # Build switches (each combination gets its own build directory):
 #   MAPPED_RAMDISK=1          leave out XEN_ELFNOTE_MOD_START_PFN: Xen maps the ramdisk
@@ -13,7 +17,8 @@
 #   BUG=fixmap-miscopy|pgtbuf-rw|no-user-l4
 #                             put one historical bug back (regression tests)
 #
-# Run variables: XEN=4.17|4.20 RAMDISK=<file> MEM=<MiB dom0_mem> ARGS="guest cmdline"
+# Run variables: XEN=4.17|4.20 MODE=dom0|domU RAMDISK=<file> ARGS="guest cmdline"
+#                MEM=<MiB: dom0_mem, or the domU's memory> MAXMEM=<MiB> VCPUS=<n> (domU)
 #                XEN_ARGS="extra Xen options" TIMEOUT=<s>
 
 MAPPED_RAMDISK ?= 0
@@ -21,7 +26,10 @@ KERNEL_IMAGE_SIZE ?= 512M
 INIT_P2M ?= 0
 BUG      ?=
 XEN      ?= 4.17
+MODE     ?= dom0
 MEM      ?= 256
+MAXMEM   ?=
+VCPUS    ?=
 RAMDISK  ?=
 ARGS     ?=
 XEN_ARGS ?=
@@ -107,13 +115,24 @@ $(SHIM): $(OBJS) shim/shim.lds
 
 -include $(OBJS:.o=.d)
 
+ifeq ($(MODE),dom0)
 run: $(SHIM)
 	python3 rig/boot.py --xen $(XEN) --kernel $(SHIM) --mem $(MEM) \
 	    $(if $(RAMDISK),--ramdisk "$(RAMDISK)") $(if $(ARGS),--args "$(ARGS)") \
 	    $(if $(XEN_ARGS),--xen-args "$(XEN_ARGS)") $(if $(TIMEOUT),--timeout $(TIMEOUT))
+else ifeq ($(MODE),domU)
+run: $(SHIM)
+	python3 rig/domu/run.py --xen $(XEN) --kernel $(SHIM) --mem $(MEM) \
+	    $(if $(MAXMEM),--maxmem $(MAXMEM)) $(if $(VCPUS),--vcpus $(VCPUS)) \
+	    $(if $(RAMDISK),--ramdisk "$(RAMDISK)") $(if $(ARGS),--args "$(ARGS)") \
+	    $(if $(XEN_ARGS),--xen-args "$(XEN_ARGS)") $(if $(TIMEOUT),--timeout $(TIMEOUT))
+else
+run:
+	$(error MODE=$(MODE) must be dom0 or domU)
+endif
 
-check:
-	$(MAKE) --no-print-directory -C tests/unit run
+check: | build/include/xen
+	python3 tests/check.py
 
 test:
 	python3 tests/run_all.py

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""`make test`: the host unit tests, then the end-to-end matrix (tests/e2e/cases.py).
+"""`make test`: the host suites (`make check`), then the end-to-end matrix as dom0
+(tests/e2e/cases.py), then the domU matrix through `xl create` (rig/domu/matrix.py).
 
 Prints one line per case, `PASS name (12.3s)` or `FAIL name: reason (log: path)`,
-and as its last line `N passed, M failed` over unit and e2e cases together.
+and as its last line `N passed, M failed` over all three together.
 Exits 1 if anything failed (or nothing ran), 2 on bad arguments.
 
     python3 tests/run_all.py                 # everything
     python3 tests/run_all.py --no-unit -k rd600 --xen 4.20 -j 2
     python3 tests/run_all.py --list
 
-The unit tests are `make -C tests/unit run`; its `N passed, M failed` line is
-added in. A missing target or a build failure counts as one failed case.
+`make check` and the domU matrix each end in an `N passed, M failed` line that is
+added in; a missing target or a build failure counts as one failed case. The
+domU matrix is skipped with -k (it is not a selection of dom0 cases) or --no-domu.
 A boot that cannot run (no QEMU, no Xen image, no build, no ramdisk) is a
 failed case with the reason. Serial logs: build/e2e/logs/<case>.log; a
 summary of the last run: build/e2e/results.json.
@@ -34,7 +36,8 @@ sys.path.insert(0, os.path.join(HERE, "e2e"))
 import cases as C    # noqa: E402
 import runner as R   # noqa: E402
 
-UNIT_TIMEOUT = 1800
+UNIT_TIMEOUT = 1800              # make check (the host suites)
+DOMU_TIMEOUT = 2400              # rig/domu/matrix.py, both Xen versions
 SUMMARY_RE = re.compile(r"^(\d+) passed, (\d+) failed$")
 
 
@@ -45,15 +48,15 @@ def out(line=""):
 
 # ---------------------------------------------------------------- unit tests
 
-def run_unit():
-    """(passed, failed) of `make -C tests/unit run`; its output is shown as is."""
-    cmd = ["make", "--no-print-directory", "-C", "tests/unit", "run"]
-    out(f"== unit: {' '.join(cmd)}")
+def run_stage(name, cmd, timeout):
+    """(passed, failed) of a command that ends with an `N passed, M failed` line;
+    its output is shown indented."""
+    out(f"== {name}: {' '.join(cmd)}")
     t0 = time.monotonic()
     try:
         p = subprocess.run(cmd, cwd=REPO, env=R.make_env(), stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=UNIT_TIMEOUT)
+                           timeout=timeout)
         text, rc = p.stdout.decode(errors="replace"), p.returncode
     except subprocess.TimeoutExpired as e:
         text, rc = (e.stdout or b"").decode(errors="replace"), None
@@ -69,19 +72,19 @@ def run_unit():
         if m:
             summary = (int(m.group(1)), int(m.group(2)))
     if rc is None:
-        why = f"did not finish within {UNIT_TIMEOUT}s" if "cannot run" not in text else text.strip()
-        out(f"FAIL unit: {' '.join(cmd)} {why}")
+        why = f"did not finish within {timeout}s" if "cannot run" not in text else text.strip()
+        out(f"FAIL {name}: {' '.join(cmd)} {why}")
         return (summary[0] if summary else 0), (summary[1] if summary else 0) + 1
     if summary is None:
         last = next((l.strip() for l in reversed(lines) if l.strip()), "no output")
-        out(f"FAIL unit: {' '.join(cmd)} exited {rc} without an 'N passed, M failed' line "
+        out(f"FAIL {name}: {' '.join(cmd)} exited {rc} without an 'N passed, M failed' line "
             f"(missing target or build failure?): {last}")
         return 0, 1
     passed, failed = summary
     if rc != 0 and failed == 0:
-        out(f"FAIL unit: {' '.join(cmd)} exited {rc} although it reported 0 failures")
+        out(f"FAIL {name}: {' '.join(cmd)} exited {rc} although it reported 0 failures")
         failed = 1
-    out(f"unit: {passed} passed, {failed} failed ({dt:.1f}s)")
+    out(f"{name}: {passed} passed, {failed} failed ({dt:.1f}s)")
     return passed, failed
 
 
@@ -292,7 +295,8 @@ def main():
                     help="only e2e cases whose name contains SUBSTR (repeatable: any of them)")
     ap.add_argument("--xen", action="append", choices=C.XENS, help="only this Xen (repeatable)")
     ap.add_argument("--list", action="store_true", help="list the selected e2e cases and exit")
-    ap.add_argument("--no-unit", action="store_true", help="skip the host unit tests")
+    ap.add_argument("--no-unit", action="store_true", help="skip the host suites (make check)")
+    ap.add_argument("--no-domu", action="store_true", help="skip the domU matrix (xl create)")
     ap.add_argument("-j", "--jobs", type=int, default=2, metavar="N",
                     help="parallel boots (default 2; each QEMU takes one core)")
     kg = ap.add_mutually_exclusive_group()
@@ -323,7 +327,7 @@ def main():
     passed = failed = 0
     if not args.no_unit:
         try:
-            p, f = run_unit()
+            p, f = run_stage("host", ["make", "--no-print-directory", "check"], UNIT_TIMEOUT)
         except (KeyboardInterrupt, SystemExit) as e:
             code = e.code if isinstance(e, SystemExit) and isinstance(e.code, int) else 130
             out(f"interrupted (exit {code}) during the unit tests")
@@ -357,6 +361,21 @@ def main():
             out("slowest: " + ", ".join(f"{n} {t:.1f}s" for t, n in slow))
         out(f"e2e: {e2e.passed} passed, {e2e.failed} failed in {wall:.0f}s wall; "
             f"total {time.monotonic() - t0:.0f}s; details in build/e2e/results.json")
+
+    # The domU path: the shim through xl create, one dom0 boot per Xen version.
+    if not args.no_domu and not args.k:
+        xens = args.xen or list(C.XENS)
+        cmd = [sys.executable, "rig/domu/matrix.py", "--xen",
+               xens[0] if len(xens) == 1 else "both", "--json-out", "build/domu/matrix.json"]
+        try:
+            p, f = run_stage("domU", cmd, DOMU_TIMEOUT)
+        except (KeyboardInterrupt, SystemExit) as e:
+            code = e.code if isinstance(e, SystemExit) and isinstance(e.code, int) else 130
+            out(f"interrupted (exit {code}) during the domU matrix")
+            out(f"{passed} passed, {failed + 1} failed")
+            return code
+        passed, failed = passed + p, failed + f
+    out(f"total {time.monotonic() - t0:.0f}s")
     out(f"{passed} passed, {failed} failed")
     return 1 if failed or incomplete or passed == 0 else 0
 
