@@ -82,7 +82,7 @@ GUEST_C := setup.c start_info.c console.c console_ring.c format.c lib.c result.c
 GUEST_S := xen-head.S entry.S usermode_entry.S
 OBJS    := $(addprefix $(OUT)/,$(GUEST_S:.S=.o) $(GUEST_C:.c=.o))
 
-.PHONY: all shim run check test docs deps clean FORCE
+.PHONY: all shim run check test docs bench deps clean FORCE
 all: shim
 shim: $(SHIM)
 
@@ -136,6 +136,11 @@ check: | build/include/xen
 
 test:
 	python3 tests/run_all.py
+
+# Benchmarks: bring-up cost per phase vs its minimum, boot time vs Linux and GRUB,
+# the model from 1 GiB to 1 TiB, image size; writes bench/results.md, bench/bringup.svg.
+bench:
+	python3 bench/run.py
 
 # Regenerate docs/*.svg from real boots (ptdump) under Xen 4.17.
 docs:

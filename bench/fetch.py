@@ -1,0 +1,190 @@
+# SPDX-License-Identifier: MIT
+"""Fetch what the benchmark compares the shim with, from Debian's packages only.
+
+Everything lands in cache/bench/ (git-ignored), keyed by package version, so a
+second run touches neither the network nor the disk beyond a stat:
+
+    linux()       Debian's Linux PV kernel (linux-image-amd64's dependency, 6.1 on
+                  bookworm): /boot/vmlinuz-* of the package
+    initramfs()   a minimal initramfs: busybox-static as /bin/busybox and an /init
+                  script that says one line and powers off (cpio newc, gzip)
+    grub_xen()    GRUB's 64-bit PV image, /usr/lib/grub-xen/grub-x86_64-xen.bin
+                  (Debian ships it in grub-xen-host, built from grub-xen-bin's
+                  modules; the package depends on grub-xen-bin)
+
+Packages come with `apt-get download` and are unpacked with dpkg (`dpkg -x`, or
+`dpkg-deb --fsys-tarfile | tar` for the one file wanted from the 70 MB kernel
+package, whose modules the benchmark does not need). Nothing is installed.
+"""
+import gzip
+import io
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+CACHE = os.path.join(REPO, "cache", "bench")
+
+
+class FetchError(Exception):
+    pass
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def _run(cmd, **kw):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    if p.returncode:
+        raise FetchError(f"{' '.join(cmd)} failed (exit {p.returncode}): {p.stderr.strip()[-400:]}")
+    return p.stdout
+
+
+def candidate(pkg):
+    """The version apt would install (running `apt-get update` once if apt knows none)."""
+    for attempt in (0, 1):
+        out = subprocess.run(["apt-cache", "policy", pkg], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True).stdout
+        m = re.search(r"Candidate:\s*(\S+)", out)
+        if m and m.group(1) != "(none)":
+            return m.group(1)
+        if attempt == 0:
+            log("apt knows no candidate for %s: apt-get update" % pkg)
+            subprocess.run(["apt-get", "update", "-q"], stdout=subprocess.DEVNULL)
+    raise FetchError(f"no installable version of {pkg} in apt's lists")
+
+
+def depends_of(pkg):
+    """The real package a metapackage (linux-image-amd64) points at."""
+    out = _run(["apt-cache", "depends", pkg])
+    for line in out.splitlines():
+        m = re.match(r"\s*Depends:\s*(\S+)", line)
+        if m:
+            return m.group(1)
+    raise FetchError(f"{pkg} has no Depends line")
+
+
+def download(pkg):
+    """(path of the .deb, version), downloaded once into cache/bench/debs/."""
+    ver = candidate(pkg)
+    debs = os.path.join(CACHE, "debs")
+    os.makedirs(debs, exist_ok=True)
+    for name in os.listdir(debs):
+        if name.startswith(pkg + "_") and name.endswith(".deb"):
+            v = name[len(pkg) + 1:].rsplit("_", 1)[0].replace("%3a", ":")
+            if v == ver:
+                return os.path.join(debs, name), ver
+    log(f"apt-get download {pkg}={ver}")
+    with tempfile.TemporaryDirectory(dir=debs) as tmp:
+        # Root downloads straight into our directory (no _apt sandbox to grant access).
+        _run(["apt-get", "-q", "-o", "APT::Sandbox::User=root", "download", f"{pkg}={ver}"], cwd=tmp)
+        got = [n for n in os.listdir(tmp) if n.endswith(".deb")]
+        if len(got) != 1:
+            raise FetchError(f"apt-get download {pkg} left {got}")
+        os.replace(os.path.join(tmp, got[0]), os.path.join(debs, got[0]))
+        return os.path.join(debs, got[0]), ver
+
+
+def unpacked(pkg, members=None):
+    """(root directory of the unpacked package, version). `members`: only these
+    paths (shell patterns, as in the package: './boot/vmlinuz-*')."""
+    deb, ver = download(pkg)
+    root = os.path.join(CACHE, "root", f"{pkg}_{ver.replace(':', '%3a')}")
+    done = root + ".done"
+    if os.path.exists(done):
+        return root, ver
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    if members:
+        tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
+        p = subprocess.run(["tar", "-x", "-C", root, "--wildcards", *members], stdin=tar.stdout,
+                           stderr=subprocess.PIPE, text=True)
+        tar.stdout.close()
+        if tar.wait() or p.returncode:
+            raise FetchError(f"extracting {members} from {deb} failed: {p.stderr.strip()}")
+    else:
+        _run(["dpkg", "-x", deb, root])
+    open(done, "w").close()
+    return root, ver
+
+
+# ------------------------------------------------------------------ what the bench uses
+
+def linux():
+    """(vmlinuz path, 'package=version')."""
+    pkg = depends_of("linux-image-amd64")
+    root, ver = unpacked(pkg, ["./boot/vmlinuz-*"])
+    boot = os.path.join(root, "boot")
+    found = sorted(n for n in os.listdir(boot) if n.startswith("vmlinuz-"))
+    if not found:
+        raise FetchError(f"no /boot/vmlinuz-* in {pkg}")
+    return os.path.join(boot, found[0]), f"{pkg}={ver}"
+
+
+def grub_xen():
+    """(grub-x86_64-xen.bin path, 'package=version')."""
+    root, ver = unpacked("grub-xen-host")
+    path = os.path.join(root, "usr", "lib", "grub-xen", "grub-x86_64-xen.bin")
+    if not os.path.isfile(path):
+        raise FetchError("grub-xen-host has no /usr/lib/grub-xen/grub-x86_64-xen.bin")
+    return path, f"grub-xen-host={ver} (grub-xen-bin={candidate('grub-xen-bin')})"
+
+
+INIT = b"""#!/bin/busybox sh
+# The benchmark's /init: one line, then power off (the bench stops timing at
+# the kernel's "Run /init as init process", before this runs).
+/bin/busybox echo "bench: /init ran"
+/bin/busybox poweroff -f
+"""
+
+
+def _cpio(entries):
+    """newc archive of (name, mode, data, rdev) entries, TRAILER!!! last."""
+    out = io.BytesIO()
+    for ino, (name, mode, data, rdev) in enumerate(entries + [("TRAILER!!!", 0, b"", (0, 0))], 1):
+        nameb = name.encode() + b"\0"
+        fields = (ino, mode, 0, 0, 2 if stat.S_ISDIR(mode) else 1, 0, len(data), 0, 0,
+                  rdev[0], rdev[1], len(nameb), 0)
+        out.write(b"070701" + "".join(f"{x:08x}" for x in fields).encode() + nameb)
+        out.write(b"\0" * (-(110 + len(nameb)) % 4))
+        out.write(data)
+        out.write(b"\0" * (-len(data) % 4))
+    out.write(b"\0" * (-out.tell() % 512))
+    return out.getvalue()
+
+
+def initramfs():
+    """(initramfs path, 'busybox-static=version'): built once per busybox version."""
+    root, ver = unpacked("busybox-static")
+    bb = os.path.join(root, "bin", "busybox")
+    out = os.path.join(CACHE, f"initramfs-busybox_{ver.replace(':', '%3a')}.cpio.gz")
+    if not os.path.exists(out):
+        with open(bb, "rb") as f:
+            busybox = f.read()
+        d = stat.S_IFDIR | 0o755
+        entries = [("bin", d, b"", (0, 0)), ("dev", d, b"", (0, 0)), ("proc", d, b"", (0, 0)),
+                   ("sys", d, b"", (0, 0)),
+                   ("dev/console", stat.S_IFCHR | 0o600, b"", (5, 1)),
+                   ("bin/busybox", stat.S_IFREG | 0o755, busybox, (0, 0)),
+                   ("bin/sh", stat.S_IFLNK | 0o777, b"busybox", (0, 0)),
+                   ("init", stat.S_IFREG | 0o755, INIT, (0, 0))]
+        with open(out + ".tmp", "wb") as f:
+            f.write(gzip.compress(_cpio(entries), compresslevel=9, mtime=0))
+        os.replace(out + ".tmp", out)
+    return out, f"busybox-static={ver}"
+
+
+if __name__ == "__main__":
+    try:
+        for what in (linux, initramfs, grub_xen):
+            path, pkg = what()
+            print(f"{what.__name__}: {os.path.relpath(path, REPO)} ({pkg}, {os.path.getsize(path)} bytes)")
+    except FetchError as e:
+        log(f"error: {e}")
+        sys.exit(1)
