@@ -7,14 +7,14 @@
  * (MMUEXT_NEW_USER_BASEPTR) on every return to user mode.  That L4 holds
  * only the user slots, so a kernel address is simply not mapped there.
  *
- * The test builds what a new process gets (mm_alloc: a kernel L4 sharing
- * the kernel slots, and its user L4), maps one user page through a user
- * L3 that set_pgd puts in both, pins and loads both L4s, enters user mode,
- * and expects: the page's own cookie read and written back, then a page
- * fault on the kernel address, delivered to the shim with cs RPL 3 (user
- * mode).  Then it switches back, unpins both and frees everything.
+ * The test builds what a new process gets (mm_user.c: its own kernel L4
+ * and user L4, one user page), enters user mode, and expects: the page's
+ * own cookie read and written back, then a page fault on the kernel
+ * address, delivered to the shim with cs RPL 3 (user mode).  Then the
+ * address space goes (mm_user.c) and set_pgd is exercised on init_mm.
  */
 #include "usermode.h"
+#include "mm_user.h"
 #include "batch.h"
 #include "hypercall.h"
 #include "mmu.h"
@@ -56,46 +56,16 @@ static bool user_trap(struct cpu_regs *regs, unsigned long cr2)
     usermode_resume(&ctx, UM_OTHER);
 }
 
-static pte_t user_table(unsigned long pfn)
-{
-    return ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER |
-           _PAGE_ACCESSED | _PAGE_DIRTY;
-}
-
 void usermode_test(void)
 {
-    const unsigned long va = USER_TEST_VA;
-    struct mm mm;
-    unsigned long l3, l2, l1, page, kpage;
+    const unsigned long len = user_blob_end - user_blob_start;
+    struct user_space us;
+    unsigned long kpage;
     long rc, r;
 
-    /* A process-like address space: its own kernel L4 and user L4. */
-    mm_alloc(&mm);
-    l3 = pt_page_alloc("user L3");
-    l2 = pt_page_alloc("user L2");
-    l1 = pt_page_alloc("user L1");
-    page = pages_alloc("user page");
-    kpage = pfn_to_virt(page);
-
-    /* The program and its cookie, written through the kernel's direct map. */
-    memset((void *)kpage, 0, PAGE_SIZE);
-    memcpy((void *)kpage, user_blob_start, user_blob_end - user_blob_start);
+    user_space_create(&us, USER_TEST_VA, user_blob_start, len);
+    kpage = pfn_to_virt(us.page);
     *(volatile uint64_t *)(kpage + 0x800) = COOKIE;
-
-    /* Filled while still ordinary memory: plain writes, no hypercalls. */
-    plat_write64(pfn_to_virt(l1) + PT_INDEX(va, L1_SHIFT) * 8,
-                 ((pte_t)mmu_pfn_to_mfn(page) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW |
-                 _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY);
-    plat_write64(pfn_to_virt(l2) + PT_INDEX(va, L2_SHIFT) * 8, user_table(l1));
-    plat_write64(pfn_to_virt(l3) + PT_INDEX(va, L3_SHIFT) * 8, user_table(l2));
-    set_pgd(&mm, PT_INDEX(va, L4_SHIFT), user_table(l3));      /* unpinned: both L4s */
-
-    /* Read-only and pinned (both L4s) in one batch, then both CR3s loaded in another. */
-    pt_page_protect(l1);
-    pt_page_protect(l2);
-    pt_page_protect(l3);
-    mm_pin(&mm);
-    mm_switch(&mm);
 
     /* Exceptions from user mode land on this stack, not on the live one. */
     rc = HYPERVISOR_stack_switch(FLAT_KERNEL_SS, (unsigned long)(user_trap_stack + sizeof(user_trap_stack)));
@@ -104,13 +74,8 @@ void usermode_test(void)
 
     probe_va = (unsigned long)&probe_va;        /* any kernel address */
     traps_set_hook(user_trap);
-    r = usermode_enter(&ctx, va, va + PAGE_SIZE - 64, probe_va);
+    r = usermode_enter(&ctx, us.va, us.va + PAGE_SIZE - 64, probe_va);
     traps_set_hook(NULL);
-
-    /* Back to init_mm; unpin both of the process's L4s and free everything. */
-    mm_switch(&init_mm);
-    mm_free(&mm);
-    pt_free_late((const unsigned long[]){ l3, l2, l1 }, 3);
 
     if (r == UM_KERNEL_VISIBLE)
         mmu_failure("usermode: ring 3 read kernel address %#lx without a fault: the kernel is "
@@ -122,22 +87,11 @@ void usermode_test(void)
     if (*(volatile uint64_t *)(kpage + 0x808) != ~COOKIE)
         mmu_failure("usermode: the user program did not write its page (found %#lx)",
                     (unsigned long)*(volatile uint64_t *)(kpage + 0x808));
-    if (seen.rip < va || seen.rip >= va + (user_blob_end - user_blob_start))
+    if (seen.rip < us.va || seen.rip >= us.va + len)
         mmu_failure("usermode: fault at rip %#lx, outside the user program", (unsigned long)seen.rip);
-    pages_free(page);
 
-    /* init_mm is pinned: set_pgd goes through Xen for both L4s. Clear and restore slot 0. */
-    set_pgd(&init_mm, 0, 0);
-    batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
-    batch_flush();
-    if (mmu_read_entry(mmu_pfn_to_mfn(init_mm.kernel_l4), 0) ||
-        (init_mm.user_l4 && mmu_read_entry(mmu_pfn_to_mfn(init_mm.user_l4), 0)))
-        mmu_failure("usermode: set_pgd(init_mm, 0, 0) left L4[0] set");
-    set_pgd(&init_mm, 0, user_table(mmu_tables.user_l3));
-    batch_flush();
-    if (init_mm.user_l4 && mmu_read_entry(mmu_pfn_to_mfn(init_mm.user_l4), 0) !=
-                           mmu_read_entry(mmu_pfn_to_mfn(init_mm.kernel_l4), 0))
-        mmu_failure("usermode: set_pgd(init_mm, 0, ...) did not mirror slot 0 into the user L4");
+    user_space_destroy(&us);
+    set_pgd_selftest();
 
     mmu_print("usermode: isolation ok (ring 3 read its page, faulted on %#lx at rip %#lx)\n",
               probe_va, (unsigned long)seen.rip);
