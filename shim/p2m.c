@@ -405,9 +405,18 @@ void set_phys_to_machine(unsigned long pfn, unsigned long mfn)
     if (pfn >= P2M_MAX_PFNS)
         mmu_error("set_phys_to_machine: pfn %#lx beyond the list's limit", pfn);
 
-    if (pfn >= p2m_pages)
-        p2m_pages = pfn + 1;    /* every slot below already reads INVALID */
-    if (pfn_to_mfn(pfn) == mfn)
+    if (pfn >= p2m_pages) {
+        /*
+         * Every slot below already reads INVALID.  The L1 chunks the list
+         * now reaches into count their missing leaves, as p2m_build did.
+         */
+        p2m_stats.shared_missing += PT_ENTRIES *
+            (DIV_ROUND_UP(pfn + 1, P2M_PER_L1) - DIV_ROUND_UP(p2m_pages, P2M_PER_L1));
+        p2m_pages = pfn + 1;
+        p2m_publish_leaf(pfn);
+    }
+    /* The raw entry: an identity entry reads back as the pfn through pfn_to_mfn. */
+    if (plat_read64(P2M_VADDR + pfn * 8) == mfn)
         return;
 
     if (p2m_ensure_leaf(pfn)) {

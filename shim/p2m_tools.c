@@ -27,6 +27,7 @@ static unsigned long si_va;
 static bool three_level;
 static unsigned long top_pfn;           /* frame list list */
 static unsigned long mid_pfns[512];
+static unsigned long published_leaves;  /* leaves [0, n) are in the frame list */
 
 unsigned long p2m_leaf_mfn(unsigned long leaf_index)
 {
@@ -58,12 +59,14 @@ void p2m_tools_init(unsigned long shared_info_va, uint32_t si_flags)
 
     si_va = shared_info_va;
     memset(mid_pfns, 0, sizeof(mid_pfns));
+    published_leaves = 0;
     three_level = !(si_flags & SIF_VIRT_P2M_4TOOLS) && p2m_nr_pages() <= FRAME_LIST_MAX_PFNS;
     if (three_level) {
         top_pfn = pages_alloc("p2m frame list list");
         plat_zero_page(pfn_to_virt(top_pfn));
         for (unsigned long leaf = 0; leaf < leaves; leaf++)
             set_mid_entry(leaf);
+        published_leaves = leaves;
         plat_write64(ARCH(pfn_to_mfn_frame_list_list), mmu_pfn_to_mfn(top_pfn));
     } else {
         plat_write64(ARCH(pfn_to_mfn_frame_list_list), ~0UL);
@@ -88,12 +91,26 @@ void p2m_generation_end(void)
     p2m_generation_begin();
 }
 
-/* After a leaf changed (or the list grew): keep both descriptions current. */
+/*
+ * After a leaf changed or the list grew: keep both descriptions current.
+ * Growth publishes every leaf the list now covers (the ones in between map
+ * the shared missing page), and past what the 3-level list can describe it
+ * is withdrawn (~0), as the public header asks.
+ */
 void p2m_publish_leaf(unsigned long pfn)
 {
+    unsigned long leaves = DIV_ROUND_UP(p2m_nr_pages(), 512);
+
     if (!si_va)
         return;
-    if (three_level && pfn < FRAME_LIST_MAX_PFNS)
+    if (three_level && p2m_nr_pages() > FRAME_LIST_MAX_PFNS) {
+        three_level = false;
+        plat_write64(ARCH(pfn_to_mfn_frame_list_list), ~0UL);
+    }
+    if (three_level) {
+        for (; published_leaves < leaves; published_leaves++)
+            set_mid_entry(published_leaves);
         set_mid_entry(pfn / 512);
+    }
     plat_write64(ARCH(max_pfn), p2m_nr_pages());
 }

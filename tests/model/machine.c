@@ -8,6 +8,7 @@
  * touched, so a machine of a billion frames costs what the test uses.
  * Content pages come from arenas that are dropped whole by model_free().
  */
+#define _GNU_SOURCE             /* mremap */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -239,6 +240,36 @@ void model_add_extent(unsigned long pfn, unsigned long mfn, unsigned long n, int
     M.ext[M.nr_ext++] = (struct extent){ .pfn = pfn, .mfn = mfn, .n = n, .dir = dir };
 }
 
+void model_add_extent_unowned(unsigned long pfn, unsigned long mfn, unsigned long n)
+{
+    model_add_extent(pfn, mfn, n, 1);
+    if (n)
+        M.ext[M.nr_ext - 1].unowned = true;
+}
+
+void model_grow(unsigned long max_mfn)
+{
+    size_t fb = ALIGN_UP_SZ(max_mfn * sizeof(struct frame));
+    size_t pb = ALIGN_UP_SZ(max_mfn * sizeof(uint64_t *));
+    void *f, *p;
+
+    if (max_mfn <= M.max_mfn)
+        return;
+    /* Anonymous mappings grow zero-filled: the new frames are free, zero, untouched. */
+    f = mremap(M.frames, M.map_bytes_frames, fb, MREMAP_MAYMOVE);
+    p = mremap(M.pages, M.map_bytes_pages, pb, MREMAP_MAYMOVE);
+    if (f == MAP_FAILED || p == MAP_FAILED) {
+        fprintf(stderr, "model: growing the machine to %lu frames failed\n", max_mfn);
+        abort();
+    }
+    M.frames = f;
+    M.pages = p;
+    M.map_bytes_frames = fb;
+    M.map_bytes_pages = pb;
+    M.max_mfn = max_mfn;
+    last_by_pfn = last_by_mfn = NULL;
+}
+
 static unsigned long ext_mfn_lo(const struct extent *e)
 {
     return e->dir > 0 ? e->mfn : e->mfn - (e->n - 1);
@@ -284,7 +315,7 @@ void model_finish_extents(void)
             fprintf(stderr, "model: pfn extents overlap at pfn %#lx\n", M.ext[i + 1].pfn);
             abort();
         }
-        for (unsigned long m = lo; m < lo + e->n; m++)
+        for (unsigned long m = lo; !e->unowned && m < lo + e->n; m++)
             M.frames[m].owner = OWN_DOM;
     }
 

@@ -79,6 +79,7 @@ struct frame {
 struct extent {
     unsigned long pfn, mfn, n;
     int dir;
+    bool unowned;       /* the M2P answers for its frames; they are not given to the domain */
 };
 
 /* Hypervisor options (Xen command line and VM assists). */
@@ -194,6 +195,14 @@ void mem_write_bytes(unsigned long mfn, unsigned int off, const void *src, size_
 void mem_read_bytes(unsigned long mfn, unsigned int off, void *dst, size_t len);
 void model_add_extent(unsigned long pfn, unsigned long mfn, unsigned long n, int dir);
 void model_finish_extents(void);
+/*
+ * For synthetic guests far larger than the booted one (test_p2m.c): more
+ * machine frames (the new ones free), and a pfn->mfn extent whose frames
+ * the M2P maps back (MACHPHYS reads) without their metadata being touched,
+ * so a TiB of them costs nothing.  Call model_finish_extents() afterwards.
+ */
+void model_grow(unsigned long max_mfn);
+void model_add_extent_unowned(unsigned long pfn, unsigned long mfn, unsigned long n);
 unsigned long model_p2m(unsigned long pfn);             /* builder truth, ~0UL if none */
 unsigned long model_m2p(unsigned long mfn);             /* with MACHPHYS updates */
 void model_set_m2p(unsigned long mfn, unsigned long pfn);

@@ -58,31 +58,6 @@ static const char *expected_word(const char *what)
     return what;                /* an mmuext op name, e.g. PIN_L4_TABLE */
 }
 
-/*
- * Findings in the shim, reported and tolerated until fixed (XFAIL): an
- * ERROR that does not name the call.  When the shim names it, the case
- * passes normally and this entry is dead (reported at the end).
- */
-static struct known_gap {
-    const char *msg_prefix, *finding;
-    unsigned int hits;
-} known_gaps[] = {
-    { "balloon: giving back the page at pfn", "shim/balloon.c: the put-back XENMEM_decrease_reservation "
-      "failure does not name the call or its result", 0 },
-    { "balloon: repopulating pfn", "shim/balloon.c: the put-back XENMEM_populate_physmap failure does not "
-      "name the call or its result", 0 },
-};
-
-static bool known_gap(const char *msg)
-{
-    for (unsigned int i = 0; i < N_ELEMS(known_gaps); i++)
-        if (!strncmp(msg, known_gaps[i].msg_prefix, strlen(known_gaps[i].msg_prefix))) {
-            known_gaps[i].hits++;
-            return true;
-        }
-    return false;
-}
-
 static void one(const struct boot_cfg *c, bool entry, unsigned long k, long rc, const char *label)
 {
     struct drive_opts o = { .boot = *c, .fail_rc = rc, .timeout_s = 30 };
@@ -101,12 +76,6 @@ static void one(const struct boot_cfg *c, bool entry, unsigned long k, long rc, 
                outcome_name(r.out)))
         return;
     word = expected_word(r.inj_what);
-    if (r.out == OUT_ERROR && !strstr(r.msg, word) && known_gap(r.msg)) {
-        printf("XFAIL %s %s %lu (%s): \"%s\" does not name %s (known shim finding)\n", label,
-               entry ? "entry" : "call", k, r.inj_what, r.msg, word);
-        note_site(r.msg, r.inj_what);
-        return;
-    }
     CHECK(r.out == OUT_ERROR && strstr(r.msg, word), "%s %s %lu (%s): %s \"%s\", want an ERROR naming %s", label,
           entry ? "entry" : "call", k, r.inj_what, outcome_name(r.out), r.msg, word);
     if (r.out == OUT_ERROR)
@@ -151,8 +120,5 @@ int main(void)
         for (unsigned int i = 0; i < nr_sites; i++)
             printf("  site: %s\n", sites[i]);
     printf("%s: %u distinct call sites failed in turn\n", TEST_NAME, nr_sites);
-    for (unsigned int i = 0; i < N_ELEMS(known_gaps); i++)
-        printf("%s: known finding %s: %s (%u runs)\n", TEST_NAME, known_gaps[i].hits ? "still open" : "gone",
-               known_gaps[i].finding, known_gaps[i].hits);
     return check_done(TEST_NAME);
 }
