@@ -2,7 +2,7 @@
 /*
  * check.h - the unit tests' whole framework: CHECK() counts one test case,
  * prints the failing ones, and check_done() prints the binary's summary
- * "<name>: N passed, M failed" that tests/unit/run.py adds up.
+ * "<name>: N passed, M failed" that tests/run_binaries.py adds up.
  */
 #ifndef TESTS_UNIT_CHECK_H
 #define TESTS_UNIT_CHECK_H

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Run the model's test binaries (in parallel) and add up their summaries.
+"""Run test binaries (tests/unit, tests/model; in parallel) and add up their summaries.
 
 Each binary prints "<name>: N passed, M failed" (tests/unit/check.h). A
 binary that dies on a signal, times out, exits non-zero without reporting a
