@@ -8,6 +8,7 @@
 #                 as dom0 and as domU
 # make docs       regenerate docs/*.svg from real boots
 # make bench      benchmarks (bench/results.md)
+# make fuzz       libFuzzer on the model for FUZZ_TIME seconds (default 60)
 #
 # Build switches (each combination gets its own build directory):
 #   MAPPED_RAMDISK=1          leave out XEN_ELFNOTE_MOD_START_PFN: Xen maps the ramdisk
@@ -82,7 +83,7 @@ GUEST_C := setup.c start_info.c console.c console_ring.c format.c lib.c result.c
 GUEST_S := xen-head.S entry.S usermode_entry.S
 OBJS    := $(addprefix $(OUT)/,$(GUEST_S:.S=.o) $(GUEST_C:.c=.o))
 
-.PHONY: all shim run check test docs bench deps clean FORCE
+.PHONY: all shim run check test docs bench fuzz deps clean FORCE
 all: shim
 shim: $(SHIM)
 
@@ -141,6 +142,12 @@ test:
 # the model from 1 GiB to 1 TiB, image size; writes bench/results.md, bench/bringup.svg.
 bench:
 	python3 bench/run.py
+
+# libFuzzer (clang, ASan+UBSan) over start_info and layouts, driving the model
+# and the real checker and bring-up; FUZZ_TIME seconds (default 60).
+FUZZ_TIME ?= 60
+fuzz:
+	$(MAKE) --no-print-directory -C tests/model fuzz FUZZ_TIME=$(FUZZ_TIME)
 
 # Regenerate docs/*.svg from real boots (ptdump) under Xen 4.17.
 docs:

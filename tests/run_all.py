@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""`make test`: the host suites (`make check`), then the end-to-end matrix as dom0
-(tests/e2e/cases.py), then the domU matrix through `xl create` (rig/domu/matrix.py).
+"""`make test`: the host suites (`make check`), the model at 1 TiB (`make -C tests/model
+big`), then the end-to-end matrix as dom0 (tests/e2e/cases.py), then the domU matrix
+through `xl create` (rig/domu/matrix.py).
 
 Prints one line per case, `PASS name (12.3s)` or `FAIL name: reason (log: path)`,
 and as its last line `N passed, M failed` over all three together.
@@ -337,6 +338,17 @@ def main():
         if f and not args.keep_going:
             out(f"{passed} passed, {failed} failed")
             return 1
+        # The model at 1 TiB (bring-up and p2m): minutes and ~9 GB, so not in make check.
+        if not args.k:
+            try:
+                p, f = run_stage("model-big", ["make", "--no-print-directory", "-C", "tests/model",
+                                               "big"], UNIT_TIMEOUT)
+            except (KeyboardInterrupt, SystemExit) as e:
+                code = e.code if isinstance(e, SystemExit) and isinstance(e.code, int) else 130
+                out(f"interrupted (exit {code}) during the 1 TiB model runs")
+                out(f"{passed} passed, {failed + 1} failed")
+                return code
+            passed, failed = passed + p, failed + f
 
     wall = None
     incomplete = False
