@@ -175,18 +175,18 @@ static void check_module_space_none(void)
 
     for (unsigned long va = MODULES_VADDR; va < MODULES_END; va += 1UL << L2_SHIFT) {
         unsigned int level;
-        pte_t pte = pt_lookup(&geo, kernel_l4, va, &level);
+        unsigned long l1 = pt_table_mfn(&geo, kernel_l4, va, 1);
 
+        pt_lookup(&geo, kernel_l4, va, &level);
         if (level > 2)
             mmu_failure("module space %#lx: no L2 reaches it (walk stopped at level %u)", va, level);
-        if (level == 1) {
-            /* An L1 exists here: all of its PTEs must be none. */
-            for (unsigned int i = 0; i < PT_ENTRIES; i++) {
-                pte = pt_lookup(&geo, kernel_l4, va + ((unsigned long)i << PAGE_SHIFT), NULL);
-                if (pte)
-                    mmu_failure("module space %#lx: PTE %#lx is not none before first use",
-                                va + ((unsigned long)i << PAGE_SHIFT), (unsigned long)pte);
-            }
+        /* An L1 exists here: all of its PTEs must be none. */
+        for (unsigned int i = 0; l1 != PT_NO_TABLE && i < PT_ENTRIES; i++) {
+            pte_t pte = mmu_read_entry(l1, i);
+
+            if (pte)
+                mmu_failure("module space %#lx: PTE %#lx is not none before first use",
+                            va + ((unsigned long)i << PAGE_SHIFT), (unsigned long)pte);
         }
     }
 }
@@ -199,21 +199,14 @@ static void check_direct_map(void)
 
     for (unsigned long base = 0; base < end; base += PT_ENTRIES) {
         unsigned long va = pfn_to_virt(base);
-        unsigned int level;
-        pte_t pmd_probe = pt_lookup(&geo, kernel_l4, va, &level);
-        unsigned long l1_mfn;
+        unsigned long l1_mfn = pt_table_mfn(&geo, kernel_l4, va, 1);
 
-        (void)pmd_probe;
-        if (level != 1)
+        if (l1_mfn == PT_NO_TABLE) {
+            unsigned int level;
+
+            pt_lookup(&geo, kernel_l4, va, &level);
             mmu_failure("direct map: no L1 for pfn %#lx (va %#lx, walk stopped at level %u)",
                         base, va, level);
-        /* The L1 itself: read the L2 entry that led there. */
-        {
-            pte_t l4e = mmu_read_entry(kernel_l4, PT_INDEX(va, L4_SHIFT));
-            pte_t l3e = mmu_read_entry(PTE_MFN(l4e), PT_INDEX(va, L3_SHIFT));
-            pte_t l2e = mmu_read_entry(PTE_MFN(l3e), PT_INDEX(va, L2_SHIFT));
-
-            l1_mfn = PTE_MFN(l2e);
         }
         for (unsigned int i = 0; i < PT_ENTRIES; i++) {
             unsigned long pfn = base + i;
@@ -280,9 +273,7 @@ void mmu_module_test(void)
 
         for (unsigned long i = 0; i < n; i++) {
             unsigned long va = MODULES_VADDR + ((first + i) << L2_SHIFT);
-            unsigned long l4e = mmu_read_entry(kernel_l4, PT_INDEX(va, L4_SHIFT));
-            unsigned long l3e = mmu_read_entry(PTE_MFN(l4e), PT_INDEX(va, L3_SHIFT));
-            unsigned long l2_mfn = PTE_MFN(l3e);
+            unsigned long l2_mfn = pt_table_mfn(&geo, kernel_l4, va, 2);
             pte_t l2e = mmu_read_entry(l2_mfn, PT_INDEX(va, L2_SHIFT));
 
             if (l2e) {
@@ -318,10 +309,8 @@ void mmu_module_test(void)
         /* vfree: unhook, flush, then the L1s become ordinary pages again. */
         for (unsigned long i = 0; i < n; i++) {
             unsigned long va = MODULES_VADDR + ((first + i) << L2_SHIFT);
-            unsigned long l4e = mmu_read_entry(kernel_l4, PT_INDEX(va, L4_SHIFT));
-            unsigned long l3e = mmu_read_entry(PTE_MFN(l4e), PT_INDEX(va, L3_SHIFT));
 
-            batch_pte(PTE_MFN(l3e), PT_INDEX(va, L2_SHIFT), 0);
+            batch_pte(pt_table_mfn(&geo, kernel_l4, va, 2), PT_INDEX(va, L2_SHIFT), 0);
         }
         batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
         batch_flush();

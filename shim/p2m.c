@@ -76,6 +76,7 @@ void p2m_init_boot(unsigned long va, unsigned long nr_pages)
     p2m_linear = false;
     missing_leaf = missing_l1 = missing_l2 = identity_leaf = identity_l1 = p2m_l3 = 0;
     memset(&p2m_stats, 0, sizeof(p2m_stats));
+    p2m_tools_reset();
 }
 
 void p2m_relocate(unsigned long va)

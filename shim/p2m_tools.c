@@ -18,6 +18,7 @@
 #include "mmu.h"
 #include "mmu_plat.h"
 #include "page_alloc.h"
+#include "pt_walk.h"
 #include "lib.h"
 
 #define ARCH(field) (si_va + offsetof(shared_info_t, arch) + offsetof(struct arch_shared_info, field))
@@ -29,16 +30,13 @@ static unsigned long top_pfn;           /* frame list list */
 static unsigned long mid_pfns[512];
 static unsigned long published_leaves;  /* leaves [0, n) are in the frame list */
 
+/* The frame that holds leaf leaf_index of the list (the p2m area always maps every leaf). */
 unsigned long p2m_leaf_mfn(unsigned long leaf_index)
 {
-    unsigned long va = P2M_VADDR + leaf_index * PAGE_SIZE;
-    unsigned long l4 = mmu_pfn_to_mfn(init_mm.kernel_l4);
-    pte_t e = mmu_read_entry(l4, PT_INDEX(va, L4_SHIFT));
+    static const struct pt_geometry geo = { .levels = 4, .read = mmu_read_entry };
 
-    e = mmu_read_entry(PTE_MFN(e), PT_INDEX(va, L3_SHIFT));
-    e = mmu_read_entry(PTE_MFN(e), PT_INDEX(va, L2_SHIFT));
-    e = mmu_read_entry(PTE_MFN(e), PT_INDEX(va, L1_SHIFT));
-    return PTE_MFN(e);
+    return PTE_MFN(pt_lookup(&geo, mmu_pfn_to_mfn(init_mm.kernel_l4),
+                             P2M_VADDR + leaf_index * PAGE_SIZE, NULL));
 }
 
 static void set_mid_entry(unsigned long leaf)
@@ -51,6 +49,11 @@ static void set_mid_entry(unsigned long leaf)
         plat_write64(pfn_to_virt(top_pfn) + mid * 8, mmu_pfn_to_mfn(mid_pfns[mid]));
     }
     plat_write64(pfn_to_virt(mid_pfns[mid]) + (leaf % 512) * 8, p2m_leaf_mfn(leaf));
+}
+
+void p2m_tools_reset(void)
+{
+    si_va = 0;
 }
 
 void p2m_tools_init(unsigned long shared_info_va, uint32_t si_flags)

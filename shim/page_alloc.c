@@ -26,7 +26,7 @@ unsigned long pgtbuf_alloc(const char *what)
 
 static struct { unsigned long next, end; } ranges[MAX_RANGES];
 static unsigned int nr_ranges;
-static unsigned long free_list = FREE_LIST_END, free_listed;
+static unsigned long free_list = FREE_LIST_END;
 
 void pages_add_range(unsigned long start, unsigned long end)
 {
@@ -44,14 +44,12 @@ void pages_free(unsigned long pfn)
 {
     plat_write64(PAGE_OFFSET + (pfn << PAGE_SHIFT), free_list);
     free_list = pfn;
-    free_listed++;
 }
 
 void pages_reset(void)
 {
     nr_ranges = 0;
     free_list = FREE_LIST_END;
-    free_listed = 0;
 }
 
 unsigned long pages_alloc(const char *what)
@@ -60,7 +58,6 @@ unsigned long pages_alloc(const char *what)
         unsigned long pfn = free_list;
 
         free_list = plat_read64(PAGE_OFFSET + (pfn << PAGE_SHIFT));
-        free_listed--;
         return pfn;
     }
     for (unsigned int i = 0; i < nr_ranges; i++)
@@ -83,11 +80,3 @@ unsigned long pages_alloc_contig(unsigned long n, const char *what)
     mmu_error("out of memory allocating %lu contiguous pages for %s", n, what);
 }
 
-unsigned long pages_free_count(void)
-{
-    unsigned long n = free_listed;
-
-    for (unsigned int i = 0; i < nr_ranges; i++)
-        n += ranges[i].end - ranges[i].next;
-    return n;
-}

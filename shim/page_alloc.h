@@ -41,6 +41,5 @@ void pages_add_range(unsigned long start, unsigned long end);
 unsigned long pages_alloc(const char *what);
 unsigned long pages_alloc_contig(unsigned long n, const char *what);
 void pages_free(unsigned long pfn);
-unsigned long pages_free_count(void);
 
 #endif

@@ -33,6 +33,21 @@ void pt_walk(const struct pt_geometry *g, unsigned long root_mfn, pt_visit_t vis
     walk_table(g, g->levels, root_mfn, 0, visit, ctx);
 }
 
+unsigned long pt_table_mfn(const struct pt_geometry *g, unsigned long root_mfn, unsigned long va,
+                           unsigned int level)
+{
+    unsigned long mfn = root_mfn;
+
+    for (unsigned int l = g->levels; l > level; l--) {
+        pte_t e = g->read(mfn, PT_INDEX(va, pt_level_shift(l)));
+
+        if (!(e & _PAGE_PRESENT) || (e & _PAGE_PSE))
+            return PT_NO_TABLE;
+        mfn = PTE_MFN(e);
+    }
+    return mfn;
+}
+
 /* One step down: the entry for va in the table at mfn, at this level. */
 static pte_t step(const struct pt_geometry *g, unsigned long mfn, unsigned int level, unsigned long va)
 {

@@ -37,6 +37,14 @@ typedef bool (*pt_visit_t)(void *ctx, unsigned int level, unsigned long table_mf
 void pt_walk(const struct pt_geometry *g, unsigned long root_mfn, pt_visit_t visit, void *ctx);
 
 /*
+ * The mfn of the table at `level` (1: the L1) that translates va, or
+ * PT_NO_TABLE if an entry above it is not present (or maps a superpage).
+ */
+#define PT_NO_TABLE (~0UL)
+unsigned long pt_table_mfn(const struct pt_geometry *g, unsigned long root_mfn, unsigned long va,
+                           unsigned int level);
+
+/*
  * Translate va: returns the leaf (L1) entry, or 0 if some level is not
  * present; *level_out (if not NULL) gets the level of the table whose
  * entry was not present (1 when the walk reached the leaf).

@@ -14,30 +14,15 @@
  * page fault, a domain crash, a model rule, a sanitizer report or a hang.
  * An untouched start_info must boot.
  *
- * The shim keeps file-static state between boots (page allocator, update
- * queue, p2m tools); the fuzz build globalizes those symbols with objcopy
- * (Makefile: FUZZ_STATICS) and resets them here before every input.
+ * The shim's file-static state (page allocator, update queue, p2m tools)
+ * is reset by the shim itself at the start of every boot (mmu_bringup:
+ * pages_reset, batch_reset; p2m_init_boot: p2m_tools_reset).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "driver.h"
-
-/* Globalized by objcopy from page_alloc.o, batch.o and p2m_tools.o. */
-extern unsigned int fuzz_page_alloc_nr_ranges;
-extern unsigned long fuzz_page_alloc_free_list, fuzz_page_alloc_free_listed;
-extern unsigned int fuzz_batch_nr_reqs, fuzz_batch_nr_exts, fuzz_batch_nr_calls;
-extern unsigned long fuzz_p2m_tools_si_va;
-
-static void reset_shim_statics(void)
-{
-    fuzz_page_alloc_nr_ranges = 0;
-    fuzz_page_alloc_free_list = ~0UL;
-    fuzz_page_alloc_free_listed = 0;
-    fuzz_batch_nr_reqs = fuzz_batch_nr_exts = fuzz_batch_nr_calls = 0;
-    fuzz_p2m_tools_si_va = 0;
-}
 
 struct input {
     const uint8_t *p;
@@ -125,7 +110,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (mut.n)
         o.mutate = apply;
 
-    reset_shim_statics();
     drive_inline(&o, &r);
     if (r.build_failed)
         return 0;               /* the builder refused these parameters: nothing to boot */
