@@ -524,11 +524,11 @@ static unsigned long protect_image(void)
         dmap_set(pfn, boot.virt_base + (pfn << PAGE_SHIFT) < boot.text_end ? PTE_KERNEL_RO
                                                                            : PTE_DMAP_RW);
     for (unsigned long pfn = image; pfn < end; pfn++) {
-        pte_t e = dmap_get(pfn);
+        unsigned long l1 = dmap_l1_of(pfn);
+        pte_t e = mmu_read_entry(l1, pfn & 511);
 
         if ((e & _PAGE_PRESENT) && !(e & _PAGE_NX))
-            batch_pte(dmap_l1_of(pfn), pfn & 511,
-                      (e & ~(_PAGE_USER | _PAGE_XEN_GUEST_KERNEL)) | _PAGE_NX);
+            batch_pte(l1, pfn & 511, (e & ~(_PAGE_USER | _PAGE_XEN_GUEST_KERNEL)) | _PAGE_NX);
     }
     batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
     batch_flush();
@@ -546,12 +546,8 @@ static void close_pgtbuf(void)
         mmu_print("mmu: pgtbuf used=%lu returned=0 (BUG=pgtbuf-rw: tail left writable)\n", used);
         return;
     }
-    for (unsigned long pfn = pgtbuf.end; pfn < pgtbuf.top; pfn++) {
-        unsigned long off = pfn - T.graft_pages;
-
-        batch_pte(mmu_pfn_to_mfn(T.dmap_l1 + off / PAGES_PER_L1), off % PAGES_PER_L1,
-                  ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_DMAP_RW);
-    }
+    for (unsigned long pfn = pgtbuf.end; pfn < pgtbuf.top; pfn++)
+        dmap_set(pfn, PTE_DMAP_RW);
     batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
     batch_flush();
     pages_add_range(pgtbuf.end, pgtbuf.top);
