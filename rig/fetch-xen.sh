@@ -17,12 +17,14 @@ log() { echo "fetch-xen: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # apt-get install PKG... with an apt-get update only when the first try fails.
+# No recommends: qemu-system-x86 would otherwise bring in the GUI (gstreamer,
+# mesa, VA drivers, ...), ovmf and qemu-utils, none of which the rig uses.
 apt_install() {
     log "installing $*"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2; then
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2; then
         log "install failed, running apt-get update and retrying"
         apt-get update -q >&2 || die "apt-get update failed"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 \
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2 \
             || die "apt-get install $* failed"
     fi
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "layout.h"
+#include "pt_walk.h"
 
 /* What the caller knows before the bring-up (from the image and start_info). */
 struct mmu_boot {
@@ -68,8 +69,15 @@ unsigned long mmu_dmap_pages(void);
 /* An address in Xen's initial mapping, seen through the direct map. */
 unsigned long boot_va_to_direct(unsigned long va);
 
-/* Table entry read by mfn (through whatever mapping is live). */
+/*
+ * Table entries by mfn, through whatever mapping is live: where the table
+ * is (one M2P lookup), and an entry there.  mmu_geo walks the live tables
+ * with them (pt_walk.h).
+ */
+unsigned long mmu_table_va(unsigned long mfn);
+pte_t mmu_read_at(unsigned long table_va, unsigned int slot);
 pte_t mmu_read_entry(unsigned long mfn, unsigned int slot);
+extern const struct pt_geometry mmu_geo;
 unsigned long mmu_pfn_to_mfn(unsigned long pfn);
 
 /* An address space: every kernel L4 has a user L4 beside it. */

@@ -24,8 +24,6 @@
 #include "pt_walk.h"
 #include "lib.h"
 
-static const struct pt_geometry geo = { .levels = 4, .read = mmu_read_entry };
-
 /* ------------------------------------------------- bitmap of table frames */
 
 /*
@@ -87,6 +85,13 @@ static bool mfn_is_ours(unsigned long mfn, unsigned long *pfn)
     return *pfn < nr_pages && pfn_to_mfn(*pfn) == mfn;
 }
 
+/* Whether mfn is one of our frames and a table (the bitmap first: it rules out most). */
+static bool maps_our_table(unsigned long mfn, unsigned long *pfn)
+{
+    *pfn = mfn_to_pfn(mfn);
+    return *pfn < nr_pages && is_table(*pfn) && pfn_to_mfn(*pfn) == mfn;
+}
+
 /* ---------------------------------------------------------------- walkers */
 
 struct walk_ctx {
@@ -142,7 +147,7 @@ static bool check_entries(void *p, unsigned int level, unsigned long table_mfn,
                     c->root_mfn, slot, (unsigned long)e, USER_VA_LIMIT);
     if (level > 1 && (e & (_PAGE_PSE | _PAGE_GLOBAL | _PAGE_PWT | _PAGE_PCD)))
         mmu_failure("level %u entry %#lx at va %#lx carries PSE/G/PWT/PCD", level, (unsigned long)e, va);
-    if (level == 1 && (e & _PAGE_RW) && mfn_is_ours(PTE_MFN(e), &pfn) && is_table(pfn))
+    if (level == 1 && (e & _PAGE_RW) && maps_our_table(PTE_MFN(e), &pfn))
         mmu_failure("page-table frame pfn %#lx (mfn %#lx) is mapped writable at va %#lx",
                     pfn, (unsigned long)PTE_MFN(e), va);
     /* Descend into each table once (the visit map is per walk of a root). */
@@ -175,9 +180,9 @@ static void check_module_space_none(void)
 
     for (unsigned long va = MODULES_VADDR; va < MODULES_END; va += 1UL << L2_SHIFT) {
         unsigned int level;
-        unsigned long l1 = pt_table_mfn(&geo, kernel_l4, va, 1);
+        unsigned long l1 = pt_table_mfn(&mmu_geo, kernel_l4, va, 1);
 
-        pt_lookup(&geo, kernel_l4, va, &level);
+        pt_lookup(&mmu_geo, kernel_l4, va, &level);
         if (level > 2)
             mmu_failure("module space %#lx: no L2 reaches it (walk stopped at level %u)", va, level);
         /* An L1 exists here: all of its PTEs must be none. */
@@ -199,18 +204,19 @@ static void check_direct_map(void)
 
     for (unsigned long base = 0; base < end; base += PT_ENTRIES) {
         unsigned long va = pfn_to_virt(base);
-        unsigned long l1_mfn = pt_table_mfn(&geo, kernel_l4, va, 1);
+        unsigned long l1_mfn = pt_table_mfn(&mmu_geo, kernel_l4, va, 1), l1_va;
 
         if (l1_mfn == PT_NO_TABLE) {
             unsigned int level;
 
-            pt_lookup(&geo, kernel_l4, va, &level);
+            pt_lookup(&mmu_geo, kernel_l4, va, &level);
             mmu_failure("direct map: no L1 for pfn %#lx (va %#lx, walk stopped at level %u)",
                         base, va, level);
         }
+        l1_va = mmu_table_va(l1_mfn);
         for (unsigned int i = 0; i < PT_ENTRIES; i++) {
             unsigned long pfn = base + i;
-            pte_t e = mmu_read_entry(l1_mfn, i);
+            pte_t e = mmu_read_at(l1_va, i);
             unsigned long want = pfn < dmap_pages ? pfn_to_mfn(pfn) : INVALID_MFN;
 
             if (want == INVALID_MFN) {
@@ -232,12 +238,12 @@ void mmu_self_check(const char *when)
 
     nr_pages = p2m_nr_pages();
     table_map_alloc();
-    pt_walk(&geo, k.root_mfn, mark_tables, &k);
+    pt_walk(&mmu_geo, k.root_mfn, mark_tables, &k);
     if (u.root_mfn)
-        pt_walk(&geo, u.root_mfn, mark_tables, &u);
-    pt_walk(&geo, k.root_mfn, check_entries, &k);
+        pt_walk(&mmu_geo, u.root_mfn, mark_tables, &u);
+    pt_walk(&mmu_geo, k.root_mfn, check_entries, &k);
     if (u.root_mfn)
-        pt_walk(&geo, u.root_mfn, check_entries, &u);
+        pt_walk(&mmu_geo, u.root_mfn, check_entries, &u);
     table_map_free();
 
     /* m2p_strict: Xen zapped the M2P slot of the user L4 when it was loaded. */
@@ -273,7 +279,7 @@ void mmu_module_test(void)
 
         for (unsigned long i = 0; i < n; i++) {
             unsigned long va = MODULES_VADDR + ((first + i) << L2_SHIFT);
-            unsigned long l2_mfn = pt_table_mfn(&geo, kernel_l4, va, 2);
+            unsigned long l2_mfn = pt_table_mfn(&mmu_geo, kernel_l4, va, 2);
             pte_t l2e = mmu_read_entry(l2_mfn, PT_INDEX(va, L2_SHIFT));
 
             if (l2e) {
@@ -310,7 +316,7 @@ void mmu_module_test(void)
         for (unsigned long i = 0; i < n; i++) {
             unsigned long va = MODULES_VADDR + ((first + i) << L2_SHIFT);
 
-            batch_pte(pt_table_mfn(&geo, kernel_l4, va, 2), PT_INDEX(va, L2_SHIFT), 0);
+            batch_pte(pt_table_mfn(&mmu_geo, kernel_l4, va, 2), PT_INDEX(va, L2_SHIFT), 0);
         }
         batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
         batch_flush();

@@ -115,14 +115,26 @@ pte_t dmap_get(unsigned long pfn)
     return mmu_read_entry(dmap_l1_of(pfn), pfn & 511);
 }
 
-pte_t mmu_read_entry(unsigned long mfn, unsigned int slot)
+unsigned long mmu_table_va(unsigned long mfn)
 {
     unsigned long pfn = mfn_to_pfn(mfn);
 
     if (pfn == INVALID_PFN || pfn >= boot.nr_pages)
         mmu_error("table mfn %#lx is not one of our frames (M2P says pfn %#lx)", mfn, pfn);
-    return plat_read64(frame_va(pfn) + slot * sizeof(pte_t));
+    return frame_va(pfn);
 }
+
+pte_t mmu_read_at(unsigned long table_va, unsigned int slot)
+{
+    return plat_read64(table_va + slot * sizeof(pte_t));
+}
+
+pte_t mmu_read_entry(unsigned long mfn, unsigned int slot)
+{
+    return mmu_read_at(mmu_table_va(mfn), slot);
+}
+
+const struct pt_geometry mmu_geo = { .levels = 4, .table_at = mmu_table_va, .read_at = mmu_read_at };
 
 static inline pte_t mk_table(unsigned long pfn, pte_t flags)
 {

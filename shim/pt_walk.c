@@ -17,8 +17,10 @@ unsigned long pt_slot_va(const struct pt_geometry *g, unsigned long va_base,
 static void walk_table(const struct pt_geometry *g, unsigned int level, unsigned long mfn,
                        unsigned long va_base, pt_visit_t visit, void *ctx)
 {
+    unsigned long at = g->table_at(mfn);
+
     for (unsigned int s = 0; s < PT_ENTRIES; s++) {
-        pte_t e = g->read(mfn, s);
+        pte_t e = g->read_at(at, s);
         unsigned long va = pt_slot_va(g, va_base, level, s);
 
         if (!visit(ctx, level, mfn, s, e, va))
@@ -39,7 +41,7 @@ unsigned long pt_table_mfn(const struct pt_geometry *g, unsigned long root_mfn, 
     unsigned long mfn = root_mfn;
 
     for (unsigned int l = g->levels; l > level; l--) {
-        pte_t e = g->read(mfn, PT_INDEX(va, pt_level_shift(l)));
+        pte_t e = pt_read(g, mfn, PT_INDEX(va, pt_level_shift(l)));
 
         if (!(e & _PAGE_PRESENT) || (e & _PAGE_PSE))
             return PT_NO_TABLE;
@@ -51,7 +53,7 @@ unsigned long pt_table_mfn(const struct pt_geometry *g, unsigned long root_mfn, 
 /* One step down: the entry for va in the table at mfn, at this level. */
 static pte_t step(const struct pt_geometry *g, unsigned long mfn, unsigned int level, unsigned long va)
 {
-    return g->read(mfn, PT_INDEX(va, pt_level_shift(level)));
+    return pt_read(g, mfn, PT_INDEX(va, pt_level_shift(level)));
 }
 
 pte_t pt_lookup(const struct pt_geometry *g, unsigned long root_mfn, unsigned long va,

@@ -4,8 +4,8 @@
  * value.  A PV guest always runs 4-level paging, but like Linux (where
  * 5-level became a boot-time choice) the walkers fold the p4d level at run
  * time, so the same code walks 4- and 5-level trees (the host tests show
- * both).  Entries are read through a callback: mmu_read_entry() in the
- * guest, a simulated memory on the host.
+ * both).  Entries are read through callbacks: the direct map (through
+ * plat_read64) in the guest, a simulated memory on the host.
  */
 #ifndef SHIM_PT_WALK_H
 #define SHIM_PT_WALK_H
@@ -15,8 +15,20 @@
 
 struct pt_geometry {
     unsigned int levels;        /* 4, or 5 with a p4d level */
-    pte_t (*read)(unsigned long mfn, unsigned int slot);
+    /*
+     * Where the entries of the table at mfn can be read (in the guest:
+     * its address, found through the M2P), then entry `slot` there.  A
+     * walk resolves each table once, not once per entry.
+     */
+    unsigned long (*table_at)(unsigned long mfn);
+    pte_t (*read_at)(unsigned long at, unsigned int slot);
 };
+
+/* One entry of the table at mfn. */
+static inline pte_t pt_read(const struct pt_geometry *g, unsigned long mfn, unsigned int slot)
+{
+    return g->read_at(g->table_at(mfn), slot);
+}
 
 static inline unsigned int pt_level_shift(unsigned int level)
 {

@@ -77,14 +77,13 @@ static pte_t leaf_flags(pte_t e)
 /* Dump one table; returns the flags all its pages share, or MIXED. */
 static pte_t dump_table(struct dump *d, unsigned int level, unsigned long mfn, unsigned long base)
 {
-    const struct pt_geometry geo = { .levels = 4, .read = mmu_read_entry };
     unsigned long span = 1UL << pt_level_shift(level);
     pte_t common = 0;
-
+    unsigned long at = mmu_table_va(mfn);
 
     for (unsigned int s = 0; s < PT_ENTRIES; s++) {
-        pte_t e = mmu_read_entry(mfn, s), f = MIXED;
-        unsigned long va = pt_slot_va(&geo, base, level, s);
+        pte_t e = mmu_read_at(at, s), f = MIXED;
+        unsigned long va = pt_slot_va(&mmu_geo, base, level, s);
 
         if (!(e & _PAGE_PRESENT)) {
             flush_range(d);

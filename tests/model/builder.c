@@ -186,6 +186,7 @@ static unsigned long map_by_level(unsigned long l4_pfn, unsigned long va, unsign
 /* Ramdisk and p2m list content: formulas until the guest writes them. */
 static void mark_content(const struct boot_cfg *c, struct boot_layout *L)
 {
+    vmem_changed();
     M.p2m_first_pfn = L->p2m_pfn;
     M.p2m_nr_frames = pfn_up(c->nr_pages * sizeof(unsigned long));
     for (unsigned long i = 0; i < M.p2m_nr_frames; i++)

@@ -48,6 +48,8 @@ static void *map_anon(size_t bytes)
         fprintf(stderr, "model: mmap of %zu bytes failed\n", bytes);
         abort();
     }
+    /* Gigabytes of metadata and tables at 1 TiB: 2 MiB pages spare the host's TLB. */
+    madvise(p, bytes, MADV_HUGEPAGE);
     return p;
 }
 
@@ -126,6 +128,8 @@ void model_init(unsigned long max_mfn, const struct model_opts *opts)
 
 /* ------------------------------------------------------------ content */
 
+static void p2m_run(unsigned long pfn, unsigned int n, uint64_t *out);
+
 static uint64_t synth_word(unsigned long mfn, unsigned int idx)
 {
     const struct frame *f = frame_of(mfn);
@@ -147,6 +151,24 @@ static uint64_t synth_word(unsigned long mfn, unsigned int idx)
     }
 }
 
+/* All 512 words of a frame, a formula computed an extent at a time. */
+void mem_read_page(unsigned long mfn, uint64_t *out)
+{
+    const struct frame *f = frame_of(mfn);
+
+    switch (f->content) {
+    case FC_STORED:
+        memcpy(out, M.pages[mfn], PAGE_SIZE);
+        break;
+    case FC_P2M:
+        p2m_run((model_p2m_pfn_of_frame(mfn) - M.p2m_first_pfn) * 512, 512, out);
+        break;
+    default:
+        for (unsigned int i = 0; i < 512; i++)
+            out[i] = synth_word(mfn, i);
+    }
+}
+
 uint64_t mem_read(unsigned long mfn, unsigned int idx)
 {
     const struct frame *f = frame_of(mfn);
@@ -165,10 +187,14 @@ static uint64_t *materialize(unsigned long mfn)
 
     if (f->content == FC_STORED)
         return p;
+    if (f->flags & FF_VMEM_COPY) {
+        f->flags &= ~FF_VMEM_COPY;
+        vmem_flush();       /* cached reads of it (zero page, formula copy) go stale */
+    }
     if (!p)
         p = M.pages[mfn] = page_alloc_host();
-    for (unsigned int i = 0; i < 512; i++)
-        p[i] = f->content == FC_ZERO ? 0 : synth_word(mfn, i);
+    if (f->content != FC_ZERO)
+        mem_read_page(mfn, p);
     f->content = FC_STORED;
     return p;
 }
@@ -184,6 +210,10 @@ void mem_zero(unsigned long mfn)
 {
     struct frame *f = frame_of(mfn);
 
+    if (f->flags & FF_VMEM_COPY) {
+        f->flags &= ~FF_VMEM_COPY;
+        vmem_flush();       /* a cached copy of its formula goes stale */
+    }
     if (M.pages[mfn])
         memset(M.pages[mfn], 0, PAGE_SIZE);
     f->content = M.pages[mfn] ? FC_STORED : FC_ZERO;
@@ -231,6 +261,7 @@ void model_add_extent(unsigned long pfn, unsigned long mfn, unsigned long n, int
     if (!n)
         return;
     last_by_pfn = last_by_mfn = NULL;
+    vmem_changed();
     if (M.nr_ext == M.cap_ext) {
         M.cap_ext = M.cap_ext ? 2 * M.cap_ext : 64;
         M.ext = realloc(M.ext, M.cap_ext * sizeof(*M.ext));
@@ -268,6 +299,7 @@ void model_grow(unsigned long max_mfn)
     M.map_bytes_pages = pb;
     M.max_mfn = max_mfn;
     last_by_pfn = last_by_mfn = NULL;
+    vmem_changed();
 }
 
 static unsigned long ext_mfn_lo(const struct extent *e)
@@ -294,6 +326,7 @@ static int cmp_mfn(const void *a, const void *b)
 void model_finish_extents(void)
 {
     last_by_pfn = last_by_mfn = NULL;
+    vmem_changed();
     qsort(M.ext, M.nr_ext, sizeof(*M.ext), cmp_pfn);
     free(M.ext_by_mfn);
     M.ext_by_mfn = malloc((M.nr_ext + 1) * sizeof(*M.ext_by_mfn));
@@ -383,7 +416,26 @@ unsigned long model_p2m_pfn_of_frame(unsigned long mfn)
     return ~0UL;
 }
 
+/* model_p2m() for n consecutive pfns, an extent at a time. */
+static void p2m_run(unsigned long pfn, unsigned int n, uint64_t *out)
+{
+    for (unsigned int i = 0; i < n;) {
+        unsigned long mfn = model_p2m(pfn + i);
+        const struct extent *c = last_by_pfn;
+
+        if (mfn == ~0UL || pfn + i - c->pfn >= c->n) {
+            out[i++] = mfn;
+            continue;
+        }
+        for (; i < n && pfn + i - c->pfn < c->n; i++)
+            out[i] = ext_mfn(c, pfn + i);
+    }
+}
+
 /* ------------------------------------------------------------ M2P */
+
+/* The range of mfns MACHPHYS updates have touched (valid while M.m2p_used). */
+static unsigned long m2p_lo, m2p_hi;
 
 static unsigned long hash_mfn(unsigned long mfn)
 {
@@ -411,10 +463,37 @@ unsigned long model_m2p(unsigned long mfn)
     return model_p2m_pfn_of_frame(mfn);
 }
 
+void model_m2p_run(unsigned long mfn, unsigned int n, uint64_t *out)
+{
+    for (unsigned int i = 0; i < n;) {
+        unsigned long pfn = model_p2m_pfn_of_frame(mfn + i);
+        const struct extent *c = last_by_mfn;
+
+        if (pfn == ~0UL || mfn + i - ext_mfn_lo(c) >= c->n) {
+            out[i++] = pfn;
+            continue;
+        }
+        for (; i < n && mfn + i - ext_mfn_lo(c) < c->n; i++)
+            out[i] = ext_pfn(c, mfn + i);
+    }
+    /* MACHPHYS updates override the builder's answer. */
+    for (unsigned int i = 0; M.m2p_used && mfn <= m2p_hi && mfn + n > m2p_lo && i < n; i++) {
+        unsigned long *v = m2p_slot(mfn + i);
+
+        if (v)
+            out[i] = *v;
+    }
+}
+
 void model_set_m2p(unsigned long mfn, unsigned long pfn)
 {
     unsigned long *v = m2p_slot(mfn);
 
+    vmem_changed();
+    if (!M.m2p_used || mfn < m2p_lo)
+        m2p_lo = mfn;
+    if (!M.m2p_used || mfn > m2p_hi)
+        m2p_hi = mfn;
     if (!v) {
         if (2 * (M.m2p_used + 1) > M.m2p_cap) {
             unsigned long oc = M.m2p_cap, *ok = M.m2p_key, *ov = M.m2p_val;

@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "xen.h"
 #include "pgtable.h"
@@ -66,6 +67,7 @@ enum frame_content {
 #define FF_VALIDATED    0x01
 #define FF_PINNED       0x02
 #define FF_XEN_SLOTS    0x04    /* an L4 whose slots 256-271 Xen has filled */
+#define FF_VMEM_COPY    0x08    /* vmem.c's cache reads it from a zero page or a copy */
 
 struct frame {
     uint32_t count;     /* type count */
@@ -167,6 +169,8 @@ struct model {
     unsigned long cr3;              /* kernel L4 mfn (guest_table), 0 = none */
     unsigned long user_cr3;         /* guest_table_user, 0 = none */
     unsigned long tlb_gen;          /* bumped by every hypercall */
+    unsigned long cache_gen;        /* bumped by vmem_flush() */
+    unsigned long copy_gen;         /* bumped when the M2P or a formula changes (vmem_changed) */
 
     /* The domain's fate. */
     bool crashed;
@@ -189,6 +193,7 @@ struct model_opts model_default_opts(bool dom0);
 static inline struct frame *frame_of(unsigned long mfn) { return &M.frames[mfn]; }
 static inline bool mfn_valid(unsigned long mfn) { return mfn < M.max_mfn; }
 uint64_t mem_read(unsigned long mfn, unsigned int idx);
+void mem_read_page(unsigned long mfn, uint64_t *out);
 void mem_write(unsigned long mfn, unsigned int idx, uint64_t v);
 void mem_zero(unsigned long mfn);
 void mem_write_bytes(unsigned long mfn, unsigned int off, const void *src, size_t len);
@@ -205,6 +210,7 @@ void model_grow(unsigned long max_mfn);
 void model_add_extent_unowned(unsigned long pfn, unsigned long mfn, unsigned long n);
 unsigned long model_p2m(unsigned long pfn);             /* builder truth, ~0UL if none */
 unsigned long model_m2p(unsigned long mfn);             /* with MACHPHYS updates */
+void model_m2p_run(unsigned long mfn, unsigned int n, uint64_t *out);  /* n of them at once */
 void model_set_m2p(unsigned long mfn, unsigned long pfn);
 uint64_t ramdisk_word(unsigned long byte_off);          /* the synthesized ramdisk */
 __attribute__((format(printf, 1, 2))) void model_refuse(const char *fmt, ...);
@@ -231,10 +237,79 @@ void model_fill_xen_slots(unsigned long l4_mfn, bool ro_m2p);
 
 /* vmem.c: guest virtual accesses through the current kernel tables */
 bool vmem_translate(unsigned long va, bool write, unsigned long *mfn, char *why, size_t len);
-uint64_t vmem_read64(unsigned long va);
-void vmem_write64(unsigned long va, uint64_t v);
-void vmem_zero_page(unsigned long va);
 void vmem_read_bytes(unsigned long va, void *dst, size_t len);
+uint64_t vmem_read64_slow(unsigned long va);
+void vmem_write64_slow(unsigned long va, uint64_t v);
+void vmem_zero_page_slow(unsigned long va);
+
+/*
+ * The translation cache (vmem.c), valid until the next hypercall or
+ * vmem_flush().  A hit is served here, inline: the guest's billions of
+ * 8-byte accesses at 1 TiB cost one load or store each.  A miss, a fault
+ * and everything else are vmem.c's.
+ */
+#define VMEM_TLB_SIZE 4096
+
+struct vmem_tlbe {           /* what a hit needs: 32 bytes, two to a cache line */
+    unsigned long vpn, gen;
+    const uint64_t *rdata;  /* the page's words for reads: its stored content, a zero page,
+                               or a copy of a formula page or of an M2P page (vmem.c) */
+    uint64_t *wdata;        /* for writes: the stored content, if the mapping is writable */
+};
+
+extern struct vmem_tlbe vmem_tlb[VMEM_TLB_SIZE];
+
+static inline unsigned long vmem_gen(void)
+{
+    return M.tlb_gen + M.cache_gen + 1;
+}
+
+/* Drops the translation cache: a pure cache, so only speed changes. */
+static inline void vmem_flush(void)
+{
+    M.cache_gen++;
+}
+
+/* The M2P, the extents or the formulas changed: drop the copies too. */
+static inline void vmem_changed(void)
+{
+    M.copy_gen++;
+    vmem_flush();
+}
+
+static inline const struct vmem_tlbe *vmem_hit(unsigned long va)
+{
+    const struct vmem_tlbe *t = &vmem_tlb[(va >> PAGE_SHIFT) % VMEM_TLB_SIZE];
+
+    return t->vpn == va >> PAGE_SHIFT && t->gen == vmem_gen() ? t : NULL;
+}
+
+static inline uint64_t vmem_read64(unsigned long va)
+{
+    const struct vmem_tlbe *t = vmem_hit(va);
+
+    return t && t->rdata && !(va & 7) ? t->rdata[(va & 0xfff) >> 3] : vmem_read64_slow(va);
+}
+
+static inline void vmem_write64(unsigned long va, uint64_t v)
+{
+    const struct vmem_tlbe *t = vmem_hit(va);
+
+    if (t && t->wdata && !(va & 7))
+        t->wdata[(va & 0xfff) >> 3] = v;
+    else
+        vmem_write64_slow(va, v);
+}
+
+static inline void vmem_zero_page(unsigned long va)
+{
+    const struct vmem_tlbe *t = vmem_hit(va);
+
+    if (t && t->wdata && !(va & 0xfff))
+        memset(t->wdata, 0, PAGE_SIZE);
+    else
+        vmem_zero_page_slow(va);
+}
 
 /* How the hosted world ends a run (plat_hosted.c provides it). */
 __attribute__((noreturn, format(printf, 2, 3))) void model_end_run(enum outcome o, const char *fmt, ...);

@@ -8,28 +8,51 @@
  * same).  Xen's L4 slot 256 is the read-only M2P, synthesized from the
  * model; Xen's other slots fault.
  *
- * A small translation cache keeps the walks cheap; it is dropped by every
+ * A translation cache keeps the walks cheap; it is dropped by every
  * hypercall (M.tlb_gen), so it never hides a stale mapping: the model
- * always sees the tables as they are now.
+ * always sees the tables as they are now.  An entry also says where the
+ * page's words are on the host (struct vmem_tlbe, whose hits model.h
+ * inlines):
+ *   - stored content: M.pages[mfn], for reads and writes.  Stored content
+ *     never moves nor goes back to a formula, so this cannot go stale;
+ *   - a frame that reads as zero: a shared zero page, for reads only;
+ *   - a formula page (the builder's p2m list, the ramdisk) or a page of
+ *     the M2P: the slot's own copy of its 512 words, for reads only.
+ * The last two go stale when the frame is first written (machine.c
+ * flushes the cache then, for a frame marked FF_VMEM_COPY) or when the M2P
+ * changes (a flush as well).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
 
-#define TLB_SIZE    4096
 #define M2P_FRAME   (~0UL)
 
-struct tlbe {
-    unsigned long vpn, gen, mfn;
-    bool writable;
-};
+struct vmem_tlbe vmem_tlb[VMEM_TLB_SIZE];
 
-static struct tlbe tlb[TLB_SIZE];
+/* The rest of each slot, needed on a miss only. */
+static struct vmem_slot {
+    unsigned long mfn;              /* M2P_FRAME for a page of the M2P */
+    bool writable;                  /* translated for a write */
+    uint64_t *copy;                 /* the slot's buffer for copies (allocated on first use) */
+    unsigned long copy_key, copy_gen;   /* what copy holds: ~vpn (M2P) or the mfn, as of copy_gen */
+} slots[VMEM_TLB_SIZE];
+
+static const uint64_t zero_page[512];
 
 void vmem_reset(void)
 {
-    memset(tlb, 0, sizeof(tlb));
+    for (unsigned int i = 0; i < VMEM_TLB_SIZE; i++)
+        free(slots[i].copy);
+    memset(vmem_tlb, 0, sizeof(vmem_tlb));
+    memset(slots, 0, sizeof(slots));
+}
+
+static struct vmem_slot *slot_of(const struct vmem_tlbe *t)
+{
+    return &slots[t - vmem_tlb];
 }
 
 static bool canonical(unsigned long va)
@@ -93,54 +116,125 @@ bool vmem_translate(unsigned long va, bool write, unsigned long *out, char *why,
     return true;
 }
 
-static unsigned long lookup(unsigned long va, bool write)
+/*
+ * The slot's copy of a page that has no stored words: filled once, and
+ * kept across flushes and hypercalls until the M2P or a formula changes
+ * (M.copy_gen), since refilling 512 words after each would cost more
+ * than the reads it serves.
+ */
+static const uint64_t *slot_copy(struct vmem_slot *x, unsigned long key, unsigned long m2p_first)
 {
-    struct tlbe *t = &tlb[(va >> PAGE_SHIFT) % TLB_SIZE];
+    if (x->copy && x->copy_key == key && x->copy_gen == M.copy_gen)
+        return x->copy;
+    if (!x->copy && !(x->copy = malloc(PAGE_SIZE)))
+        abort();
+    if (x->mfn == M2P_FRAME)
+        model_m2p_run(m2p_first, 512, x->copy);
+    else
+        mem_read_page(x->mfn, x->copy);
+    x->copy_key = key;
+    x->copy_gen = M.copy_gen;
+    return x->copy;
+}
+
+/*
+ * Where the words of t's page are for the inline hits.  The M2P page of
+ * the machine's last frames is left to read_m2p(), word by word, so that
+ * every read past the machine's end faults as the first one did.
+ */
+static void note_data(struct vmem_tlbe *t, struct vmem_slot *x)
+{
+    struct frame *f;
+
+    t->rdata = t->wdata = NULL;
+    if (x->mfn == M2P_FRAME) {
+        unsigned long first = ((t->vpn << PAGE_SHIFT) - M2P_VIRT_START) / 8;
+
+        if (first + 512 <= M.max_mfn)
+            t->rdata = slot_copy(x, ~t->vpn, first);
+        return;
+    }
+    f = frame_of(x->mfn);
+    switch (f->content) {
+    case FC_STORED:
+        t->rdata = M.pages[x->mfn];
+        if (x->writable)
+            t->wdata = M.pages[x->mfn];
+        break;
+    case FC_ZERO:
+        t->rdata = zero_page;
+        f->flags |= FF_VMEM_COPY;
+        break;
+    default:
+        t->rdata = slot_copy(x, x->mfn, 0);
+        f->flags |= FF_VMEM_COPY;
+    }
+}
+
+/* The slot for va, translated now if it was not (a fault ends the run). */
+static struct vmem_slot *lookup(unsigned long va, bool write)
+{
+    struct vmem_tlbe *t = &vmem_tlb[(va >> PAGE_SHIFT) % VMEM_TLB_SIZE];
+    struct vmem_slot *x = slot_of(t);
     unsigned long mfn;
     char why[160];
 
-    if (t->vpn == va >> PAGE_SHIFT && t->gen == M.tlb_gen + 1 && (!write || t->writable))
-        return t->mfn;
+    if (t->vpn == va >> PAGE_SHIFT && t->gen == vmem_gen() && (!write || x->writable))
+        return x;
     if (!vmem_translate(va, write, &mfn, why, sizeof(why)))
         model_end_run(OUT_FAULT, "page fault: %s of %#lx: %s", write ? "write" : "read", va, why);
     t->vpn = va >> PAGE_SHIFT;
-    t->gen = M.tlb_gen + 1;
-    t->mfn = mfn;
-    t->writable = write;
-    return mfn;
+    t->gen = vmem_gen();
+    x->mfn = mfn;
+    x->writable = write;
+    note_data(t, x);
+    return x;
 }
 
-uint64_t vmem_read64(unsigned long va)
+/* The M2P at Xen's L4 slot 256 (read-only): what the model's M2P says. */
+static uint64_t read_m2p(unsigned long va)
 {
-    unsigned long mfn;
+    unsigned long mfn = (va - M2P_VIRT_START) / 8;
+
+    if (mfn >= M.max_mfn)
+        model_end_run(OUT_FAULT, "page fault: read of %#lx: read in Xen's L4 slot 256 past the M2P's end", va);
+    return model_m2p(mfn);
+}
+
+uint64_t vmem_read64_slow(unsigned long va)
+{
+    struct vmem_slot *x;
+    const struct vmem_tlbe *t;
 
     if (va & 7)
         model_end_run(OUT_FAULT, "unaligned 8-byte read of %#lx", va);
-    mfn = lookup(va, false);
-    if (mfn == M2P_FRAME)
-        return model_m2p((va - M2P_VIRT_START) / 8);
-    return mem_read(mfn, (va & ~PAGE_MASK) >> 3);
+    x = lookup(va, false);
+    t = &vmem_tlb[x - slots];
+    if (t->rdata)
+        return t->rdata[(va & ~PAGE_MASK) >> 3];
+    return x->mfn == M2P_FRAME ? read_m2p(va) : mem_read(x->mfn, (va & ~PAGE_MASK) >> 3);
 }
 
-void vmem_write64(unsigned long va, uint64_t v)
+/* A write makes the frame's content stored (machine.c flushes the cache if it was not). */
+void vmem_write64_slow(unsigned long va, uint64_t v)
 {
     if (va & 7)
         model_end_run(OUT_FAULT, "unaligned 8-byte write of %#lx", va);
-    mem_write(lookup(va, true), (va & ~PAGE_MASK) >> 3, v);
+    mem_write(lookup(va, true)->mfn, (va & ~PAGE_MASK) >> 3, v);
 }
 
-void vmem_zero_page(unsigned long va)
+void vmem_zero_page_slow(unsigned long va)
 {
     if (va & ~PAGE_MASK)
         model_end_run(OUT_FAULT, "zero_page(%#lx): not page aligned", va);
-    mem_zero(lookup(va, true));
+    mem_zero(lookup(va, true)->mfn);
 }
 
 void vmem_read_bytes(unsigned long va, void *dst, size_t len)
 {
     while (len) {
         size_t n = PAGE_SIZE - (va & ~PAGE_MASK);
-        unsigned long mfn = lookup(va, false);
+        unsigned long mfn = lookup(va, false)->mfn;
 
         if (n > len)
             n = len;

@@ -13,12 +13,18 @@
 static pte_t frames[MAX_FRAMES][PT_ENTRIES];
 static unsigned int nr_frames;
 
-static pte_t read_frame(unsigned long mfn, unsigned int slot)
+/* The test memory has no M2P: a table is found by its mfn itself. */
+static unsigned long table_at(unsigned long mfn)
 {
     if (mfn >= MAX_FRAMES) {
         CHECK(0, "walker read mfn %lu outside the test memory", mfn);
         return 0;
     }
+    return mfn;
+}
+
+static pte_t read_at(unsigned long mfn, unsigned int slot)
+{
     return frames[mfn][slot];
 }
 
@@ -73,7 +79,7 @@ static bool contains(const struct leaves *l, unsigned long va)
 static void test_levels(unsigned int levels, const unsigned long *vas, unsigned int n,
                         const unsigned long *holes, unsigned int nholes)
 {
-    struct pt_geometry g = { .levels = levels, .read = read_frame };
+    struct pt_geometry g = { .levels = levels, .table_at = table_at, .read_at = read_at };
     struct leaves l = { .n = 0 };
     unsigned long root;
 
@@ -108,8 +114,8 @@ static void test_levels(unsigned int levels, const unsigned long *vas, unsigned 
 
 static void test_stop_levels(void)
 {
-    struct pt_geometry g4 = { .levels = 4, .read = read_frame };
-    struct pt_geometry g5 = { .levels = 5, .read = read_frame };
+    struct pt_geometry g4 = { .levels = 4, .table_at = table_at, .read_at = read_at };
+    struct pt_geometry g5 = { .levels = 5, .table_at = table_at, .read_at = read_at };
     unsigned long root;
     unsigned int level;
 
@@ -133,8 +139,8 @@ static void test_stop_levels(void)
 
 static void test_slot_va(void)
 {
-    struct pt_geometry g4 = { .levels = 4, .read = read_frame };
-    struct pt_geometry g5 = { .levels = 5, .read = read_frame };
+    struct pt_geometry g4 = { .levels = 4, .table_at = table_at, .read_at = read_at };
+    struct pt_geometry g5 = { .levels = 5, .table_at = table_at, .read_at = read_at };
 
     CHECK(pt_slot_va(&g4, 0, 4, 256) == 0xffff800000000000UL, "4-level L4[256]");
     CHECK(pt_slot_va(&g4, 0, 4, 273) == 0xffff888000000000UL, "4-level L4[273] is PAGE_OFFSET");
