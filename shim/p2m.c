@@ -185,6 +185,8 @@ static enum leaf_kind classify(unsigned long first, unsigned long max_pfn,
 {
     bool missing = true, identity = true;
 
+    if (first >= max_pfn)
+        return LEAF_MISSING;    /* nothing past the list's end */
     for (unsigned long pfn = first; pfn < first + P2M_PER_LEAF; pfn++) {
         unsigned long mfn = pfn < max_pfn ? src(pfn) : INVALID_MFN;
 

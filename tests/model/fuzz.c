@@ -2,9 +2,10 @@
 /*
  * fuzz.c - libFuzzer over boot parameters and start_info.
  *
- * The input picks a builder, a guest size, the kernel's size, a ramdisk
- * (length, mapped or not), INIT_P2M, hypervisor options, and then a list
- * of (field, value) writes into the start_info page the builder made.
+ * The input picks a builder, a guest size (16 MiB to 256 MiB mostly, up
+ * to 1 GiB), the kernel's size, a ramdisk (length, mapped or not),
+ * INIT_P2M, hypervisor options, whether the self-checks run, and then a
+ * list of (field, value) writes into the start_info page the builder made.
  * The model builds the machine, the real start_info checker and MMU
  * bring-up run on it (driver.c, as in the suite, in this process).
  *
@@ -12,7 +13,8 @@
  * state the model accepts; the boot ends in SUCCESS or in an ERROR (a
  * checker or MMU refusal); never a FAILURE of the shim's self-checks, a
  * page fault, a domain crash, a model rule, a sanitizer report or a hang.
- * An untouched start_info must boot.
+ * An untouched start_info must boot.  Xen's rules are checked by the model
+ * on every input; the shim's own self-checks on those that ask for them.
  *
  * The shim's file-static state (page allocator, update queue, p2m tools)
  * is reset by the shim itself at the start of every boot (mmu_bringup:
@@ -84,8 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct drive_result r;
     struct input in = { data, size };
-    struct drive_opts o = { .no_modules = true, .no_checks = false };
-    uint64_t sel = take(&in, 2);
+    struct drive_opts o = { .no_modules = true };
+    uint64_t sel = take(&in, 2), octave;
     static const unsigned long p2m_addrs[] = { 0, 0x8000000000UL, 0x100000000000UL, 0xffffc90000000000UL };
 
     o.boot.builder = sel & 1 ? BUILD_DOMU : BUILD_DOM0;
@@ -96,9 +98,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.boot.no_linear_pt = sel & 32;
     o.no_balloon = !(sel & 64);
     o.boot.init_p2m = p2m_addrs[(sel >> 7) & 3];
-    o.boot.nr_pages = 2048 + take(&in, 3) % ((sel & 1024) ? 1UL << 18 : 1UL << 15);  /* 8 MiB .. 1 GiB */
+    /*
+     * The guest's size, an octave at a time: 16 MiB to 256 MiB (most inputs:
+     * each boot costs about its size), or with bit 10 up to 1 GiB.  The
+     * self-checks, which read every entry twice over, run when bit 11 says so.
+     */
+    octave = take(&in, 1) % ((sel & 1024) ? 6 : 4);
+    o.boot.nr_pages = (4096UL << octave) + take(&in, 3) % (4096UL << octave);
+    o.no_checks = !(sel & 2048);
     o.boot.kernel_size = 0x50000 + take(&in, 2) * 16;               /* room for the fill window */
-    o.boot.rd_len = (sel & 512) ? take(&in, 3) * 8 : 0;            /* up to 128 MiB */
+    /* A ramdisk of up to 4 MiB, or 128 MiB with bit 10 (it is read back whole). */
+    o.boot.rd_len = (sel & 512) ? take(&in, 3) % ((sel & 1024) ? 1UL << 24 : 1UL << 19) * 8 : 0;
     mut.n = take(&in, 1) % 9;
     for (unsigned int i = 0; i < mut.n && i < 8; i++) {
         mut.m[i].field = take(&in, 1);

@@ -31,13 +31,24 @@ static unsigned long nr_bucket_mfn, nr_bucket_pfn;
 /* ------------------------------------------------------------ arenas */
 
 #define ARENA_BYTES (64UL << 20)
+#define SPARE_ARENAS 16             /* kept across boots: 1 GiB */
+#define SPARE_MAP_BYTES (64UL << 20)
 
 struct arena {
     struct arena *next;
     size_t used;
+    bool reused;                    /* its pages hold an earlier boot's words */
 };
 
-static struct arena *arenas;
+static struct arena *arenas, *spare_arenas;
+static unsigned int nr_spare_arenas;
+
+/*
+ * Small machines come and go thousands of times a second under the fuzzer:
+ * their mappings are kept for the next boot (model_free) and cleared by
+ * hand, which is cheaper than the kernel's fault and zeroing of new ones.
+ */
+static struct { void *p; size_t bytes; } spare_frames, spare_pages;
 
 static void *map_anon(size_t bytes)
 {
@@ -53,18 +64,57 @@ static void *map_anon(size_t bytes)
     return p;
 }
 
+/* A zeroed mapping of at least `bytes`: the spare one if it is big enough. */
+static void *map_zeroed(size_t bytes, void **spare, size_t spare_bytes, size_t *mapped)
+{
+    void *p = *spare;
+
+    if (p && spare_bytes >= bytes) {
+        *spare = NULL;
+        memset(p, 0, bytes);        /* past `bytes` it stays dirty: model_grow clears it */
+        *mapped = spare_bytes;
+        return p;
+    }
+    *mapped = bytes;
+    return map_anon(bytes);
+}
+
+static void unmap_or_keep(void *p, size_t bytes, void **spare, size_t *spare_bytes)
+{
+    if (!p)
+        return;
+    if (bytes <= SPARE_MAP_BYTES && !*spare) {
+        *spare = p;
+        *spare_bytes = bytes;
+        return;
+    }
+    munmap(p, bytes);
+}
+
 static uint64_t *page_alloc_host(void)
 {
     struct arena *a = arenas;
+    uint64_t *page;
 
     if (!a || a->used + PAGE_SIZE > ARENA_BYTES) {
-        a = map_anon(ARENA_BYTES);
+        if (spare_arenas) {
+            a = spare_arenas;
+            spare_arenas = a->next;
+            nr_spare_arenas--;
+            a->reused = true;
+        } else {
+            a = map_anon(ARENA_BYTES);
+            a->reused = false;
+        }
         a->next = arenas;
         a->used = PAGE_SIZE;        /* the header takes the first page */
         arenas = a;
     }
     a->used += PAGE_SIZE;
-    return (uint64_t *)((char *)a + a->used - PAGE_SIZE);   /* fresh: zero */
+    page = (uint64_t *)((char *)a + a->used - PAGE_SIZE);
+    if (a->reused)
+        memset(page, 0, PAGE_SIZE);
+    return page;                    /* zero */
 }
 
 /* ------------------------------------------------------------ life cycle */
@@ -83,13 +133,17 @@ void model_free(void)
     while (arenas) {
         struct arena *next = arenas->next;
 
-        munmap(arenas, ARENA_BYTES);
+        if (nr_spare_arenas < SPARE_ARENAS) {
+            arenas->next = spare_arenas;
+            spare_arenas = arenas;
+            nr_spare_arenas++;
+        } else {
+            munmap(arenas, ARENA_BYTES);
+        }
         arenas = next;
     }
-    if (M.frames)
-        munmap(M.frames, M.map_bytes_frames);
-    if (M.pages)
-        munmap(M.pages, M.map_bytes_pages);
+    unmap_or_keep(M.frames, M.map_bytes_frames, &spare_frames.p, &spare_frames.bytes);
+    unmap_or_keep(M.pages, M.map_bytes_pages, &spare_pages.p, &spare_pages.bytes);
     free(M.ext);
     free(M.ext_by_mfn);
     free(M.m2p_key);
@@ -107,10 +161,10 @@ void model_init(unsigned long max_mfn, const struct model_opts *opts)
     model_free();
     M.opts = *opts;
     M.max_mfn = max_mfn;
-    M.map_bytes_frames = ALIGN_UP_SZ(max_mfn * sizeof(struct frame));
-    M.map_bytes_pages = ALIGN_UP_SZ(max_mfn * sizeof(uint64_t *));
-    M.frames = map_anon(M.map_bytes_frames);
-    M.pages = map_anon(M.map_bytes_pages);
+    M.frames = map_zeroed(ALIGN_UP_SZ(max_mfn * sizeof(struct frame)), &spare_frames.p,
+                          spare_frames.bytes, &M.map_bytes_frames);
+    M.pages = map_zeroed(ALIGN_UP_SZ(max_mfn * sizeof(uint64_t *)), &spare_pages.p,
+                         spare_pages.bytes, &M.map_bytes_pages);
     M.p2m_first_pfn = M.rd_first_pfn = ~0UL;
     M.pool_end = max_mfn;
     M.pool_next = max_mfn > 4096 + MFN_DOM_FIRST ? max_mfn - 4096 : max_mfn;
@@ -286,9 +340,18 @@ void model_grow(unsigned long max_mfn)
 
     if (max_mfn <= M.max_mfn)
         return;
+    /* A kept mapping is dirty past what the last boot cleared; what it grows by is zero. */
+    memset(M.frames + M.max_mfn, 0, (fb < M.map_bytes_frames ? fb : M.map_bytes_frames) -
+                                    M.max_mfn * sizeof(struct frame));
+    memset(M.pages + M.max_mfn, 0, (pb < M.map_bytes_pages ? pb : M.map_bytes_pages) -
+                                   M.max_mfn * sizeof(uint64_t *));
+    if (fb < M.map_bytes_frames)
+        fb = M.map_bytes_frames;
+    if (pb < M.map_bytes_pages)
+        pb = M.map_bytes_pages;
     /* Anonymous mappings grow zero-filled: the new frames are free, zero, untouched. */
-    f = mremap(M.frames, M.map_bytes_frames, fb, MREMAP_MAYMOVE);
-    p = mremap(M.pages, M.map_bytes_pages, pb, MREMAP_MAYMOVE);
+    f = fb > M.map_bytes_frames ? mremap(M.frames, M.map_bytes_frames, fb, MREMAP_MAYMOVE) : M.frames;
+    p = pb > M.map_bytes_pages ? mremap(M.pages, M.map_bytes_pages, pb, MREMAP_MAYMOVE) : M.pages;
     if (f == MAP_FAILED || p == MAP_FAILED) {
         fprintf(stderr, "model: growing the machine to %lu frames failed\n", max_mfn);
         abort();
@@ -302,7 +365,7 @@ void model_grow(unsigned long max_mfn)
     vmem_changed();
 }
 
-static unsigned long ext_mfn_lo(const struct extent *e)
+static inline unsigned long ext_mfn_lo(const struct extent *e)
 {
     return e->dir > 0 ? e->mfn : e->mfn - (e->n - 1);
 }
@@ -372,12 +435,12 @@ void model_finish_extents(void)
     }
 }
 
-static unsigned long ext_mfn(const struct extent *e, unsigned long pfn)
+static inline unsigned long ext_mfn(const struct extent *e, unsigned long pfn)
 {
     return e->dir > 0 ? e->mfn + (pfn - e->pfn) : e->mfn - (pfn - e->pfn);
 }
 
-static unsigned long ext_pfn(const struct extent *e, unsigned long mfn)
+static inline unsigned long ext_pfn(const struct extent *e, unsigned long mfn)
 {
     return e->dir > 0 ? e->pfn + (mfn - e->mfn) : e->pfn + (e->mfn - mfn);
 }

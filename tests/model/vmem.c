@@ -42,12 +42,12 @@ static struct vmem_slot {
 
 static const uint64_t zero_page[512];
 
+/* A new machine: nothing translated; the copy buffers stay, holding nothing. */
 void vmem_reset(void)
 {
-    for (unsigned int i = 0; i < VMEM_TLB_SIZE; i++)
-        free(slots[i].copy);
     memset(vmem_tlb, 0, sizeof(vmem_tlb));
-    memset(slots, 0, sizeof(slots));
+    for (unsigned int i = 0; i < VMEM_TLB_SIZE; i++)
+        slots[i] = (struct vmem_slot){ .copy = slots[i].copy, .copy_gen = ~0UL };
 }
 
 static struct vmem_slot *slot_of(const struct vmem_tlbe *t)
