@@ -131,6 +131,7 @@ class CaseResult:
     ramdisk_host: str | None = None  # "bytes=N xxh64=H" as the host sees the ramdisk
     t_create: float | None = None   # host seconds since QEMU start: xl create started
     t_created: float | None = None  # xl create returned
+    t_end: float | None = None      # the rig's case-end line
     t_result: float | None = None   # dom0 saw the result line
     t_dom0_ready: float | None = None
     passed: bool | None = None      # verdict in the case's `expect`
@@ -399,6 +400,14 @@ class Plan:
         return out
 
 
+
+def waited(r):
+    """How long a case waited before its limit fired, for the reason."""
+    if r.t_end is None or r.t_create is None:
+        return "limit reached"
+    return f"gave up {r.t_end - r.t_create:.0f}s after the case began"
+
+
 class Session:
     """Parses the serial log of one boot and fills the CaseResults."""
 
@@ -478,6 +487,7 @@ class Session:
             elif what == "xl-create":
                 r.t_created = t
             else:
+                r.t_end = t
                 r.status = kv.get("status")
                 r.xlrun_rc = kv.get("rc")
                 if r.status == "xl-run":
@@ -513,14 +523,15 @@ class Session:
                     and not re.search(r"Non-existant domain|Unable to destroy|Destruction of domain", ln)]
             why = " | ".join(msgs[:3]) or (r.xl_lines[-1] if r.xl_lines else "no output")
             verdict = "ERROR"
-            reason = ("xl create timed out: " if st == "xl-timeout" else "xl create failed: ") + why
+            reason = (f"xl create timed out ({waited(r)}): " if st == "xl-timeout"
+                      else "xl create failed: ") + why
         elif res:
             verdict, reason = res.group(1), res.group(2).strip()
             r.result_line = res.group(0).strip()
             if r.shutdown in ("crash", "watchdog") and verdict in ("SUCCESS", "SKIP"):
                 verdict, reason = "CRASH", f"domain shut down ({r.shutdown}) after '{r.result_line}'"
         elif st == "timeout":
-            verdict, reason = "CRASH", "no result line within the bounded wait; destroyed"
+            verdict, reason = "CRASH", f"no result line within the bounded wait ({waited(r)}); destroyed"
         else:
             verdict, reason = "CRASH", (f"domain shut down ({r.shutdown or 'unknown reason'}) "
                                         f"with no result line")

@@ -380,6 +380,10 @@ int drive(const struct drive_opts *o, struct drive_result *r)
     }
     while (waitpid(pid, &status, 0) < 0)
         ;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+        printf("  model: a %s boot of %lu pages was killed by its hang limit of %u s\n",
+               o->boot.builder == BUILD_DOM0 ? "dom0" : "domU", o->boot.nr_pages,
+               o->timeout_s ? o->timeout_s : 60);
     *r = *shared;
     munmap(shared, sizeof(*shared));
     r->status = status;

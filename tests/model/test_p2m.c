@@ -48,6 +48,7 @@
  * (-O2): 64 GiB, 1 TiB sparse and 1.5 TiB with a whole 512 GiB missing;
  * with MODEL_BIG=1 (make big) also a dense 1 TiB and a balloon-like 1 TiB.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1387,7 +1388,10 @@ static void in_child(const char *what, void (*fn)(const void *), const void *arg
     check_passed += out->passed;
     check_failed += out->failed;
     CHECK(out->done && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-          "%s: the child died (status %#x): crash, timeout or sanitizer report", what, status);
+          "%s: the child died after %.0f s (status %#x): %s", what,
+          (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, status,
+          WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? "killed by its hang limit"
+                                                             : "crash or sanitizer report");
     if (check_verbose() || !strcmp(TEST_VARIANT, "fast"))
         printf("  %s: %.2fs\n", what, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     munmap(out, sizeof(*out));
@@ -1491,7 +1495,7 @@ int main(void)
         }
     } else {
         for (unsigned int i = 0; i < N_ELEMS(large); i++)
-            run_case(&large[i], 120);
+            run_case(&large[i], 600);
         for (unsigned int i = 0; big && i < N_ELEMS(huge); i++)
             run_case(&huge[i], 1800);
     }
