@@ -15,7 +15,8 @@
 #   KERNEL_IMAGE_SIZE=512M|1G the kernel map's size; module space starts after it
 #   INIT_P2M=1                declare XEN_ELFNOTE_INIT_P2M (0x8000000000, as Linux): the
 #                             builder maps the p2m list there instead of in the initial mapping
-#   BUG=fixmap-miscopy|pgtbuf-rw|no-user-l4
+#   BUG=fixmap-miscopy|pgtbuf-rw|no-user-l4|stale-batch-index|p2m-cr3-first|
+#       direct-l1-write|nx-always
 #                             put one historical bug back (regression tests)
 #
 # Run variables: XEN=4.17|4.20 MODE=dom0|domU RAMDISK=<file> ARGS="guest cmdline"
@@ -36,7 +37,8 @@ ARGS     ?=
 XEN_ARGS ?=
 TIMEOUT  ?=
 
-BUGS := fixmap-miscopy pgtbuf-rw no-user-l4
+BUGS := fixmap-miscopy pgtbuf-rw no-user-l4 stale-batch-index p2m-cr3-first direct-l1-write \
+        nx-always
 ifneq ($(filter-out $(BUGS),$(BUG)),)
 $(error BUG=$(BUG) is not one of: $(BUGS))
 endif

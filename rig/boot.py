@@ -206,9 +206,15 @@ def die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def qemu_command(xen_image, modules, qemu_mib, xen_cmdline):
+def cpu_model(no_nx=False):
+    """QEMU 7.2 TCG: SMAP breaks PV iretq (rig-notes #2); -nx: a CPU without NX,
+    where Xen makes _PAGE_NX a reserved bit for its guests."""
+    return "max,-smap" + (",-nx" if no_nx else "")
+
+
+def qemu_command(xen_image, modules, qemu_mib, xen_cmdline, no_nx=False):
     return ["qemu-system-x86_64", "-accel", "tcg", "-machine", "pc",
-            "-cpu", "max,-smap",            # QEMU 7.2 TCG: SMAP breaks PV iretq (rig-notes #2)
+            "-cpu", cpu_model(no_nx),
             "-m", str(qemu_mib), "-smp", "1",
             "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio",
             "-no-reboot",                   # Xen's reboot after a crash ends QEMU
@@ -216,7 +222,7 @@ def qemu_command(xen_image, modules, qemu_mib, xen_cmdline):
 
 
 def boot(kernel, xen="4.17", ramdisk=None, mem=256, args="", xen_args="",
-         timeout=None, log=None, echo=None):
+         timeout=None, log=None, echo=None, no_nx=False):
     """Boot `kernel` as dom0 and return a BootResult. `echo(line)` sees every
     serial line live. Raises RigError when the test could not run."""
     modules = module_arg(kernel, "kernel") + (" " + args.replace(",", ",,") if args else "")
@@ -230,7 +236,7 @@ def boot(kernel, xen="4.17", ramdisk=None, mem=256, args="", xen_args="",
                    f"dom0_mem={mem}M,max:{mem}M {xen_args}").strip()
     qemu_mib = mem + math.ceil(ramdisk_gib * 1024) + HEADROOM_MIB
     ensure_qemu()
-    qemu_cmd = qemu_command(fetch_xen(xen), modules, qemu_mib, xen_cmdline)
+    qemu_cmd = qemu_command(fetch_xen(xen), modules, qemu_mib, xen_cmdline, no_nx)
     if log is None:
         log = os.path.join(REPO, "build", "boot", f"{os.path.basename(kernel)}-xen{xen}.log")
     os.makedirs(os.path.dirname(os.path.abspath(log)), exist_ok=True)
@@ -312,6 +318,7 @@ def main():
     ap.add_argument("--timeout", type=float,
                     help=f"seconds (default 120 + {TIMEOUT_PER_GIB} per GiB of ramdisk)")
     ap.add_argument("--log", help="serial log (default build/boot/KERNEL-xenVER.log)")
+    ap.add_argument("--no-nx", action="store_true", help="a CPU without NX (QEMU -cpu max,-smap,-nx)")
     ap.add_argument("--quiet", action="store_true", help="no live serial output")
     o = ap.parse_args()
 
@@ -328,7 +335,7 @@ def main():
 
     try:
         r = boot(o.kernel, o.xen, o.ramdisk, o.mem, o.args, o.xen_args,
-                 o.timeout, o.log, None if o.quiet else echo)
+                 o.timeout, o.log, None if o.quiet else echo, o.no_nx)
     except RigError as e:
         print(f"boot: rig error: {e}", file=sys.stderr)
         return RIG_ERROR

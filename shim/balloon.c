@@ -91,7 +91,7 @@ void p2m_balloon_test(unsigned long n)
         if (mfn_to_pfn(list[i]) != pfns[i])
             mmu_failure("balloon: M2P maps new mfn %#lx to %#lx, want pfn %#lx",
                         (unsigned long)list[i], mfn_to_pfn(list[i]), pfns[i]);
-        dmap_set(pfns[i], PTE_KERNEL_RW | _PAGE_NX);
+        dmap_set(pfns[i], PTE_KERNEL_RW | pte_nx);
     }
     batch_flush();
     for (unsigned long i = 0; i + 1 < n; i++)
@@ -100,7 +100,7 @@ void p2m_balloon_test(unsigned long n)
     if (pfn_to_mfn(far_pfn) != list[n - 1] || p2m_nr_pages() != far_pfn + 1)
         mmu_failure("balloon: the list did not grow to pfn %#lx (reads %#lx, length %lu)",
                     far_pfn, pfn_to_mfn(far_pfn), p2m_nr_pages());
-    set_fixmap(FIX_BALLOON, list[n - 1], PTE_KERNEL_RW | _PAGE_NX);
+    set_fixmap(FIX_BALLOON, list[n - 1], PTE_KERNEL_RW | pte_nx);
     batch_flush();
     fill_and_check(fix_to_virt(FIX_BALLOON), far_pfn, "fixmap");
 
@@ -118,7 +118,7 @@ void p2m_balloon_test(unsigned long n)
     if (rc != 1)
         mmu_error("balloon: XENMEM_populate_physmap (pfn %#lx) returned %ld", pfns[n - 1], rc);
     set_phys_to_machine(pfns[n - 1], list[0]);
-    dmap_set(pfns[n - 1], PTE_KERNEL_RW | _PAGE_NX);
+    dmap_set(pfns[n - 1], PTE_KERNEL_RW | pte_nx);
     batch_flush();
     fill_and_check(pfn_to_virt(pfns[n - 1]), 42, "direct map (repopulated)");
 

@@ -13,12 +13,13 @@
  *    is rebuilt for every flush, never reused.
  */
 #include "batch.h"
+#include "config.h"
 #include "mmu_plat.h"
 #include "lib.h"
 
-#define MAX_REQS 1024
-#define MAX_EXTS 64
-#define MAX_CALLS 64
+#define MAX_REQS BATCH_MAX_REQS
+#define MAX_EXTS BATCH_MAX_EXTS
+#define MAX_CALLS BATCH_MAX_CALLS
 
 struct mmu_stats mmu_stats;
 
@@ -47,9 +48,23 @@ void batch_set_phase(const char *p)
     phase = p;
 }
 
-static struct call *open_call(enum kind kind, unsigned int first)
+/* Where a new call of this kind starts in its array. */
+static unsigned int next_index(enum kind kind)
+{
+    return kind == K_UPDATE ? nr_reqs : kind == K_EXT ? nr_exts : 0;
+}
+
+/*
+ * The call the next entry of this kind joins: the last one if it is of the
+ * same kind, else a new one.  A full call table is flushed first, and a
+ * flush empties reqs[] and exts[] too: so the new call's first index is
+ * taken after it, never before (a stale index would point the multicall
+ * at an old entry, which Xen would run again, and lose the new one).
+ */
+static struct call *open_call(enum kind kind)
 {
     struct call *c = nr_calls ? &calls[nr_calls - 1] : NULL;
+    unsigned int stale = next_index(kind);
 
     if (c && c->kind == kind && kind != K_VA)
         return c;
@@ -57,7 +72,7 @@ static struct call *open_call(enum kind kind, unsigned int first)
         batch_flush();
     c = &calls[nr_calls++];
     c->kind = kind;
-    c->first = first;
+    c->first = BUG_STALE_BATCH_INDEX ? stale : next_index(kind);
     c->count = 0;
     return c;
 }
@@ -68,7 +83,7 @@ void batch_pte(unsigned long mfn, unsigned int slot, pte_t val)
 
     if (nr_reqs == MAX_REQS)
         batch_flush();
-    c = open_call(K_UPDATE, nr_reqs);
+    c = open_call(K_UPDATE);
     reqs[nr_reqs].ptr = ((uint64_t)mfn << PAGE_SHIFT) + slot * sizeof(pte_t) + MMU_NORMAL_PT_UPDATE;
     reqs[nr_reqs].val = val;
     nr_reqs++;
@@ -81,7 +96,7 @@ void batch_machphys(unsigned long mfn, unsigned long pfn)
 
     if (nr_reqs == MAX_REQS)
         batch_flush();
-    c = open_call(K_UPDATE, nr_reqs);
+    c = open_call(K_UPDATE);
     reqs[nr_reqs].ptr = ((uint64_t)mfn << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE;
     reqs[nr_reqs].val = pfn;
     nr_reqs++;
@@ -94,7 +109,7 @@ void batch_ext(unsigned int cmd, unsigned long arg)
 
     if (nr_exts == MAX_EXTS)
         batch_flush();
-    c = open_call(K_EXT, nr_exts);
+    c = open_call(K_EXT);
     memset(&exts[nr_exts], 0, sizeof(exts[nr_exts]));
     exts[nr_exts].cmd = cmd;
     exts[nr_exts].arg1.mfn = arg;       /* same field as linear_addr */
@@ -104,7 +119,7 @@ void batch_ext(unsigned int cmd, unsigned long arg)
 
 void batch_va(unsigned long va, pte_t val)
 {
-    struct call *c = open_call(K_VA, 0);
+    struct call *c = open_call(K_VA);
 
     c->va = va;
     c->val = val;

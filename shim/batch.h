@@ -22,6 +22,11 @@ struct mmu_stats {
 
 extern struct mmu_stats mmu_stats;
 
+/* What one flush holds at most; more is flushed first. */
+#define BATCH_MAX_REQS  1024    /* mmu_update requests (PT updates and M2P updates) */
+#define BATCH_MAX_EXTS  64      /* mmuext ops */
+#define BATCH_MAX_CALLS 64      /* calls in the multicall (a run of one kind is one call) */
+
 /* Checked write of entry `slot` of the table (or not-yet-table) frame `mfn`. */
 void batch_pte(unsigned long mfn, unsigned int slot, pte_t val);
 /* M2P update: mfn now backs pfn. */

@@ -27,4 +27,28 @@
 #define BUG_NO_USER_L4 0
 #endif
 
+#ifdef CONFIG_BUG_STALE_BATCH_INDEX
+#define BUG_STALE_BATCH_INDEX 1 /* a new queued call keeps the array index it had before a flush */
+#else
+#define BUG_STALE_BATCH_INDEX 0
+#endif
+
+#ifdef CONFIG_BUG_P2M_CR3_FIRST
+#define BUG_P2M_CR3_FIRST 1     /* publish p2m_cr3 before max_pfn and p2m_vaddr (tools may sample between) */
+#else
+#define BUG_P2M_CR3_FIRST 0
+#endif
+
+#ifdef CONFIG_BUG_DIRECT_L1_WRITE
+#define BUG_DIRECT_L1_WRITE 1   /* set_fixmap stores into level1_fixmap directly (Xen's ptwr hides it) */
+#else
+#define BUG_DIRECT_L1_WRITE 0
+#endif
+
+#ifdef CONFIG_BUG_NX_ALWAYS
+#define BUG_NX_ALWAYS 1         /* NX in every protection, whatever CPUID says */
+#else
+#define BUG_NX_ALWAYS 0
+#endif
+
 #endif

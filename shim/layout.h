@@ -36,6 +36,12 @@
 #define P2M_L4_SLOT         400
 /* The M2P cannot describe more frames than this (MACH2PHYS_NR_ENTRIES). */
 #define P2M_MAX_PFNS        (1UL << 35)
+/*
+ * The direct map has the L4 slots from PAGE_OFFSET_SLOT up to the p2m's:
+ * 127 x 512 GiB of RAM at most (a 64-bit PV guest gets far less from Xen).
+ * Past it, set_pgd would write the p2m's slot, and then past the L4 page.
+ */
+#define DMAP_MAX_PAGES      ((unsigned long)(P2M_L4_SLOT - PAGE_OFFSET_SLOT) << (L4_SHIFT - PAGE_SHIFT))
 #define KERNEL_MAP_BASE     0xffffffff80000000UL
 #define KERNEL_L4_SLOT      511
 #define KERNEL_L3_SLOT      510     /* level3_kernel[510] -> level2_kernel */

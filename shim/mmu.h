@@ -70,6 +70,13 @@ unsigned long mmu_dmap_pages(void);
 unsigned long boot_va_to_direct(unsigned long va);
 
 /*
+ * _PAGE_NX where the CPU has NX, else 0 (Linux's __supported_pte_mask):
+ * without NX Xen refuses the bit as reserved, so every protection that
+ * asks for NX asks for pte_nx.  Set at the start of mmu_bringup().
+ */
+extern pte_t pte_nx;
+
+/*
  * Table entries by mfn, through whatever mapping is live: where the table
  * is (one M2P lookup), and an entry there.  mmu_geo walks the live tables
  * with them (pt_walk.h).

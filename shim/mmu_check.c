@@ -293,7 +293,7 @@ void mmu_module_test(void)
                       ((pte_t)mmu_pfn_to_mfn(pfns_l1[i]) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW |
                       _PAGE_ACCESSED | _PAGE_DIRTY);
             batch_pte(mmu_pfn_to_mfn(pfns_l1[i]), 0,
-                      ((pte_t)mmu_pfn_to_mfn(pfns_page[i]) << PAGE_SHIFT) | PTE_KERNEL_RW | _PAGE_NX);
+                      ((pte_t)mmu_pfn_to_mfn(pfns_page[i]) << PAGE_SHIFT) | PTE_KERNEL_RW | pte_nx);
         }
         batch_flush();
 

@@ -13,6 +13,7 @@
 #ifndef SHIM_MMU_PLAT_H
 #define SHIM_MMU_PLAT_H
 
+#include <stdbool.h>
 #include "xen.h"
 #include "pgtable.h"
 
@@ -21,6 +22,8 @@ long plat_mmuext_op(struct mmuext_op *op, unsigned int count, unsigned int *done
 long plat_multicall(multicall_entry_t *calls, unsigned int nr);
 /* Machine address of the current kernel L4 (CR3). */
 unsigned long plat_read_cr3(void);
+/* Whether the CPU (as Xen presents it to this guest) has NX: else _PAGE_NX is a reserved bit. */
+bool plat_cpu_has_nx(void);
 long plat_memory_op(unsigned int cmd, void *arg);
 
 #ifdef SHIM_HOSTED

@@ -36,8 +36,8 @@
 
 #define PTE_TABLE       (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
 #define PTE_USER_TABLE  (PTE_TABLE | _PAGE_USER)
-#define PTE_DMAP_RW     (PTE_KERNEL_RW | _PAGE_NX)
-#define PTE_DMAP_RO     (PTE_KERNEL_RO | _PAGE_NX)
+#define PTE_DMAP_RW     (PTE_KERNEL_RW | pte_nx)
+#define PTE_DMAP_RO     (PTE_KERNEL_RO | pte_nx)
 
 #define PAGES_PER_L1    512UL
 #define PAGES_PER_L2    (512UL * 512)
@@ -133,6 +133,8 @@ pte_t mmu_read_entry(unsigned long mfn, unsigned int slot)
 {
     return mmu_read_at(mmu_table_va(mfn), slot);
 }
+
+pte_t pte_nx = _PAGE_NX;
 
 const struct pt_geometry mmu_geo = { .levels = 4, .table_at = mmu_table_va, .read_at = mmu_read_at };
 
@@ -409,7 +411,7 @@ static void build_tables(void)
             n = boot.window_pages;
         for (unsigned long i = 0; i < n; i++)
             batch_va(boot.window_va + (i << PAGE_SHIFT),
-                     ((pte_t)mmu_pfn_to_mfn(first + i) << PAGE_SHIFT) | PTE_KERNEL_RW | _PAGE_NX);
+                     ((pte_t)mmu_pfn_to_mfn(first + i) << PAGE_SHIFT) | PTE_KERNEL_RW | pte_nx);
         batch_flush();
         window_first_pfn = first;
         window_count = n;
@@ -425,7 +427,7 @@ static void build_tables(void)
         unsigned long va = boot.window_va + (i << PAGE_SHIFT);
         unsigned long pfn = (va - boot.virt_base) >> PAGE_SHIFT;
 
-        batch_va(va, ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_KERNEL_RW | _PAGE_NX);
+        batch_va(va, ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_KERNEL_RW | pte_nx);
     }
 
     /*
@@ -525,7 +527,8 @@ static unsigned long clean_kernel_l2(void)
  * read-only entries there are page tables and must stay read-only.  (An
  * entry read back carries what Xen added, _PAGE_USER and its bit 52; they
  * are taken off before it is written again, or Xen would take the page for
- * a user page.)
+ * a user page.)  On a CPU without NX only the text is protected: Xen
+ * refuses NX there as a reserved bit, as the CPU would.
  */
 static unsigned long protect_image(void)
 {
@@ -535,12 +538,12 @@ static unsigned long protect_image(void)
     for (unsigned long pfn = 0; pfn < image; pfn++)
         dmap_set(pfn, boot.virt_base + (pfn << PAGE_SHIFT) < boot.text_end ? PTE_KERNEL_RO
                                                                            : PTE_DMAP_RW);
-    for (unsigned long pfn = image; pfn < end; pfn++) {
+    for (unsigned long pfn = image; pte_nx && pfn < end; pfn++) {
         unsigned long l1 = dmap_l1_of(pfn);
         pte_t e = mmu_read_entry(l1, pfn & 511);
 
-        if ((e & _PAGE_PRESENT) && !(e & _PAGE_NX))
-            batch_pte(l1, pfn & 511, (e & ~(_PAGE_USER | _PAGE_XEN_GUEST_KERNEL)) | _PAGE_NX);
+        if ((e & _PAGE_PRESENT) && !(e & pte_nx))
+            batch_pte(l1, pfn & 511, (e & ~(_PAGE_USER | _PAGE_XEN_GUEST_KERNEL)) | pte_nx);
     }
     batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
     batch_flush();
@@ -674,9 +677,15 @@ void pt_free_late(const unsigned long *pfns, unsigned long n)
 void set_fixmap(unsigned int idx, unsigned long mfn, pte_t flags)
 {
     unsigned long va = fix_to_virt(idx);
+    pte_t e = mfn || flags ? ((pte_t)mfn << PAGE_SHIFT) | flags : 0;
 
-    batch_pte(mmu_pfn_to_mfn(T.level1_fixmap), PT_INDEX(va, L1_SHIFT),
-              mfn || flags ? ((pte_t)mfn << PAGE_SHIFT) | flags : 0);
+    if (BUG_DIRECT_L1_WRITE) {
+        /* A plain store into the hooked, read-only level1_fixmap: Xen emulates it (ptwr). */
+        batch_flush();
+        plat_write64(frame_va(T.level1_fixmap) + PT_INDEX(va, L1_SHIFT) * sizeof(pte_t), e);
+    } else {
+        batch_pte(mmu_pfn_to_mfn(T.level1_fixmap), PT_INDEX(va, L1_SHIFT), e);
+    }
     batch_ext(MMUEXT_INVLPG_LOCAL, va);
 }
 
@@ -778,6 +787,7 @@ void mmu_bringup(const struct mmu_boot *b)
     unsigned long n;
 
     boot = *b;
+    pte_nx = BUG_NX_ALWAYS || plat_cpu_has_nx() ? _PAGE_NX : 0;
     memset(&T, 0, sizeof(T));
     boot_p2m_l4e = 0;
     batch_reset();
@@ -829,5 +839,8 @@ void mmu_drop_initial_mapping(void)
     mmu_phase_begin("image");
     n = protect_image();
     mmu_phase_end();
-    mmu_print("mmu: image: text read-only, data non-executable (%lu pages)\n", n);
+    if (pte_nx)
+        mmu_print("mmu: image: text read-only, data non-executable (%lu pages)\n", n);
+    else
+        mmu_print("mmu: image: text read-only; no NX on this CPU, so data stays executable (%lu pages)\n", n);
 }

@@ -36,8 +36,8 @@
 #define P2M_PER_L2      (512UL * 512 * 512)
 
 #define PTE_P2M_TABLE   (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
-#define PTE_P2M_LEAF    (PTE_KERNEL_RW | _PAGE_NX)
-#define PTE_P2M_SHARED  (PTE_KERNEL_RO | _PAGE_NX)
+#define PTE_P2M_LEAF    (PTE_KERNEL_RW | pte_nx)
+#define PTE_P2M_SHARED  (PTE_KERNEL_RO | pte_nx)
 
 static unsigned long m2p_va, m2p_max_mfn;
 bool m2p_strict;
@@ -138,7 +138,7 @@ static unsigned long shared_leaf(unsigned long *slot, uint64_t value)
 {
     if (!*slot) {
         *slot = new_leaf(value);
-        dmap_set(*slot, PTE_KERNEL_RO | _PAGE_NX);     /* nobody writes a shared page */
+        dmap_set(*slot, PTE_KERNEL_RO | pte_nx);     /* nobody writes a shared page */
         p2m_stats.shared_pages++;
     }
     return *slot;

@@ -14,6 +14,7 @@
  * max_pfn is the list's length in both.
  */
 #include "p2m.h"
+#include "config.h"
 #include "layout.h"
 #include "mmu.h"
 #include "mmu_plat.h"
@@ -62,6 +63,15 @@ void p2m_tools_init(unsigned long shared_info_va, uint32_t si_flags)
     memset(mid_pfns, 0, sizeof(mid_pfns));
     published_leaves = 0;
     three_level = !(si_flags & SIF_VIRT_P2M_4TOOLS) && p2m_nr_pages() <= FRAME_LIST_MAX_PFNS;
+    /*
+     * Tools sample these fields while the guest runs.  The public header
+     * (arch-x86/xen.h) makes p2m_vaddr and p2m_generation valid once
+     * p2m_cr3 is non-zero, and max_pfn bounds both lists: so everything
+     * else is written first, and p2m_cr3 last, after a compiler barrier.
+     */
+    if (BUG_P2M_CR3_FIRST)
+        plat_write64(ARCH(p2m_cr3), mmu_pfn_to_mfn(init_mm.kernel_l4) << PAGE_SHIFT);
+    plat_write64(ARCH(max_pfn), p2m_nr_pages());
     if (three_level) {
         top_pfn = pages_alloc("p2m frame list list");
         plat_zero_page(pfn_to_virt(top_pfn));
@@ -74,8 +84,8 @@ void p2m_tools_init(unsigned long shared_info_va, uint32_t si_flags)
     }
     plat_write64(ARCH(p2m_vaddr), P2M_VADDR);
     plat_write64(ARCH(p2m_generation), 0);
+    barrier();
     plat_write64(ARCH(p2m_cr3), mmu_pfn_to_mfn(init_mm.kernel_l4) << PAGE_SHIFT);
-    plat_write64(ARCH(max_pfn), p2m_nr_pages());
     mmu_print("p2m: tools see %s, max_pfn=%lu, p2m_vaddr=%#lx\n",
               three_level ? "a 3-level frame list and the linear list" : "the linear list only",
               p2m_nr_pages(), P2M_VADDR);

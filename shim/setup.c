@@ -70,7 +70,7 @@ static void console_init_domU(const start_info_t *si, const struct boot_bounds *
  */
 static void map_shared_info(const start_info_t *si)
 {
-    set_fixmap(FIX_SHARED_INFO, si->shared_info >> PAGE_SHIFT, PTE_KERNEL_RW | _PAGE_NX);
+    set_fixmap(FIX_SHARED_INFO, si->shared_info >> PAGE_SHIFT, PTE_KERNEL_RW | pte_nx);
     batch_flush();
     shared_info = (shared_info_t *)fix_to_virt(FIX_SHARED_INFO);
     traps_set_cr2_source(&shared_info->vcpu_info[0].arch.cr2);

@@ -57,8 +57,9 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
         FAIL("start_info.nr_pages %lu is smaller than the initial mapping (%lu pages)",
              si->nr_pages, mapped_pages);
     if (si->nr_pages > SI_MAX_PAGES)
-        FAIL("start_info.nr_pages %lu exceeds what the M2P can describe (%lu)",
-             si->nr_pages, (unsigned long)SI_MAX_PAGES);
+        FAIL("start_info.nr_pages %lu exceeds what the direct map can hold "
+             "(L4 slots %u-%u, %lu pages)", si->nr_pages, PAGE_OFFSET_SLOT, P2M_L4_SLOT - 1,
+             (unsigned long)SI_MAX_PAGES);
 
     if (!si->shared_info || (si->shared_info & ~PAGE_MASK))
         FAIL("start_info.shared_info %#lx is not a page-aligned machine address",

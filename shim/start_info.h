@@ -9,6 +9,7 @@
 #define SHIM_START_INFO_H
 
 #include "xen.h"
+#include "layout.h"
 
 /* What the shim knows about the initial mapping independently of start_info. */
 struct boot_bounds {
@@ -21,8 +22,12 @@ struct boot_bounds {
     unsigned long (*mfn_to_pfn)(unsigned long mfn);
 };
 
-/* Largest guest the M2P can describe (MACH2PHYS_NR_ENTRIES frames). */
-#define SI_MAX_PAGES MACH2PHYS_NR_ENTRIES
+/*
+ * Largest guest the shim can take: what its direct map holds (layout.h),
+ * which is less than the M2P can describe (MACH2PHYS_NR_ENTRIES frames).
+ */
+#define SI_MAX_PAGES DMAP_MAX_PAGES
+_Static_assert(DMAP_MAX_PAGES < MACH2PHYS_NR_ENTRIES, "the direct map is the tighter bound");
 
 /*
  * Returns true if start_info is usable.  Otherwise writes into why a

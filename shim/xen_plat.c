@@ -39,6 +39,20 @@ unsigned long plat_read_cr3(void)
     return cr3;
 }
 
+/*
+ * CPUID as Xen's policy for this guest says, not as the hardware says: a
+ * PV guest asks through the forced-emulation prefix (ud2a; "xen"; cpuid),
+ * which Xen always emulates.  Leaf 0x80000001, EDX bit 20: NX.
+ */
+bool plat_cpu_has_nx(void)
+{
+    uint32_t eax = 0x80000001, ebx, ecx = 0, edx;
+
+    asm volatile (".byte 0x0f, 0x0b, 0x78, 0x65, 0x6e; cpuid"
+                  : "+a" (eax), "=b" (ebx), "+c" (ecx), "=d" (edx));
+    return edx & (1U << 20);
+}
+
 void mmu_error(const char *fmt, ...)
 {
     va_list ap;

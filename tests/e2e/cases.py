@@ -32,7 +32,7 @@ REQUIRED_SUCCESS_LINES = [
 ]
 
 NOT_SUCCESS = frozenset({"FAILURE", "ERROR", "CRASH"})
-BUGS = ("fixmap-miscopy", "pgtbuf-rw", "no-user-l4")
+BUGS = ("fixmap-miscopy", "pgtbuf-rw", "no-user-l4", "nx-always")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Case:
     reason_re: str | None = None    # the result's reason must match (bad-input cases)
     control: str | None = None      # regression case: the same config without BUG
     timeout: float | None = None    # None: runner.default_timeout(case)
+    no_nx: bool = False             # QEMU's CPU without NX
 
     @property
     def variant(self):
@@ -65,7 +66,7 @@ class Case:
     def describe(self):
         mv = " ".join(f"{k}={v}" for k, v in self.make_vars) or "(default build)"
         rd = f"ramdisk {self.ramdisk} MiB" if self.ramdisk else "no ramdisk"
-        return f"{mv}, xen {self.xen}, dom0_mem {self.mem} MiB, {rd}"
+        return f"{mv}, xen {self.xen}, dom0_mem {self.mem} MiB, {rd}" + (", CPU without NX" if self.no_nx else "")
 
 
 def variant(make_vars):
@@ -93,7 +94,7 @@ def _tag(make_vars):
 
 def _boot(xen, make_vars, mem, ramdisk=None, **kw):
     rd = f"rd{ramdisk}" if ramdisk else "nord"
-    name = f"{_tag(make_vars)}-{rd}-m{mem}-{xen}"
+    name = f"{_tag(make_vars)}-{rd}-m{mem}{'-nonx' if kw.get('no_nx') else ''}-{xen}"
     return Case(name=name, make_vars=make_vars, xen=xen, mem=mem, ramdisk=ramdisk, **kw)
 
 
@@ -155,6 +156,13 @@ def _matrix():
         ctl_nostrict = dataclasses.replace(c, name="nostrict-" + c.name)
         cases.append(ctl_nostrict)
 
+        # A CPU without NX (QEMU -cpu max,-smap,-nx): Xen makes NX a reserved
+        # bit, so the shim leaves it out of every protection.
+        ctl_nonx = boot(DEFAULT, 256, no_nx=True,
+                        required=(r"^mmu: image: text read-only; no NX on this CPU",))
+        boot(MAPPED, 512, 100, no_nx=True,
+             required=(VA_LINE, r"^mmu: image: text read-only; no NX on this CPU"))
+
         # Regression switches: the bug must be caught, the control must pass.
         # no-user-l4 runs without m2p_strict, so that what shows is user mode
         # seeing the kernel; with m2p_strict, Xen's zapping of the M2P in the
@@ -164,12 +172,13 @@ def _matrix():
                 ("fixmap-miscopy", ctl_1g, r"level2_fixmap\[\d+\] = .*only the fixmap slot"),
                 ("pgtbuf-rw", ctl_default, r"failed: -22$"),              # Xen: -EINVAL
                 ("no-user-l4", ctl_nostrict, r"the kernel is visible to user mode"),
-                ("no-user-l4", ctl_default, r"#PF")):                     # M2P zapped
+                ("no-user-l4", ctl_default, r"#PF"),                      # M2P zapped
+                ("nx-always", ctl_nonx, r"failed: -22$")):                # Xen: NX reserved
             mv = _mv(**dict(ctl.make_vars), BUG=bug)
             suffix = "-strict" if bug == "no-user-l4" and ctl is ctl_default else ""
             cases.append(Case(name=f"bug-{bug}{suffix}-{xen}", make_vars=mv, xen=xen, mem=ctl.mem,
                               ramdisk=ctl.ramdisk, args=ctl.args, expect=NOT_SUCCESS,
-                              reason_re=why, control=ctl.name))
+                              reason_re=why, control=ctl.name, no_nx=ctl.no_nx))
     return cases
 
 

@@ -232,7 +232,7 @@ def boot_case(name, kernel, ramdisk_path, timeout):
     log = log_path(case)
     try:
         r = B.boot(kernel, xen=case.xen, ramdisk=ramdisk_path, mem=case.mem, args=case.args,
-                   xen_args=case.xen_args, timeout=timeout, log=log)
+                   xen_args=case.xen_args, timeout=timeout, log=log, no_nx=case.no_nx)
     except B.RigError as e:
         return {"rig_error": str(e), "t": time.monotonic() - t0, "log": log}
     return {"verdict": r.verdict, "reason": r.reason, "result_line": r.result_line,

@@ -220,6 +220,7 @@ static struct model_opts opts_of(const struct boot_cfg *c, bool dom0)
     o.m2p_strict = c->m2p_strict;
     o.linear_pt = !c->no_linear_pt;
     o.l1tf_check = !c->no_l1tf_check;
+    o.no_nx = c->no_nx;
     return o;
 }
 

@@ -39,6 +39,7 @@ struct boot_cfg {
     bool debug_xen;                 /* dom0 on a debug Xen: high pfns reversed */
     bool magic_p;                   /* dom0 on Xen 4.17: "xen-3.0-x86_64p" */
     bool m2p_strict, no_linear_pt, no_l1tf_check;
+    bool no_nx;                     /* a CPU without NX */
     const char *cmdline;
 };
 

@@ -176,7 +176,7 @@ static void boot_shim(void *arg)
     vmem_read_bytes(boot_va_to_direct(L->vstartinfo_start), &si, sizeof(si));
     mmu_drop_initial_mapping();
 
-    set_fixmap(FIX_SHARED_INFO, si.shared_info >> PAGE_SHIFT, PTE_KERNEL_RW | _PAGE_NX);
+    set_fixmap(FIX_SHARED_INFO, si.shared_info >> PAGE_SHIFT, PTE_KERNEL_RW | pte_nx);
     batch_flush();
     {
         unsigned long mfn;

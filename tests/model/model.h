@@ -19,6 +19,9 @@
  *   V      update_va_mapping: the L1 must be reachable from the kernel CR3
  *   U      ring 3: a user page table must exist, and map no kernel slot
  *   B      balloon: a frame given back to Xen must not be referenced any more
+ *   P      publication: the p2m fields tools sample are valid whenever p2m_cr3 is set
+ *   W      no plain write to a page table through a read-only mapping (Xen's
+ *          ptwr emulation would hide it: the model refuses it)
  *
  * Memory is sparse: per-frame metadata is a flat array in a lazily backed
  * mapping, content pages are allocated on first write, and read-only boot
@@ -91,6 +94,7 @@ struct model_opts {
     bool m2p_strict;        /* VMASST_TYPE_m2p_strict */
     bool l1tf_check;        /* an L1TF-vulnerable host: crash on unsafe non-present entries */
     bool debug;             /* debug Xen: poison executed multicall entries */
+    bool no_nx;             /* a CPU without NX: _PAGE_NX is a reserved bit (F1) */
 };
 
 /* Well-known frames of the simulated machine. */
@@ -142,6 +146,12 @@ struct model_inject {
     char what[96];                  /* "mmu_update", "mmuext_op PIN_L4_TABLE", ... */
 };
 
+/* What reached "Xen", in order, when a test asks (M.trace): one entry per request, op or va update. */
+struct model_trace {
+    char kind;                      /* 'u' mmu_update, 'e' mmuext_op, 'v' update_va_mapping */
+    uint64_t a, b;                  /* ptr and val; cmd and arg1; va and val */
+};
+
 struct model {
     struct model_opts opts;
     unsigned long max_mfn;          /* frames [0, max_mfn) are RAM */
@@ -181,6 +191,8 @@ struct model {
 
     struct model_stats stats;
     struct model_inject inj;
+    struct model_trace *trace;      /* NULL: off; else room for trace_cap entries */
+    unsigned long trace_cap, nr_trace;
     unsigned long entry_seq;        /* entries executed so far (for injection) */
 };
 
@@ -228,6 +240,8 @@ long model_update_va_mapping(unsigned long va, uint64_t val, unsigned long flags
 long model_multicall(multicall_entry_t *calls, unsigned int nr);
 long model_memory_op(unsigned int cmd, void *arg);
 long model_vm_assist(unsigned int cmd, unsigned int type);
+/* P: the tools' view of the p2m, sampled after each guest write to shared_info. */
+void model_shared_info_written(void);
 /* Boot: take the CR3 reference and the pin on the builder's L4 (validates it all). */
 int model_boot_load_l4(unsigned long l4_mfn);
 /* U: a return to ring 3 (what the shim's usermode test would do). */

@@ -48,6 +48,11 @@ unsigned long plat_read_cr3(void)
     return M.cr3 << PAGE_SHIFT;
 }
 
+bool plat_cpu_has_nx(void)
+{
+    return !M.opts.no_nx;
+}
+
 /* A clock the model advances with the work done: deterministic, like everything here. */
 uint64_t plat_tsc(void)
 {

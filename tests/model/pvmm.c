@@ -126,6 +126,8 @@ static uint64_t disallowed(unsigned int level, uint64_t e)
 {
     uint64_t allowed = BASE_ALLOWED;
 
+    if (M.opts.no_nx)
+        allowed &= ~_PAGE_NX;   /* Xen's base_disallow_mask when the CPU has no NX */
     if (level == 1) {
         allowed |= _PAGE_GLOBAL;
         allowed &= ~_PAGE_GNTTAB;
@@ -518,6 +520,13 @@ static long one_update(const mmu_update_t *r)
     }
 }
 
+static void trace(char kind, uint64_t a, uint64_t b)
+{
+    if (M.trace && M.nr_trace < M.trace_cap)
+        M.trace[M.nr_trace] = (struct model_trace){ .kind = kind, .a = a, .b = b };
+    M.nr_trace++;
+}
+
 static long do_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *done)
 {
     unsigned int i;
@@ -526,6 +535,7 @@ static long do_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *d
     for (i = 0; i < count; i++) {
         entry_begin();
         M.stats.entries++;
+        trace('u', req[i].ptr, req[i].val);
         rc = one_update(&req[i]);
         if (rc)
             break;              /* H: stop at the first failure */
@@ -698,6 +708,7 @@ static long do_mmuext_op(struct mmuext_op *op, unsigned int count, unsigned int 
     for (i = 0; i < count; i++) {
         entry_begin();
         M.stats.entries++;
+        trace('e', op[i].cmd, op[i].arg1.mfn);
         rc = one_ext(&op[i]);
         if (rc)
             break;              /* H: stop at the first error */
@@ -733,6 +744,7 @@ static long do_update_va_mapping(unsigned long va, uint64_t val, unsigned long f
     (void)flags;
     entry_begin();
     M.stats.entries++;
+    trace('v', va, val);
     if (inject_entry(&rc, "update_va_mapping"))
         return rc;
     if ((va >= XEN_VIRT_FIRST && va < XEN_VIRT_END) ||
@@ -973,4 +985,31 @@ bool model_enter_user(char *why, size_t len)
         return false;
     }
     return true;
+}
+
+/* -------------------------------------------------------------- P: what the tools sample */
+
+#define SI_ARCH_WORD(field) \
+    ((offsetof(shared_info_t, arch) + offsetof(struct arch_shared_info, field)) / 8)
+
+/*
+ * P: the toolstack (save, migration, dump-core) reads shared_info's arch
+ * fields while the guest runs, at any moment.  The public header says the
+ * linear list's fields are valid once p2m_cr3 is non-zero: so from the
+ * first write that makes it non-zero, max_pfn and p2m_vaddr must already
+ * hold what a tool needs (a zero max_pfn reads as a list of ~0 pfns).
+ * Sampled after every guest write to the shared_info page (vmem.c).
+ */
+void model_shared_info_written(void)
+{
+    uint64_t cr3 = mem_read(MFN_SHARED_INFO, SI_ARCH_WORD(p2m_cr3));
+    uint64_t max_pfn = mem_read(MFN_SHARED_INFO, SI_ARCH_WORD(max_pfn));
+    uint64_t vaddr = mem_read(MFN_SHARED_INFO, SI_ARCH_WORD(p2m_vaddr));
+
+    if (cr3 && (!max_pfn || !vaddr)) {
+        REFUSE("P: p2m_cr3 is %#lx while max_pfn is %lu and p2m_vaddr %#lx: a tool sampling now "
+               "reads a list it cannot bound", (unsigned long)cr3, (unsigned long)max_pfn,
+               (unsigned long)vaddr);
+        model_end_run(OUT_RULE, "%s", M.refusal);
+    }
 }

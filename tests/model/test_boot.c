@@ -308,7 +308,7 @@ enum mut {
     M_PT_LOW, M_PT_HIGH, M_LIST_ODD, M_LIST_LOW, M_LIST_HIGH, M_LIST_WRAP, M_RD_PFN_BEYOND, M_RD_PFN_LONG,
     M_RD_PFN_INSIDE, M_RD_PFN_WRAP, M_RD_VA_ODD, M_RD_VA_LOW, M_RD_VA_LONG, M_RD_VA_WRAP, M_CMDLINE,
     M_CONS_0, M_EVTCHN_0, M_CONS_FAR, M_CONS_OTHER, M_FLAGS_PRIV, M_P2M_BEYOND, M_P2M_SHORT, M_P2M_INSIDE,
-    M_PT_BASE_L1,
+    M_PT_BASE_L1, M_NR_DMAP_MAX,
 };
 
 static void mutate(start_info_t *si, const struct boot_layout *L, long m)
@@ -319,7 +319,8 @@ static void mutate(start_info_t *si, const struct boot_layout *L, long m)
     case M_MAGIC: strcpy(si->magic, "xen-3.0-x86_32p"); break;
     case M_MAGIC_NUL: memset(si->magic, 'x', sizeof(si->magic)); break;
     case M_NR_SMALL: si->nr_pages = mapped - 1; break;
-    case M_NR_HUGE: si->nr_pages = SI_MAX_PAGES + 1; break;
+    case M_NR_HUGE: si->nr_pages = SI_MAX_PAGES + 1; break;        /* one page past the direct map */
+    case M_NR_DMAP_MAX: si->nr_pages = SI_MAX_PAGES; break;        /* at it */
     case M_SHINFO_0: si->shared_info = 0; break;
     case M_SHINFO_ODD: si->shared_info += 0x10; break;
     case M_PT_ODD: si->pt_base += 8; break;
@@ -373,7 +374,10 @@ static void test_malformed(void)
         { M_MAGIC, 0, "start_info.magic" }, { M_MAGIC, 3, "start_info.magic" },
         { M_MAGIC_NUL, 0, "start_info.magic" }, { M_MAGIC_NUL, 4, "start_info.magic" },
         { M_NR_SMALL, 0, "start_info.nr_pages" }, { M_NR_SMALL, 3, "start_info.nr_pages" },
-        { M_NR_HUGE, 0, "start_info.nr_pages" }, { M_NR_HUGE, 4, "start_info.nr_pages" },
+        { M_NR_HUGE, 0, "direct map can hold" }, { M_NR_HUGE, 4, "direct map can hold" },
+        { M_NR_HUGE, 5, "direct map can hold" },
+        /* At the direct map's bound nr_pages itself passes: the next field that cannot match refuses. */
+        { M_NR_DMAP_MAX, 0, "start_info.mfn_list" }, { M_NR_DMAP_MAX, 5, "start_info.nr_p2m_frames" },
         { M_SHINFO_0, 0, "start_info.shared_info" }, { M_SHINFO_0, 3, "start_info.shared_info" },
         { M_SHINFO_ODD, 1, "start_info.shared_info" }, { M_SHINFO_ODD, 4, "start_info.shared_info" },
         { M_PT_ODD, 0, "start_info.pt_base" }, { M_PT_ODD, 3, "start_info.pt_base" },

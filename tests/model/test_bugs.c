@@ -16,6 +16,16 @@
  *                accepts NEW_USER_BASEPTR(kernel L4); the model's ring-3
  *                audit (U1: the user root maps no kernel slot) catches it
  *                where the guest's usermode test would see the kernel.
+ *   bug-p2mcr3   p2m_cr3 published before max_pfn and p2m_vaddr (review,
+ *                2026): Xen never looks; the model's rule P, which samples
+ *                what a tool would read after each write to shared_info,
+ *                sees p2m_cr3 set with max_pfn still 0.
+ *   bug-nxalways NX in the protections on a CPU without NX (review, 2026):
+ *                Xen refuses the reserved bit, F1 (-EINVAL), at the first
+ *                update that carries it; with NX the same build boots.
+ *   bug-l1write  set_fixmap stores into the hooked level1_fixmap through its
+ *                read-only direct-map address: Xen emulates the write (ptwr),
+ *                so real Xen boots it; the model's rule W refuses it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +38,7 @@ static int drive_rc;
 struct expectation {
     const char *variant;
     bool strict;                /* the guest's m2p_strict (the default; "no-m2p-strict" opts out) */
+    bool no_nx;                 /* the CPU has no NX */
     enum outcome out;
     const char *in_msg;         /* substring of the run's message */
     const char *rule;           /* prefix of the model's last refusal, or NULL */
@@ -35,14 +46,21 @@ struct expectation {
 };
 
 static const struct expectation expectations[] = {
-    { "bug-fixmap", true, OUT_FAILURE, "level2_fixmap[", NULL, "mmu_check: level2_fixmap holds more than the fixmap" },
-    { "bug-fixmap", false, OUT_FAILURE, "level2_fixmap[", NULL, "mmu_check: level2_fixmap holds more than the fixmap" },
-    { "bug-pgtbuf", true, OUT_ERROR, "mmu_update", "E4:", "model rule E4 (Xen -EINVAL): a table with a writable alias" },
-    { "bug-pgtbuf", false, OUT_ERROR, "mmu_update", "E4:", "model rule E4 (Xen -EINVAL): a table with a writable alias" },
+    { "bug-fixmap", true, false, OUT_FAILURE, "level2_fixmap[", NULL, "mmu_check: level2_fixmap holds more than the fixmap" },
+    { "bug-fixmap", false, false, OUT_FAILURE, "level2_fixmap[", NULL, "mmu_check: level2_fixmap holds more than the fixmap" },
+    { "bug-pgtbuf", true, false, OUT_ERROR, "mmu_update", "E4:", "model rule E4 (Xen -EINVAL): a table with a writable alias" },
+    { "bug-pgtbuf", false, false, OUT_ERROR, "mmu_update", "E4:", "model rule E4 (Xen -EINVAL): a table with a writable alias" },
     /* m2p_strict: NEW_USER_BASEPTR(kernel L4) makes Xen zap the kernel's own M2P slot. */
-    { "bug-nouser", true, OUT_FAULT, "slot 256 (no M2P mapped)", NULL,
+    { "bug-nouser", true, false, OUT_FAULT, "slot 256 (no M2P mapped)", NULL,
       "Xen's m2p_strict zap (X): the kernel's next M2P read faults" },
-    { "bug-nouser", false, OUT_RULE, "U1:", NULL, "model rule U1: the user root maps kernel space" },
+    { "bug-nouser", false, false, OUT_RULE, "U1:", NULL, "model rule U1: the user root maps kernel space" },
+    { "bug-p2mcr3", true, false, OUT_RULE, "P: p2m_cr3", "P:", "model rule P: tools sample p2m_cr3 before max_pfn" },
+    { "bug-p2mcr3", false, false, OUT_RULE, "P: p2m_cr3", "P:", "model rule P: tools sample p2m_cr3 before max_pfn" },
+    { "bug-l1write", true, false, OUT_RULE, "W: direct write", "W:", "model rule W: a table written directly" },
+    { "bug-nxalways", true, true, OUT_ERROR, "failed: -22", "F1:", "model rule F1 (Xen -EINVAL): NX is reserved" },
+    { "bug-l1write", false, false, OUT_RULE, "W: direct write", "W:", "model rule W: a table written directly" },
+    /* The control: the same build on a CPU with NX boots. */
+    { "bug-nxalways", true, false, OUT_NONE, "", NULL, "nobody: with NX the bit is legal" },
 };
 
 int main(void)
@@ -64,7 +82,8 @@ int main(void)
         for (unsigned int i = 0; i < N_ELEMS(boots); i++) {
             struct drive_opts o = {
                 .boot = { .builder = boots[i].b, .nr_pages = boots[i].pages, .rd_len = boots[i].rd,
-                          .rd_mapped = boots[i].mapped, .cmdline = x->strict ? "" : "no-m2p-strict" },
+                          .rd_mapped = boots[i].mapped, .cmdline = x->strict ? "" : "no-m2p-strict",
+                          .no_nx = x->no_nx },
             };
             struct drive_result r;
 

@@ -61,9 +61,9 @@ static struct expect expected(const struct boot_layout *L, unsigned long n, bool
 
 static const char *describe(const struct boot_cfg *c, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s %lu MiB, ramdisk %lu bytes %s%s%s", c->builder == BUILD_DOM0 ? "dom0" : "domU",
+    snprintf(buf, len, "%s %lu MiB, ramdisk %lu bytes %s%s%s%s", c->builder == BUILD_DOM0 ? "dom0" : "domU",
              c->nr_pages >> 8, c->rd_len, c->rd_len ? (c->rd_mapped ? "mapped" : "unmapped") : "",
-             c->init_p2m ? ", INIT_P2M" : "", c->debug_xen ? ", debug Xen" : "");
+             c->init_p2m ? ", INIT_P2M" : "", c->debug_xen ? ", debug Xen" : "", c->no_nx ? ", no NX" : "");
     return buf;
 }
 
@@ -118,6 +118,9 @@ static void boot_and_check(const struct boot_cfg *c)
         CHECK(r.p2m_freed == ceil_div(c->nr_pages * 8, PAGE_SIZE), "%s: boot p2m list: %lu pages freed",
               what, r.p2m_freed);
     CHECK(!c->rd_len || r.ramdisk_checked, "%s: ramdisk read back through the direct map", what);
+    CHECK(strstr(r.log, c->no_nx ? "mmu: image: text read-only; no NX on this CPU"
+                                 : "mmu: image: text read-only, data non-executable"),
+          "%s: the image protection says what it could apply", what);
     /* Module space: from the end of the kernel map (512 MiB or 1 GiB) to ffffffffff000000. */
     {
         unsigned long image = !strcmp(TEST_VARIANT, "1g") ? 1UL << 30 : 512UL << 20;
@@ -188,6 +191,9 @@ int main(void)
         { .builder = BUILD_DOM0, .nr_pages = 64 * MiB, .cmdline = "no-m2p-strict" },
         { .builder = BUILD_DOMU, .nr_pages = 64 * MiB, .cmdline = "console=hvc0 no-m2p-strict" },
         { .builder = BUILD_DOMU, .nr_pages = 64 * MiB, .no_linear_pt = true, .no_l1tf_check = true },
+        /* A CPU without NX: Xen refuses the bit, so no protection may carry it. */
+        { .builder = BUILD_DOM0, .nr_pages = 256 * MiB, .no_nx = true },
+        { .builder = BUILD_DOMU, .nr_pages = 256 * MiB, .no_nx = true, .rd_len = 3 << 20 },
     };
 
     for (unsigned int i = 0; i < N_ELEMS(special); i++)

@@ -439,6 +439,37 @@ static void write_m2p(void *arg)
     vmem_write64(M2P_VIRT_START, 1);
 }
 
+static void write_l1_directly(void *arg)
+{
+    (void)arg;
+    vmem_write64(103 * PAGE_SIZE + 8 * 5, pte(20, KRW));   /* L1 (pfn 3) through L1[103] */
+}
+
+static void write_l2_directly(void *arg)
+{
+    (void)arg;
+    vmem_write64(102 * PAGE_SIZE, 0);                       /* L2 (pfn 2) through L1[102] */
+}
+
+/* W: Xen's ptwr would emulate these writes; the model refuses them, naming the rule. */
+static void test_W(void)
+{
+    char why[256];
+
+    setup(false);
+    CHECK(model_run(write_l1_directly, NULL, why, sizeof(why)) == OUT_RULE && refused_by("W") &&
+          strstr(why, "L1 table"), "W: a direct write to a hooked L1 through its read-only mapping: %s", why);
+    setup(false);
+    CHECK(model_run(write_l2_directly, NULL, why, sizeof(why)) == OUT_RULE && refused_by("W") &&
+          strstr(why, "L2 table"), "W: the same for an L2: %s", why);
+    setup(false);
+    CHECK(model_run(write_ro, NULL, why, sizeof(why)) == OUT_RULE && refused_by("W"),
+          "W: and for the L4: %s", why);
+    setup(false);
+    CHECK(upd(mfn(3), 5, pte(20, KRW)) == 0 && PTE_MFN(mem_read(mfn(3), 5)) == mfn(20),
+          "W: the same change through mmu_update is fine");
+}
+
 static void test_U_B_mem(void)
 {
     char why[256];
@@ -474,14 +505,50 @@ static void test_U_B_mem(void)
 
     /* Guest accesses: through the tables, faulting like the CPU. */
     setup(false);
-    CHECK(model_run(write_ro, NULL, why, sizeof(why)) == OUT_FAULT && strstr(why, "read-only"),
-          "vmem: a write through a read-only mapping faults: %s", why);
+    CHECK(model_run(write_ro, NULL, why, sizeof(why)) == OUT_RULE && strstr(why, "read-only mapping"),
+          "vmem: a write through a read-only mapping of a table is refused (W): %s", why);
     CHECK(model_run(read_unmapped, NULL, why, sizeof(why)) == OUT_FAULT && strstr(why, "not present"),
           "vmem: a read of an unmapped address faults: %s", why);
     CHECK(vmem_read64(M2P_VIRT_START + mfn(7) * 8) == 7, "vmem: the M2P is readable at slot 256");
     CHECK(model_run(write_m2p, NULL, why, sizeof(why)) == OUT_FAULT, "vmem: and read-only: %s", why);
     vmem_write64(16 * PAGE_SIZE - 8, 0x55);
     CHECK(mem_read(mfn(31), 511) == 0x55, "vmem: a write lands in the mapped frame");
+}
+
+/* ------------------------------------------------------------ P */
+
+#define SI_VA (20 * PAGE_SIZE)      /* shared_info, mapped by test_P */
+#define SI_ARCH_VA(field) \
+    (SI_VA + offsetof(shared_info_t, arch) + offsetof(struct arch_shared_info, field))
+
+static void publish_cr3_first(void *arg)
+{
+    (void)arg;
+    vmem_write64(SI_ARCH_VA(p2m_cr3), mfn(0) << PAGE_SHIFT);
+    vmem_write64(SI_ARCH_VA(max_pfn), NR);
+    vmem_write64(SI_ARCH_VA(p2m_vaddr), 0xffffc80000000000UL);
+}
+
+static void publish_cr3_last(void *arg)
+{
+    (void)arg;
+    vmem_write64(SI_ARCH_VA(max_pfn), NR);
+    vmem_write64(SI_ARCH_VA(p2m_vaddr), 0xffffc80000000000UL);
+    vmem_write64(SI_ARCH_VA(p2m_cr3), mfn(0) << PAGE_SHIFT);
+}
+
+static void test_P(void)
+{
+    char why[256];
+
+    setup(false);
+    CHECK(upd(mfn(3), 20, ((uint64_t)MFN_SHARED_INFO << PAGE_SHIFT) | KRW) == 0, "P: shared_info mapped");
+    CHECK(model_run(publish_cr3_first, NULL, why, sizeof(why)) == OUT_RULE && refused_by("P"),
+          "P: p2m_cr3 set while max_pfn is 0: %s", why);
+    setup(false);
+    CHECK(upd(mfn(3), 20, ((uint64_t)MFN_SHARED_INFO << PAGE_SHIFT) | KRW) == 0, "P: shared_info mapped");
+    CHECK(model_run(publish_cr3_last, NULL, why, sizeof(why)) == OUT_NONE,
+          "P: max_pfn and p2m_vaddr, then p2m_cr3: %s", why);
 }
 
 int main(void)
@@ -495,6 +562,8 @@ int main(void)
     test_M();
     test_V();
     test_U_B_mem();
+    test_P();
+    test_W();
     model_free();
     return check_done(TEST_NAME);
 }

@@ -158,7 +158,7 @@ static void note_data(struct vmem_tlbe *t, struct vmem_slot *x)
     switch (f->content) {
     case FC_STORED:
         t->rdata = M.pages[x->mfn];
-        if (x->writable)
+        if (x->writable && x->mfn != MFN_SHARED_INFO)   /* its writes are sampled (P) */
             t->wdata = M.pages[x->mfn];
         break;
     case FC_ZERO:
@@ -168,6 +168,30 @@ static void note_data(struct vmem_tlbe *t, struct vmem_slot *x)
     default:
         t->rdata = slot_copy(x, x->mfn, 0);
         f->flags |= FF_VMEM_COPY;
+    }
+}
+
+/*
+ * W: a plain write to a page table through its read-only mapping.  On
+ * real hardware it faults, but Xen emulates it for an L1 (ptwr: 4.20 does
+ * so silently), so a regression that writes a hooked table directly would
+ * pass every real-Xen run.  The model refuses it, naming the rule: page
+ * tables change through mmu_update or update_va_mapping only.
+ */
+static void refuse_table_write(unsigned long va)
+{
+    unsigned long mfn;
+    char why[160];
+    const struct frame *f;
+
+    if (!vmem_translate(va, false, &mfn, why, sizeof(why)) || mfn == M2P_FRAME)
+        return;
+    f = frame_of(mfn);
+    if (f->type >= FT_L1 && f->type <= FT_L4 && f->count) {
+        model_refuse("W: direct write to %#lx, a read-only mapping of mfn %#lx, an L%d table: "
+                     "Xen would emulate it (ptwr) and hide the bug; tables change through hypercalls",
+                     va, mfn, f->type - FT_L1 + 1);
+        model_end_run(OUT_RULE, "%s", model_last_refusal());
     }
 }
 
@@ -181,8 +205,11 @@ static struct vmem_slot *lookup(unsigned long va, bool write)
 
     if (t->vpn == va >> PAGE_SHIFT && t->gen == vmem_gen() && (!write || x->writable))
         return x;
-    if (!vmem_translate(va, write, &mfn, why, sizeof(why)))
+    if (!vmem_translate(va, write, &mfn, why, sizeof(why))) {
+        if (write)
+            refuse_table_write(va);
         model_end_run(OUT_FAULT, "page fault: %s of %#lx: %s", write ? "write" : "read", va, why);
+    }
     t->vpn = va >> PAGE_SHIFT;
     t->gen = vmem_gen();
     x->mfn = mfn;
@@ -218,9 +245,14 @@ uint64_t vmem_read64_slow(unsigned long va)
 /* A write makes the frame's content stored (machine.c flushes the cache if it was not). */
 void vmem_write64_slow(unsigned long va, uint64_t v)
 {
+    unsigned long mfn;
+
     if (va & 7)
         model_end_run(OUT_FAULT, "unaligned 8-byte write of %#lx", va);
-    mem_write(lookup(va, true)->mfn, (va & ~PAGE_MASK) >> 3, v);
+    mfn = lookup(va, true)->mfn;
+    mem_write(mfn, (va & ~PAGE_MASK) >> 3, v);
+    if (mfn == MFN_SHARED_INFO)
+        model_shared_info_written();
 }
 
 void vmem_zero_page_slow(unsigned long va)

@@ -292,7 +292,12 @@ static void test_malformed(void)
     BAD(DOM0, "start_info.nr_pages", "nr_pages 1", si->nr_pages = 1);
     BAD(DOMU, "start_info.nr_pages", "nr_pages one short of the mapping",
         si->nr_pages = f->mapped_pages - 1);
-    BAD(DOM0, "start_info.nr_pages", "nr_pages one past MACH2PHYS_NR_ENTRIES", si->nr_pages = max + 1);
+    BAD(DOM0, "start_info.nr_pages", "nr_pages one page past what the direct map holds",
+        si->nr_pages = max + 1; si->nr_p2m_frames = p2m_frames_for(max + 1));
+    BAD(DOM0, "direct map can hold", "nr_pages one page past the direct map: the message names it",
+        si->nr_pages = max + 1);
+    BAD(DOM0, "start_info.nr_pages", "nr_pages MACH2PHYS_NR_ENTRIES (the M2P's bound, past the direct map's)",
+        si->nr_pages = MACH2PHYS_NR_ENTRIES);
     BAD(DOM0 | INIT_P2M, "start_info.nr_pages", "nr_pages ULONG_MAX", si->nr_pages = ULONG_MAX);
 
     /* shared_info */
@@ -327,7 +332,7 @@ static void test_malformed(void)
     BAD(DOMU, "start_info.mfn_list", "mfn_list at the stack top", si->mfn_list = f->stack_top);
     BAD(DOM0, "start_info.mfn_list", "mfn_list near the top of the address space",
         si->mfn_list = ~0UL & ~7UL);
-    BAD(DOM0, "start_info.mfn_list", "p2m list of MACH2PHYS_NR_ENTRIES pages cannot fit",
+    BAD(DOM0, "start_info.mfn_list", "p2m list of the largest guest (what the direct map holds) cannot fit",
         si->nr_pages = max);
     BAD(DOMU, "start_info.mfn_list", "p2m list one entry longer than the mapping holds",
         si->nr_pages = (f->stack_top - si->mfn_list) / 8 + 1);
@@ -455,8 +460,8 @@ static void test_boundaries(void)
 
     /* nr_pages. */
     GOOD(DOM0, "nr_pages exactly the mapping", si->nr_pages = f->mapped_pages);
-    GOOD(DOM0 | INIT_P2M, "nr_pages exactly MACH2PHYS_NR_ENTRIES with an INIT_P2M list",
-         si->nr_pages = SI_MAX_PAGES; si->nr_p2m_frames = p2m_frames_for(SI_MAX_PAGES));
+    GOOD(DOM0 | INIT_P2M, "nr_pages exactly what the direct map holds (127 x 512 GiB), INIT_P2M list",
+         si->nr_pages = DMAP_MAX_PAGES; si->nr_p2m_frames = p2m_frames_for(DMAP_MAX_PAGES));
     GOOD(DOMU | INIT_P2M, "INIT_P2M frames ending exactly at nr_pages",
          si->first_p2m_pfn = si->nr_pages - si->nr_p2m_frames);
     GOOD(DOMU | INIT_P2M, "INIT_P2M declared, but the builder put the list in the mapping",
