@@ -561,7 +561,7 @@ class Session:
             r.passed = verdict in c.expect and (not c.reason_re or bool(re.search(c.reason_re, reason)))
 
 
-def boot_once(xen, cases, results, pending, echo, log_path, keep_dir=None, xen_args=""):
+def boot_once(xen, cases, results, pending, echo, log_path, keep_dir=None, xen_args="", no_nx=False):
     """One QEMU boot running the cases whose indices are in `pending`.
     Fills results in place; returns (t_dom0_ready, indices finished)."""
     dom0_kernel, dom0_initrd = build_dom0.build(xen)
@@ -578,7 +578,7 @@ def boot_once(xen, cases, results, pending, echo, log_path, keep_dir=None, xen_a
         modules = (boot.module_arg(dom0_kernel, "dom0 kernel") + " " + DOM0_ARGS + "," +
                    boot.module_arg(initrd, "dom0 initrd"))
         boot.ensure_qemu()
-        cmd = boot.qemu_command(boot.fetch_xen(xen), modules, qemu_mib, xen_cmdline)
+        cmd = boot.qemu_command(boot.fetch_xen(xen), modules, qemu_mib, xen_cmdline, no_nx)
         for serial, path in plan.disks:
             cmd += ["-drive", f"file={path},if=none,id={serial},format=raw,readonly=on",
                     "-device", f"virtio-blk-pci,drive={serial},serial={serial}"]
@@ -663,10 +663,12 @@ def pump(proc, sess, logf, t0, budgets):
             sess.feed(raw.decode(errors="replace").rstrip("\r"), t)
 
 
-def run_cases(xen, cases, echo=None, log=None, max_boots=None, keep_dir=None, xen_args=""):
+def run_cases(xen, cases, echo=None, log=None, max_boots=None, keep_dir=None, xen_args="",
+              no_nx=False):
     """Run `cases` (a list of Case) under Xen `xen` in as few dom0 boots as
-    possible (a case that kills the machine costs a reboot for the rest).
-    Returns a RunResult; raises RigError if dom0 never comes up."""
+    possible (a case that kills the machine costs a reboot for the rest);
+    no_nx: on a CPU without NX.  Returns a RunResult; raises RigError if
+    dom0 never comes up."""
     if not cases:
         raise RigError("no cases")
     cases = [resolve_linux(xen, c) for c in cases]
@@ -682,7 +684,8 @@ def run_cases(xen, cases, echo=None, log=None, max_boots=None, keep_dir=None, xe
         path = log if rr.boots == 0 else f"{log}.{rr.boots}"
         rr.boots += 1
         rr.log_paths.append(path)
-        t_ready, finished = boot_once(xen, cases, results, pending, echo, path, keep_dir, xen_args)
+        t_ready, finished = boot_once(xen, cases, results, pending, echo, path, keep_dir, xen_args,
+                                      no_nx)
         rr.t_dom0_ready.append(t_ready)
         pending = [i for i in pending if i not in finished]
         if pending and not finished:

@@ -163,6 +163,12 @@ def _matrix():
         boot(MAPPED, 512, 100, no_nx=True,
              required=(VA_LINE, r"^mmu: image: text read-only; no NX on this CPU"))
 
+        # What real Xen hides: a plain store into a hooked L1 (BUG=direct-l1-write)
+        # is emulated by Xen (ptwr) and the guest boots; only the host model's
+        # rule W catches it (model_bug_l1write).  This case proves the "hides".
+        c = _boot(xen, _mv(BUG="direct-l1-write"), 256)
+        cases.append(dataclasses.replace(c, name="xen-hides-" + c.name))
+
         # Regression switches: the bug must be caught, the control must pass.
         # no-user-l4 runs without m2p_strict, so that what shows is user mode
         # seeing the kernel; with m2p_strict, Xen's zapping of the M2P in the
