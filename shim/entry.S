@@ -51,6 +51,24 @@ TRAP_STUB 17, 1     /* #AC */
 TRAP_STUB 18, 0     /* #MC */
 TRAP_STUB 19, 0     /* #XM */
 
+/*
+ * bool probe_read64(unsigned long va, uint64_t *val): one load that may
+ * fault.  A #PF (or #GP) on the load at probe_read64_load resumes at
+ * probe_read64_fixup (do_trap), which returns false: Linux's exception
+ * table, with one entry.  Used for the M2P, which Xen maps only as far as
+ * the host's memory goes, while a domU is told it may span 2^35 frames.
+ */
+    .globl probe_read64, probe_read64_load, probe_read64_fixup
+probe_read64:
+probe_read64_load:
+    mov  (%rdi), %rax
+    mov  %rax, (%rsi)
+    mov  $1, %eax
+    ret
+probe_read64_fixup:
+    xor  %eax, %eax
+    ret
+
 trap_common:
     push %rdi
     push %rsi

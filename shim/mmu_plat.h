@@ -26,6 +26,9 @@ unsigned long plat_read_cr3(void);
 bool plat_cpu_has_nx(void);
 long plat_memory_op(unsigned int cmd, void *arg);
 
+/* A read that may fault (the M2P past the host's memory): false if it did. */
+bool plat_read64_safe(unsigned long va, uint64_t *val);
+
 #ifdef SHIM_HOSTED
 uint64_t plat_tsc(void);
 uint64_t plat_read64(unsigned long va);

@@ -278,6 +278,13 @@ static void plan_tables(void)
     start = T.graft_pages;
     for (int again = 1; again; ) {
         again = 0;
+        /* Every page of the buffer must be RAM: past the last hole in its span. */
+        for (unsigned long pfn = start + worst; pfn-- > start && start + worst <= n; )
+            if (!pfn_has_ram(pfn)) {
+                start = pfn + 1;
+                again = 1;
+                break;
+            }
         if (boot.ramdisk_pages && overlaps(start, worst, boot.ramdisk_pfn, boot.ramdisk_pages)) {
             start = boot.ramdisk_pfn + boot.ramdisk_pages;
             again = 1;
@@ -791,7 +798,7 @@ void mmu_bringup(const struct mmu_boot *b)
     memset(&T, 0, sizeof(T));
     boot_p2m_l4e = 0;
     batch_reset();
-    pages_reset();
+    pages_reset(pfn_has_ram);
     switched = false;
 
     mmu_phase_begin("discover");

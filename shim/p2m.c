@@ -69,6 +69,33 @@ unsigned long mfn_to_pfn(unsigned long mfn)
     return plat_read64(m2p_va + mfn * sizeof(unsigned long));
 }
 
+/*
+ * The same for an mfn from outside (start_info's): Xen tells a domU that
+ * the M2P spans MACH2PHYS_NR_ENTRIES frames, but maps it only as far as
+ * the host's memory goes, so the read may fault.  (The plain read above
+ * stays for our own frames: there a fault means the M2P itself is gone.)
+ */
+void m2p_report(void)
+{
+    uint64_t v;
+
+    if (plat_read64_safe(m2p_va + m2p_max_mfn * sizeof(unsigned long), &v))
+        mmu_print("m2p: at %#lx, max_mfn %#lx: the last entry reads %#lx\n", m2p_va, m2p_max_mfn,
+                  (unsigned long)v);
+    else
+        mmu_print("m2p: at %#lx, max_mfn %#lx: the last entry faults (caught): Xen maps the M2P "
+                  "only as far as the host's memory\n", m2p_va, m2p_max_mfn);
+}
+
+unsigned long mfn_to_pfn_probe(unsigned long mfn)
+{
+    uint64_t pfn;
+
+    if (!m2p_va || mfn > m2p_max_mfn || !plat_read64_safe(m2p_va + mfn * sizeof(unsigned long), &pfn))
+        return INVALID_PFN;
+    return pfn;
+}
+
 void p2m_init_boot(unsigned long va, unsigned long nr_pages)
 {
     p2m_va = va;
@@ -97,6 +124,16 @@ unsigned long pfn_to_mfn(unsigned long pfn)
         return INVALID_MFN;
     v = plat_read64(p2m_va + pfn * sizeof(unsigned long));
     return v == P2M_IDENTITY ? pfn : v;
+}
+
+bool pfn_has_ram(unsigned long pfn)
+{
+    unsigned long v;
+
+    if (pfn >= p2m_pages)
+        return false;
+    v = plat_read64(p2m_va + pfn * sizeof(unsigned long));
+    return v != INVALID_MFN && v != P2M_IDENTITY;
 }
 
 unsigned long p2m_nr_pages(void)

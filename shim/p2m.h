@@ -13,6 +13,14 @@
 /* Find the M2P with XENMEM_machphys_mapping; returns 0 or Xen's error. */
 long m2p_init(void);
 unsigned long mfn_to_pfn(unsigned long mfn);
+/*
+ * Says where the M2P is and whether its last entry can be read: Xen maps it
+ * only as far as the host's memory goes (a domU's last entry faults), so
+ * the line also shows the fault being caught (mfn_to_pfn_probe).
+ */
+void m2p_report(void);
+/* For an mfn that may lie past the host's memory: INVALID_PFN where the M2P read faults. */
+unsigned long mfn_to_pfn_probe(unsigned long mfn);
 /* Whether the guest asked Xen for m2p_strict (no M2P in user L4s). */
 extern bool m2p_strict;
 
@@ -22,6 +30,12 @@ void p2m_relocate(unsigned long va);
 unsigned long p2m_list_va(void);
 unsigned long pfn_to_mfn(unsigned long pfn);
 unsigned long p2m_nr_pages(void);
+/*
+ * Whether pfn is backed by a machine frame of ours: not a hole the builder
+ * left INVALID (vNUMA, e820_host: not every pfn below nr_pages is RAM),
+ * not an identity entry.
+ */
+bool pfn_has_ram(unsigned long pfn);
 
 /* What the list costs, in pages (p2m_build and growth). */
 struct p2m_stats {

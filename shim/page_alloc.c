@@ -27,6 +27,7 @@ unsigned long pgtbuf_alloc(const char *what)
 static struct { unsigned long next, end; } ranges[MAX_RANGES];
 static unsigned int nr_ranges;
 static unsigned long free_list = FREE_LIST_END;
+static bool (*usable)(unsigned long pfn);
 
 void pages_add_range(unsigned long start, unsigned long end)
 {
@@ -46,10 +47,11 @@ void pages_free(unsigned long pfn)
     free_list = pfn;
 }
 
-void pages_reset(void)
+void pages_reset(bool (*is_ram)(unsigned long pfn))
 {
     nr_ranges = 0;
     free_list = FREE_LIST_END;
+    usable = is_ram;
 }
 
 unsigned long pages_alloc(const char *what)
@@ -61,19 +63,33 @@ unsigned long pages_alloc(const char *what)
         return pfn;
     }
     for (unsigned int i = 0; i < nr_ranges; i++)
-        if (ranges[i].next < ranges[i].end)
-            return ranges[i].next++;
+        while (ranges[i].next < ranges[i].end) {
+            unsigned long pfn = ranges[i].next++;
+
+            if (usable(pfn))
+                return pfn;     /* else a hole: skipped, never touched */
+        }
     mmu_error("out of memory allocating %s", what);
 }
 
-/* n consecutive pfns (for things the direct map should see as one block). */
 unsigned long pages_alloc_contig(unsigned long n, const char *what)
 {
     for (unsigned int i = 0; i < nr_ranges; i++) {
-        if (ranges[i].end - ranges[i].next >= n) {
-            unsigned long first = ranges[i].next;
+        unsigned long first = ranges[i].next, have = 0;
 
-            ranges[i].next += n;
+        /* The first run of n pfns that are all RAM; the RAM skipped on the way is freed. */
+        for (unsigned long pfn = first; have < n && pfn < ranges[i].end; pfn++) {
+            if (usable(pfn)) {
+                have++;
+                continue;
+            }
+            for (unsigned long p = first; p < pfn; p++)
+                pages_free(p);
+            first = ranges[i].next = pfn + 1;
+            have = 0;
+        }
+        if (have == n) {
+            ranges[i].next = first + n;
             return first;
         }
     }

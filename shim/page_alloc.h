@@ -34,9 +34,14 @@ static inline bool pgtbuf_contains(unsigned long pfn)
     return pfn >= pgtbuf.start && pfn < pgtbuf.top;
 }
 
-/* The page allocator: ranges of free pfns plus a free list (needs the direct map). */
+/*
+ * The page allocator: ranges of free pfns plus a free list (needs the
+ * direct map).  A pfn in a range is handed out only if usable(pfn) says it
+ * is RAM: the ranges are spans of pfns, and the builder may leave holes in
+ * them (p2m entries with no machine frame).
+ */
 /* Forget every range and free page (a new boot, in the host model). */
-void pages_reset(void);
+void pages_reset(bool (*usable)(unsigned long pfn));
 void pages_add_range(unsigned long start, unsigned long end);
 unsigned long pages_alloc(const char *what);
 unsigned long pages_alloc_contig(unsigned long n, const char *what);

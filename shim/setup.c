@@ -54,7 +54,7 @@ static struct xencons_interface *console_ring;
  */
 static void console_init_domU(const start_info_t *si, const struct boot_bounds *b)
 {
-    unsigned long pfn = mfn_to_pfn(si->console.domU.mfn);
+    unsigned long pfn = mfn_to_pfn_probe(si->console.domU.mfn);
     unsigned long va = b->virt_base + (pfn << PAGE_SHIFT);
 
     if (pfn == INVALID_PFN || va < b->image_end || va >= b->mapped_end)
@@ -129,7 +129,7 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
         .image_end = ALIGN_UP((unsigned long)_end, PAGE_SIZE),
         .mapped_end = xen_stack_top,
         .si_va = (unsigned long)si,
-        .mfn_to_pfn = mfn_to_pfn,
+        .mfn_to_pfn = mfn_to_pfn_probe,
         .init_p2m_va = INIT_P2M_VA,
     };
 
@@ -153,6 +153,7 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     }
     if (!si_is_dom0(si))
         console_init_domU(si, &b);
+    m2p_report();
 
     if (!start_info_check(si, &b, why, sizeof(why)))
         result_error("%s", why);

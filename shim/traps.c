@@ -18,6 +18,8 @@ struct trap_entry_desc {
 
 extern const struct trap_entry_desc trap_entry_table[];
 
+extern const char probe_read64_load[], probe_read64_fixup[];
+
 static struct trap_info trap_table[32];
 static trap_hook_t trap_hook;
 static const volatile unsigned long *cr2_source;
@@ -68,6 +70,11 @@ void do_trap(struct cpu_regs *regs)
     const char *name = regs->vector < 32 ? vector_names[regs->vector] : NULL;
     char where[48] = "";
 
+    /* The exception table: a fault on probe_read64's load makes it return false. */
+    if ((regs->vector == 14 || regs->vector == 13) && regs->rip == (unsigned long)probe_read64_load) {
+        regs->rip = (unsigned long)probe_read64_fixup;
+        return;
+    }
     if (trap_hook && trap_hook(regs, cr2))
         return;
 

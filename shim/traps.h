@@ -16,6 +16,8 @@ struct cpu_regs {
 typedef bool (*trap_hook_t)(struct cpu_regs *regs, unsigned long cr2);
 
 void traps_init(unsigned long kernel_stack_top);
+/* One load that may fault (entry.S): false if it did, and *val is untouched. */
+bool probe_read64(unsigned long va, uint64_t *val);
 void traps_set_hook(trap_hook_t hook);
 void traps_set_cr2_source(const volatile unsigned long *cr2);
 

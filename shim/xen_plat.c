@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* xen_plat.c - mmu_plat.h in the guest: real hypercalls, real memory, the result protocol. */
 #include "mmu_plat.h"
+#include "traps.h"
 #include "console.h"
 #include "hypercall.h"
 #include "result.h"
@@ -44,6 +45,11 @@ unsigned long plat_read_cr3(void)
  * PV guest asks through the forced-emulation prefix (ud2a; "xen"; cpuid),
  * which Xen always emulates.  Leaf 0x80000001, EDX bit 20: NX.
  */
+bool plat_read64_safe(unsigned long va, uint64_t *val)
+{
+    return probe_read64(va, val);
+}
+
 bool plat_cpu_has_nx(void)
 {
     uint32_t eax = 0x80000001, ebx, ecx = 0, edx;

@@ -57,7 +57,10 @@ def cases():
     """[(name, Case kwargs)] of the matrix; ramdisks named rd<MiB>[.gz]."""
     ok = ["SUCCESS"]
     return [
-        ("mem128", dict(kernel="shim", mem=128, expect=ok)),
+        # A domU is told the M2P spans 2^35 frames; Xen maps it only as far as the
+        # host's memory: the shim's probe of the last entry faults and is caught.
+        ("mem128", dict(kernel="shim", mem=128, expect=ok,
+                        require=[r"^m2p: .* the last entry faults \(caught\)"])),
         ("mem2048", dict(kernel="shim", mem=2048, expect=ok)),
         ("rd100", dict(kernel="shim", mem=256, ramdisk="rd100", expect=ok)),
         ("rd600", dict(kernel="shim", mem=1024, ramdisk="rd600", expect=ok)),

@@ -494,15 +494,30 @@ static int build_domu(const struct boot_cfg *c, struct boot_layout *L)
     }
     if (pfn >= c->nr_pages)
         FAIL("count_pgtables: not enough memory for initial mapping (%#lx > %#lx)", pfn, c->nr_pages);
+    if (c->hole_pages && (c->hole_pfn < pfn || c->hole_pfn + c->hole_pages > c->nr_pages))
+        FAIL("model: a hole must lie between the initial allocations (pfn %#lx) and nr_pages", pfn);
 
-    /* populate_physmap in 2 MiB extents; the model hands them out top-down. */
+    /*
+     * populate_physmap in 2 MiB extents; the model hands them out top-down.
+     * A hole's pfns get none: their p2m entries stay INVALID (as outside
+     * libxenguest's vmemranges).
+     */
     nchunks = DIV_ROUND_UP(c->nr_pages, DOMU_EXTENT);
     model_init(MFN_DOM_FIRST + nchunks * (DOMU_EXTENT + 1) + 4096, &opts);
     for (unsigned long k = 0; k < nchunks; k++) {
-        unsigned long n = c->nr_pages - k * DOMU_EXTENT;
+        unsigned long first = k * DOMU_EXTENT, n = c->nr_pages - first;
+        unsigned long end = first + (n < DOMU_EXTENT ? n : DOMU_EXTENT);
+        unsigned long mfn = MFN_DOM_FIRST + (nchunks - 1 - k) * (DOMU_EXTENT + 1);
+        unsigned long h0 = c->hole_pfn, h1 = c->hole_pfn + c->hole_pages;
 
-        model_add_extent(k * DOMU_EXTENT, MFN_DOM_FIRST + (nchunks - 1 - k) * (DOMU_EXTENT + 1),
-                         n < DOMU_EXTENT ? n : DOMU_EXTENT, 1);
+        if (!c->hole_pages || h1 <= first || h0 >= end) {
+            model_add_extent(first, mfn, end - first, 1);
+            continue;
+        }
+        if (h0 > first)
+            model_add_extent(first, mfn, h0 - first, 1);
+        if (h1 < end)
+            model_add_extent(h1, mfn + (h1 - first), end - h1, 1);
     }
     model_finish_extents();
     M.nr_pages = c->nr_pages;

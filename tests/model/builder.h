@@ -40,6 +40,8 @@ struct boot_cfg {
     bool magic_p;                   /* dom0 on Xen 4.17: "xen-3.0-x86_64p" */
     bool m2p_strict, no_linear_pt, no_l1tf_check;
     bool no_nx;                     /* a CPU without NX */
+    /* domU: pfns [hole_pfn, hole_pfn + hole_pages) get no frame (a vNUMA-style hole, INVALID in the p2m). */
+    unsigned long hole_pfn, hole_pages;
     const char *cmdline;
 };
 

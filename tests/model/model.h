@@ -305,6 +305,20 @@ static inline uint64_t vmem_read64(unsigned long va)
     return t && t->rdata && !(va & 7) ? t->rdata[(va & 0xfff) >> 3] : vmem_read64_slow(va);
 }
 
+/* A read that returns false where vmem_read64 would fault (the guest's exception fixup). */
+bool vmem_read64_safe_slow(unsigned long va, uint64_t *val);
+
+static inline bool vmem_read64_safe(unsigned long va, uint64_t *val)
+{
+    const struct vmem_tlbe *t = vmem_hit(va);
+
+    if (t && t->rdata && !(va & 7)) {
+        *val = t->rdata[(va & 0xfff) >> 3];
+        return true;
+    }
+    return vmem_read64_safe_slow(va, val);
+}
+
 static inline void vmem_write64(unsigned long va, uint64_t v)
 {
     const struct vmem_tlbe *t = vmem_hit(va);

@@ -64,6 +64,11 @@ uint64_t plat_read64(unsigned long va)
     return vmem_read64(va);
 }
 
+bool plat_read64_safe(unsigned long va, uint64_t *val)
+{
+    return vmem_read64_safe(va, val);
+}
+
 void plat_write64(unsigned long va, uint64_t val)
 {
     vmem_write64(va, val);

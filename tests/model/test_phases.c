@@ -61,9 +61,13 @@ static struct expect expected(const struct boot_layout *L, unsigned long n, bool
 
 static const char *describe(const struct boot_cfg *c, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s %lu MiB, ramdisk %lu bytes %s%s%s%s", c->builder == BUILD_DOM0 ? "dom0" : "domU",
-             c->nr_pages >> 8, c->rd_len, c->rd_len ? (c->rd_mapped ? "mapped" : "unmapped") : "",
-             c->init_p2m ? ", INIT_P2M" : "", c->debug_xen ? ", debug Xen" : "", c->no_nx ? ", no NX" : "");
+    int n = snprintf(buf, len, "%s %lu MiB, ramdisk %lu bytes %s%s%s%s",
+                     c->builder == BUILD_DOM0 ? "dom0" : "domU", c->nr_pages >> 8, c->rd_len,
+                     c->rd_len ? (c->rd_mapped ? "mapped" : "unmapped") : "", c->init_p2m ? ", INIT_P2M" : "",
+                     c->debug_xen ? ", debug Xen" : "", c->no_nx ? ", no NX" : "");
+
+    if (c->hole_pages && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - n, ", hole at pfn %#lx+%lu", c->hole_pfn, c->hole_pages);
     return buf;
 }
 
@@ -191,6 +195,16 @@ int main(void)
         { .builder = BUILD_DOM0, .nr_pages = 64 * MiB, .cmdline = "no-m2p-strict" },
         { .builder = BUILD_DOMU, .nr_pages = 64 * MiB, .cmdline = "console=hvc0 no-m2p-strict" },
         { .builder = BUILD_DOMU, .nr_pages = 64 * MiB, .no_linear_pt = true, .no_l1tf_check = true },
+        /*
+         * Holes in the pseudo-physical map (vNUMA, e820_host): p2m entries
+         * INVALID below nr_pages.  One where the page-table buffer would go
+         * (just past the initial mapping: it must move), one the page
+         * allocator runs into, one that is not 2 MiB aligned.
+         */
+        { .builder = BUILD_DOMU, .nr_pages = 256 * MiB, .hole_pfn = 1024, .hole_pages = 100 },
+        { .builder = BUILD_DOMU, .nr_pages = 256 * MiB, .hole_pfn = 2000, .hole_pages = 4096 },
+        { .builder = BUILD_DOMU, .nr_pages = 64 * MiB, .hole_pfn = 1900, .hole_pages = 777,
+          .rd_len = 3 << 20 },
         /* A CPU without NX: Xen refuses the bit, so no protection may carry it. */
         { .builder = BUILD_DOM0, .nr_pages = 256 * MiB, .no_nx = true },
         { .builder = BUILD_DOMU, .nr_pages = 256 * MiB, .no_nx = true, .rd_len = 3 << 20 },

@@ -242,6 +242,18 @@ uint64_t vmem_read64_slow(unsigned long va)
     return x->mfn == M2P_FRAME ? read_m2p(va) : mem_read(x->mfn, (va & ~PAGE_MASK) >> 3);
 }
 
+bool vmem_read64_safe_slow(unsigned long va, uint64_t *val)
+{
+    unsigned long mfn;
+    char why[160];
+
+    if (!vmem_translate(va, false, &mfn, why, sizeof(why)) ||
+        (mfn == M2P_FRAME && (va - M2P_VIRT_START) / 8 >= M.max_mfn))
+        return false;
+    *val = vmem_read64_slow(va);
+    return true;
+}
+
 /* A write makes the frame's content stored (machine.c flushes the cache if it was not). */
 void vmem_write64_slow(unsigned long va, uint64_t v)
 {
