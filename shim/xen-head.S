@@ -9,8 +9,14 @@
  *                                 __START_KERNEL_map), and so does the image
  *   PADDR_OFFSET 0                ELF p_paddr = vaddr - VIRT_BASE (shim.lds)
  *   FEATURES !writable_page_tables
- *                                 page tables are read-only and updated
- *                                 through hypercalls: the classic PV MMU
+ *                                 "!" marks a feature *required* (public/
+ *                                 elfnote.h): writable page tables, declared
+ *                                 supported and required, as Linux does.  For
+ *                                 64-bit PV nothing acts on it: libxenguest only
+ *                                 checks it against this very note, Xen never
+ *                                 offers the feature to PV, and both builders
+ *                                 map the initial tables read-only.  The shim
+ *                                 changes its tables through hypercalls only.
  *   MOD_START_PFN 1               the ramdisk is not mapped: start_info
  *                                 gives its first pfn (left out when built
  *                                 with MAPPED_RAMDISK=1, so that Xen maps it
