@@ -4,7 +4,8 @@
     tests/unit      the guest's pure code (start_info checks, console ring, XXH64, format, walkers)
     tests/model     Xen's PV MMU modelled, running the real mmu_pv.c / p2m.c
     image           libxenguest's own parser on the four builds (rig/domu/check_image.py)
-    rig             the runners' own parsers (rig/test_judge.py, rig/domu/test_domu.py)
+    rig             the runners' own parsers and judges (rig/test_judge.py,
+                    tests/e2e/test_runner.py, rig/domu/test_domu.py)
 
 Each suite's output is shown indented; a suite that cannot run, crashes, or ends
 without a count is one failure, never a skip.
@@ -88,6 +89,7 @@ def main():
         ("unit", ["make", "--no-print-directory", "-C", "tests/unit", "run"]),
         ("model", ["make", "--no-print-directory", "-C", "tests/model", "run"]),
         ("rig-judge", [sys.executable, "rig/test_judge.py"]),
+        ("e2e-judge", [sys.executable, "tests/e2e/test_runner.py"]),
         ("domu-runner", [sys.executable, "rig/domu/test_domu.py"]),
     ]
     for name, cmd in suites:
