@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """The domU matrix: the shim through `xl create`, one dom0 boot per Xen version.
 
-    rig/domu/matrix.py [--xen 4.17|4.20|both] [--only REGEX] [--list] [--json-out F]
+    rig/domu/matrix.py [--xen 4.17|4.20|both] [--only REGEX] [--list] [--json-out F] [-j N]
 
 Builds the shim variants it needs (make MAPPED_RAMDISK=.. INIT_P2M=..), makes
 the ramdisks (random bytes in cache/ramdisks/rd-<MiB>.bin, the same files the
@@ -19,6 +19,7 @@ mod_len is a whole number of pages; Xen 4.17's libxenguest gunzips a .gz
 ramdisk, 4.20's hands it over as it is (run.py's host-side check knows both).
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import re
@@ -167,6 +168,8 @@ def main():
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
     ap.add_argument("--json-out", help="write every result here")
     ap.add_argument("--verbose", action="store_true", help="echo the serial log")
+    ap.add_argument("-j", "--jobs", type=int, default=2,
+                    help="QEMU sessions at once (default 2; each takes one core)")
     o = ap.parse_args()
     selected = [c for c in cases() if not o.only or re.search(o.only, c[0])]
     if o.list:
@@ -190,14 +193,34 @@ def main():
     dump = []
     echo = (lambda line: print(line, flush=True)) if o.verbose else None
     machines = [(False, [c for c, nonx in cs if not nonx]), (True, [c for c, nonx in cs if nonx])]
-    for xen, (no_nx, group) in ((x, m) for x in xens for m in machines if m[1]):
-        what = f"xen {xen}" + (", CPU without NX" if no_nx else "")
+    # One QEMU per (Xen, CPU): the long sessions first, `--jobs` at a time (each QEMU
+    # takes one core).  What they share is built here first: the dom0s and the
+    # self-test Linux domU are cached by build_dom0, which is not safe to run twice at once.
+    sessions = [(x, no_nx, group) for no_nx, group in machines if group for x in xens]
+    try:
+        for x in xens:
+            R.build_dom0.build(x)
+            if any(c.kernel == R.LINUX for c, _ in cs):
+                R.build_dom0.linux_domu(x)
+    except (R.RigError, R.build_dom0.BuildError) as e:
+        print(f"matrix: setup failed: {e}", file=sys.stderr)
+        return 2
+
+    def run(session):
+        xen, no_nx, group = session
         try:
-            rr = R.run_cases(xen, group, echo=echo, no_nx=no_nx,
-                             log=os.path.join(REPO, "build", "domu",
-                                              f"matrix-xen{xen}{'-nonx' if no_nx else ''}.log"))
+            return R.run_cases(xen, group, echo=echo, no_nx=no_nx,
+                               log=os.path.join(REPO, "build", "domu",
+                                                f"matrix-xen{xen}{'-nonx' if no_nx else ''}.log"))
         except (R.RigError, R.build_dom0.BuildError, R.boot.RigError) as e:
-            print(f"matrix: {what}: rig error: {e}", flush=True)
+            return e
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, o.jobs)) as pool:
+        outcomes = list(pool.map(run, sessions))
+    for (xen, no_nx, group), rr in zip(sessions, outcomes):
+        what = f"xen {xen}" + (", CPU without NX" if no_nx else "")
+        if isinstance(rr, Exception):
+            print(f"matrix: {what}: rig error: {rr}", flush=True)
             failed += len(group)
             continue
         ready = ", ".join(f"{t:.1f}s" for t in rr.t_dom0_ready)

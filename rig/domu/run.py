@@ -51,6 +51,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,6 +91,12 @@ SHUTDOWN = {"0": "poweroff", "1": "reboot", "2": "suspend", "3": "crash", "4": "
 GUEST_TS_RE = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\] ")   # xenconsoled -t guest
 XEN_FATAL_RE = re.compile(r"Panic on CPU \d+:|Hardware Dom0 crashed|\bd0v\d+ Unhandled"
                           r"|Domain 0 crashed|Early fatal page fault")
+
+
+def private_tmp(path):
+    """A temporary name beside path that no other process or thread uses (matrix.py
+    runs QEMU sessions in threads that may prepare the same cached file at once)."""
+    return f"{path}.tmp{os.getpid()}-{threading.get_ident()}"
 
 
 class RigError(Exception):
@@ -236,9 +243,10 @@ def host_xxh64(path, gunzip=False, pad_to=None):
         return val
     known[key] = val
     os.makedirs(os.path.dirname(cache), exist_ok=True)
-    with open(cache + ".tmp", "w") as f:
+    tmp = private_tmp(cache)
+    with open(tmp, "w") as f:
         json.dump(known, f, indent=0)
-    os.replace(cache + ".tmp", cache)
+    os.replace(tmp, cache)
     return val
 
 
@@ -296,13 +304,13 @@ def gzip_padded(path, out_dir=None):
         pad = (-(st.st_size + 2 + 4)) % 512          # FEXTRA: 2-byte XLEN + a 4-byte subfield header
         sub = b"RP" + pad.to_bytes(2, "little") + b"\0" * pad
         os.makedirs(os.path.dirname(out), exist_ok=True)
-        with open(out + ".tmp", "wb") as o:
+        tmp = private_tmp(out)
+        with open(tmp, "wb") as o:
             o.write(head[:3] + bytes([flg | 0x04]) + head[4:10])
             o.write(len(sub).to_bytes(2, "little") + sub)
             shutil.copyfileobj(f, o, 1 << 20)
-    assert os.path.getsize(out + ".tmp") == st.st_size + 2 + len(sub) and \
-        os.path.getsize(out + ".tmp") % 512 == 0
-    os.replace(out + ".tmp", out)
+    assert os.path.getsize(tmp) == st.st_size + 2 + len(sub) and os.path.getsize(tmp) % 512 == 0
+    os.replace(tmp, out)
     return out
 
 
