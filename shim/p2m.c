@@ -98,6 +98,19 @@ unsigned long mfn_to_pfn_probe(unsigned long mfn)
 
 void p2m_init_boot(unsigned long va, unsigned long nr_pages)
 {
+    /*
+     * Every page of the builder's list must be mapped before the first read:
+     * an INIT_P2M list has a mapping of its own, sized by the builder, and a
+     * start_info whose nr_pages outgrows it (found by make fuzz) would fault
+     * on the first entry past it.  One probe per page.
+     */
+    for (unsigned long a = va; a < va + nr_pages * sizeof(unsigned long); a = (a | ~PAGE_MASK) + 1) {
+        uint64_t v;
+
+        if (!plat_read64_safe(a, &v))
+            mmu_error("p2m: the builder's list at %#lx (nr_pages %lu) is not mapped at %#lx (entry %lu)",
+                      va, nr_pages, a, (a - va) / sizeof(unsigned long));
+    }
     p2m_va = va;
     p2m_pages = nr_pages;
     p2m_linear = false;

@@ -308,7 +308,7 @@ enum mut {
     M_PT_LOW, M_PT_HIGH, M_LIST_ODD, M_LIST_LOW, M_LIST_HIGH, M_LIST_WRAP, M_RD_PFN_BEYOND, M_RD_PFN_LONG,
     M_RD_PFN_INSIDE, M_RD_PFN_WRAP, M_RD_VA_ODD, M_RD_VA_LOW, M_RD_VA_LONG, M_RD_VA_WRAP, M_CMDLINE,
     M_CONS_0, M_EVTCHN_0, M_CONS_FAR, M_CONS_OTHER, M_FLAGS_PRIV, M_P2M_BEYOND, M_P2M_SHORT, M_P2M_INSIDE,
-    M_PT_BASE_L1, M_NR_DMAP_MAX, M_CONS_PAST_M2P,
+    M_PT_BASE_L1, M_NR_DMAP_MAX, M_CONS_PAST_M2P, M_NR_PAST_P2M,
 };
 
 static void mutate(start_info_t *si, const struct boot_layout *L, long m)
@@ -346,6 +346,7 @@ static void mutate(start_info_t *si, const struct boot_layout *L, long m)
     case M_CONS_FAR: si->console.domU.mfn = model_p2m(si->nr_pages - 1); break;
     case M_CONS_OTHER: si->console.domU.mfn = MFN_OTHER_FIRST; break;
     case M_CONS_PAST_M2P: si->console.domU.mfn = M.max_mfn + 5; break;    /* the M2P read faults */
+    case M_NR_PAST_P2M: si->nr_pages += 512; break;     /* one page past an INIT_P2M list's mapping */
     case M_FLAGS_PRIV: si->flags &= ~SIF_PRIVILEGED; break;
     case M_P2M_BEYOND: si->first_p2m_pfn = si->nr_pages; break;
     case M_P2M_SHORT: si->nr_p2m_frames = 1; break;
@@ -404,6 +405,8 @@ static void test_malformed(void)
         { M_CONS_FAR, 3, "start_info.console.domU.mfn" }, { M_CONS_OTHER, 4, "start_info.console.domU.mfn" },
         /* Found by make fuzz: an mfn past the host's memory, where Xen does not map the M2P. */
         { M_CONS_PAST_M2P, 3, "start_info.console.domU.mfn" }, { M_CONS_PAST_M2P, 4, "start_info.console.domU.mfn" },
+        /* Found by make fuzz: nr_pages past what an INIT_P2M list's own mapping holds. */
+        { M_NR_PAST_P2M, 5, "the builder's list" }, { M_NR_PAST_P2M, 6, "the builder's list" },
         { M_FLAGS_PRIV, 0, "start_info.flags" }, { M_FLAGS_PRIV, 1, "start_info.flags" },
         { M_P2M_BEYOND, 5, "start_info.first_p2m_pfn" }, { M_P2M_BEYOND, 6, "start_info.first_p2m_pfn" },
         { M_P2M_SHORT, 5, "start_info.nr_p2m_frames" }, { M_P2M_SHORT, 6, "start_info.nr_p2m_frames" },
