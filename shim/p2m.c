@@ -75,25 +75,28 @@ unsigned long mfn_to_pfn(unsigned long mfn)
  * the host's memory goes, so the read may fault.  (The plain read above
  * stays for our own frames: there a fault means the M2P itself is gone.)
  */
-void m2p_report(void)
+static bool m2p_read_safe(unsigned long mfn, uint64_t *pfn)
 {
-    uint64_t v;
-
-    if (plat_read64_safe(m2p_va + m2p_max_mfn * sizeof(unsigned long), &v))
-        mmu_print("m2p: at %#lx, max_mfn %#lx: the last entry reads %#lx\n", m2p_va, m2p_max_mfn,
-                  (unsigned long)v);
-    else
-        mmu_print("m2p: at %#lx, max_mfn %#lx: the last entry faults (caught): Xen maps the M2P "
-                  "only as far as the host's memory\n", m2p_va, m2p_max_mfn);
+    return m2p_va && mfn <= m2p_max_mfn && plat_read64_safe(m2p_va + mfn * sizeof(unsigned long), pfn);
 }
 
 unsigned long mfn_to_pfn_probe(unsigned long mfn)
 {
     uint64_t pfn;
 
-    if (!m2p_va || mfn > m2p_max_mfn || !plat_read64_safe(m2p_va + mfn * sizeof(unsigned long), &pfn))
-        return INVALID_PFN;
-    return pfn;
+    return m2p_read_safe(mfn, &pfn) ? pfn : INVALID_PFN;
+}
+
+void m2p_report(void)
+{
+    uint64_t v;
+
+    if (m2p_read_safe(m2p_max_mfn, &v))
+        mmu_print("m2p: at %#lx, max_mfn %#lx: the last entry reads %#lx\n", m2p_va, m2p_max_mfn,
+                  (unsigned long)v);
+    else
+        mmu_print("m2p: at %#lx, max_mfn %#lx: the last entry faults (caught): Xen maps the M2P "
+                  "only as far as the host's memory\n", m2p_va, m2p_max_mfn);
 }
 
 void p2m_init_boot(unsigned long va, unsigned long nr_pages)
@@ -129,23 +132,23 @@ unsigned long p2m_list_va(void)
     return p2m_va;
 }
 
+/* The list's entry as stored (P2M_IDENTITY included); INVALID_MFN past its end. */
+static unsigned long p2m_entry(unsigned long pfn)
+{
+    return pfn < p2m_pages ? plat_read64(p2m_va + pfn * sizeof(unsigned long)) : INVALID_MFN;
+}
+
 unsigned long pfn_to_mfn(unsigned long pfn)
 {
-    unsigned long v;
+    unsigned long v = p2m_entry(pfn);
 
-    if (pfn >= p2m_pages)
-        return INVALID_MFN;
-    v = plat_read64(p2m_va + pfn * sizeof(unsigned long));
     return v == P2M_IDENTITY ? pfn : v;
 }
 
 bool pfn_has_ram(unsigned long pfn)
 {
-    unsigned long v;
+    unsigned long v = p2m_entry(pfn);
 
-    if (pfn >= p2m_pages)
-        return false;
-    v = plat_read64(p2m_va + pfn * sizeof(unsigned long));
     return v != INVALID_MFN && v != P2M_IDENTITY;
 }
 

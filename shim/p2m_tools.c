@@ -34,7 +34,7 @@ static unsigned long published_leaves;  /* leaves [0, n) are in the frame list *
 /* The frame that holds leaf leaf_index of the list (the p2m area always maps every leaf). */
 unsigned long p2m_leaf_mfn(unsigned long leaf_index)
 {
-        return PTE_MFN(pt_lookup(&mmu_geo, mmu_pfn_to_mfn(init_mm.kernel_l4),
+    return PTE_MFN(pt_lookup(&mmu_geo, mmu_pfn_to_mfn(init_mm.kernel_l4),
                              P2M_VADDR + leaf_index * PAGE_SIZE, NULL));
 }
 

@@ -48,7 +48,7 @@ static unsigned int nr_spare_arenas;
  * their mappings are kept for the next boot (model_free) and cleared by
  * hand, which is cheaper than the kernel's fault and zeroing of new ones.
  */
-static struct { void *p; size_t bytes; } spare_frames, spare_pages;
+static struct spare { void *p; size_t bytes; } spare_frames, spare_pages;
 
 static void *map_anon(size_t bytes)
 {
@@ -65,27 +65,26 @@ static void *map_anon(size_t bytes)
 }
 
 /* A zeroed mapping of at least `bytes`: the spare one if it is big enough. */
-static void *map_zeroed(size_t bytes, void **spare, size_t spare_bytes, size_t *mapped)
+static void *map_zeroed(size_t bytes, struct spare *spare, size_t *mapped)
 {
-    void *p = *spare;
+    void *p = spare->p;
 
-    if (p && spare_bytes >= bytes) {
-        *spare = NULL;
+    if (p && spare->bytes >= bytes) {
+        spare->p = NULL;
         memset(p, 0, bytes);        /* past `bytes` it stays dirty: model_grow clears it */
-        *mapped = spare_bytes;
+        *mapped = spare->bytes;
         return p;
     }
     *mapped = bytes;
     return map_anon(bytes);
 }
 
-static void unmap_or_keep(void *p, size_t bytes, void **spare, size_t *spare_bytes)
+static void unmap_or_keep(void *p, size_t bytes, struct spare *spare)
 {
     if (!p)
         return;
-    if (bytes <= SPARE_MAP_BYTES && !*spare) {
-        *spare = p;
-        *spare_bytes = bytes;
+    if (bytes <= SPARE_MAP_BYTES && !spare->p) {
+        *spare = (struct spare){ p, bytes };
         return;
     }
     munmap(p, bytes);
@@ -142,8 +141,8 @@ void model_free(void)
         }
         arenas = next;
     }
-    unmap_or_keep(M.frames, M.map_bytes_frames, &spare_frames.p, &spare_frames.bytes);
-    unmap_or_keep(M.pages, M.map_bytes_pages, &spare_pages.p, &spare_pages.bytes);
+    unmap_or_keep(M.frames, M.map_bytes_frames, &spare_frames);
+    unmap_or_keep(M.pages, M.map_bytes_pages, &spare_pages);
     free(M.ext);
     free(M.ext_by_mfn);
     free(M.m2p_key);
@@ -161,10 +160,8 @@ void model_init(unsigned long max_mfn, const struct model_opts *opts)
     model_free();
     M.opts = *opts;
     M.max_mfn = max_mfn;
-    M.frames = map_zeroed(ALIGN_UP_SZ(max_mfn * sizeof(struct frame)), &spare_frames.p,
-                          spare_frames.bytes, &M.map_bytes_frames);
-    M.pages = map_zeroed(ALIGN_UP_SZ(max_mfn * sizeof(uint64_t *)), &spare_pages.p,
-                         spare_pages.bytes, &M.map_bytes_pages);
+    M.frames = map_zeroed(ALIGN_UP_SZ(max_mfn * sizeof(struct frame)), &spare_frames, &M.map_bytes_frames);
+    M.pages = map_zeroed(ALIGN_UP_SZ(max_mfn * sizeof(uint64_t *)), &spare_pages, &M.map_bytes_pages);
     M.p2m_first_pfn = M.rd_first_pfn = ~0UL;
     M.pool_end = max_mfn;
     M.pool_next = max_mfn > 4096 + MFN_DOM_FIRST ? max_mfn - 4096 : max_mfn;

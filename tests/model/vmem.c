@@ -249,8 +249,7 @@ bool vmem_read64_safe_slow(unsigned long va, uint64_t *val)
 
     if (va & 7)
         model_end_run(OUT_FAULT, "unaligned 8-byte read of %#lx", va);
-    if (!vmem_translate(va, false, &mfn, why, sizeof(why)) ||
-        (mfn == M2P_FRAME && (va - M2P_VIRT_START) / 8 >= M.max_mfn))
+    if (!vmem_translate(va, false, &mfn, why, sizeof(why)))    /* it refuses the M2P past its end */
         return false;
     /* One word, without filling a cache slot: probes touch a page once. */
     *val = mfn == M2P_FRAME ? model_m2p((va - M2P_VIRT_START) / 8) : mem_read(mfn, (va & ~PAGE_MASK) >> 3);
