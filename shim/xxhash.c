@@ -3,6 +3,11 @@
  * xxhash.c - XXH64 written from the algorithm's description: four 64-bit
  * lanes eat 32-byte stripes; the tail is folded 8, 4 and 1 bytes at a time;
  * an avalanche ends it.  Little-endian reads (x86 only).
+ *
+ * The guest is built -ffreestanding, so a plain memcpy() is a call into
+ * lib.c; the fixed-size reads use __builtin_memcpy, which the compiler
+ * turns into one unaligned load.  Under QEMU's TCG the difference is 7x on
+ * the ramdisk hash (1000 MB: 10.5 s before, see docs/running.md).
  */
 #include "xxhash.h"
 #include "lib.h"
@@ -22,7 +27,7 @@ static inline uint64_t read64(const uint8_t *p)
 {
     uint64_t v;
 
-    memcpy(&v, p, 8);
+    __builtin_memcpy(&v, p, 8);
     return v;
 }
 
@@ -30,7 +35,7 @@ static inline uint32_t read32(const uint8_t *p)
 {
     uint32_t v;
 
-    memcpy(&v, p, 4);
+    __builtin_memcpy(&v, p, 4);
     return v;
 }
 
@@ -57,12 +62,22 @@ void xxh64_init(struct xxh64_state *st, uint64_t seed)
     st->v[3] = seed - P1;
 }
 
-static void stripe(uint64_t v[4], const uint8_t *p)
+/* Whole stripes from p; the lanes stay in registers across the loop. */
+static const uint8_t *stripes(uint64_t v[4], const uint8_t *p, size_t n)
 {
-    v[0] = round1(v[0], read64(p));
-    v[1] = round1(v[1], read64(p + 8));
-    v[2] = round1(v[2], read64(p + 16));
-    v[3] = round1(v[3], read64(p + 24));
+    uint64_t a = v[0], b = v[1], c = v[2], d = v[3];
+
+    for (; n; n--, p += 32) {
+        a = round1(a, read64(p));
+        b = round1(b, read64(p + 8));
+        c = round1(c, read64(p + 16));
+        d = round1(d, read64(p + 24));
+    }
+    v[0] = a;
+    v[1] = b;
+    v[2] = c;
+    v[3] = d;
+    return p;
 }
 
 void xxh64_update(struct xxh64_state *st, const void *data, size_t len)
@@ -81,11 +96,11 @@ void xxh64_update(struct xxh64_state *st, const void *data, size_t len)
         len -= take;
         if (st->buf_len < 32)
             return;
-        stripe(st->v, st->buf);
+        stripes(st->v, st->buf, 1);
         st->buf_len = 0;
     }
-    for (; len >= 32; p += 32, len -= 32)
-        stripe(st->v, p);
+    p = stripes(st->v, p, len / 32);
+    len %= 32;
     memcpy(st->buf, p, len);
     st->buf_len = len;
 }
