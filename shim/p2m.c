@@ -75,23 +75,23 @@ unsigned long mfn_to_pfn(unsigned long mfn)
  * the host's memory goes, so the read may fault.  (The plain read above
  * stays for our own frames: there a fault means the M2P itself is gone.)
  */
-static bool m2p_read_safe(unsigned long mfn, uint64_t *pfn)
+bool m2p_probe(unsigned long mfn, uint64_t *entry)
 {
-    return m2p_va && mfn <= m2p_max_mfn && plat_read64_safe(m2p_va + mfn * sizeof(unsigned long), pfn);
+    return m2p_va && mfn <= m2p_max_mfn && plat_read64_safe(m2p_va + mfn * sizeof(unsigned long), entry);
 }
 
 unsigned long mfn_to_pfn_probe(unsigned long mfn)
 {
     uint64_t pfn;
 
-    return m2p_read_safe(mfn, &pfn) ? pfn : INVALID_PFN;
+    return m2p_probe(mfn, &pfn) ? pfn : INVALID_PFN;
 }
 
 void m2p_report(void)
 {
     uint64_t v;
 
-    if (m2p_read_safe(m2p_max_mfn, &v))
+    if (m2p_probe(m2p_max_mfn, &v))
         mmu_print("m2p: at %#lx, max_mfn %#lx: the last entry reads %#lx\n", m2p_va, m2p_max_mfn,
                   (unsigned long)v);
     else

@@ -19,7 +19,11 @@ unsigned long mfn_to_pfn(unsigned long mfn);
  * the line also shows the fault being caught (mfn_to_pfn_probe).
  */
 void m2p_report(void);
-/* For an mfn that may lie past the host's memory: INVALID_PFN where the M2P read faults. */
+/*
+ * For an mfn that may lie past the host's memory: m2p_probe says whether
+ * its M2P entry could be read; mfn_to_pfn_probe gives INVALID_PFN there.
+ */
+bool m2p_probe(unsigned long mfn, uint64_t *entry);
 unsigned long mfn_to_pfn_probe(unsigned long mfn);
 /* Whether the guest asked Xen for m2p_strict (no M2P in user L4s). */
 extern bool m2p_strict;

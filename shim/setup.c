@@ -129,7 +129,7 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
         .image_end = ALIGN_UP((unsigned long)_end, PAGE_SIZE),
         .mapped_end = xen_stack_top,
         .si_va = (unsigned long)si,
-        .mfn_to_pfn = mfn_to_pfn_probe,
+        .m2p_read = m2p_probe,
         .init_p2m_va = INIT_P2M_VA,
     };
 

@@ -64,6 +64,22 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
     if (!si->shared_info || (si->shared_info & ~PAGE_MASK))
         FAIL("start_info.shared_info %#lx is not a page-aligned machine address",
              si->shared_info);
+    /*
+     * shared_info is a page of Xen's that it shares with us, and sharing
+     * sets its M2P entry to INVALID.  A frame past the host's memory (its
+     * M2P entry faults; found by make fuzz: the fixmap took it as I/O
+     * memory) or a frame of our own RAM is not it.
+     */
+    if (b->m2p_read) {
+        uint64_t e;
+
+        if (!b->m2p_read(si->shared_info >> PAGE_SHIFT, &e))
+            FAIL("start_info.shared_info %#lx is not in the host's memory (its M2P entry faults)",
+                 si->shared_info);
+        if (e != M2P_XEN_PAGE)
+            FAIL("start_info.shared_info %#lx is not a page Xen shares with us: its M2P entry is "
+                 "%#lx, not INVALID", si->shared_info, (unsigned long)e);
+    }
 
     if (si->pt_base & ~PAGE_MASK)
         FAIL("start_info.pt_base %#lx is not page aligned", si->pt_base);
@@ -127,8 +143,10 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
             FAIL("start_info.console.domU.mfn is 0 in a domU");
         if (!si->console.domU.evtchn)
             FAIL("start_info.console.domU.evtchn is 0 in a domU");
-        if (b->mfn_to_pfn) {
-            pfn = b->mfn_to_pfn(si->console.domU.mfn);
+        if (b->m2p_read) {
+            uint64_t e;
+
+            pfn = b->m2p_read(si->console.domU.mfn, &e) ? e : ~0UL;
             if (pfn >= mapped_pages || b->virt_base + (pfn << PAGE_SHIFT) < b->image_end)
                 FAIL("start_info.console.domU.mfn %#lx (pfn %#lx) is not in the initial mapping",
                      (unsigned long)si->console.domU.mfn, pfn);

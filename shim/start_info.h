@@ -18,9 +18,16 @@ struct boot_bounds {
     unsigned long mapped_end;   /* top of Xen's boot stack: all below is mapped */
     unsigned long si_va;        /* where start_info itself lies */
     unsigned long init_p2m_va;  /* XEN_ELFNOTE_INIT_P2M address, 0 if not declared */
-    /* M2P lookup, or NULL when unavailable; returns ~0UL for an unknown mfn. */
-    unsigned long (*mfn_to_pfn)(unsigned long mfn);
+    /*
+     * Reads the M2P entry of an mfn from outside: false where the read
+     * faults (Xen maps the M2P only as far as the host's memory goes).
+     * NULL when there is no M2P to read.
+     */
+    bool (*m2p_read)(unsigned long mfn, uint64_t *entry);
 };
+
+/* The M2P entry of a page Xen shares with a guest (share_xen_page_with_guest). */
+#define M2P_XEN_PAGE (~0UL)
 
 /*
  * Largest guest the shim can take: what its direct map holds (layout.h),

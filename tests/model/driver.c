@@ -147,7 +147,7 @@ static void boot_shim(void *arg)
         .mapped_end = L->vstack_end,
         .si_va = L->vstartinfo_start,
         .init_p2m_va = o->boot.init_p2m,
-        .mfn_to_pfn = mfn_to_pfn_probe,
+        .m2p_read = m2p_probe,
     };
     if (!start_info_check(&si, &b, why, sizeof(why)))
         model_end_run(OUT_ERROR, "%s", why);

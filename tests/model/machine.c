@@ -523,6 +523,14 @@ unsigned long model_m2p(unsigned long mfn)
     return model_p2m_pfn_of_frame(mfn);
 }
 
+bool model_m2p_read(unsigned long mfn, uint64_t *entry)
+{
+    if (mfn >= M.max_mfn)
+        return false;
+    *entry = model_m2p(mfn);
+    return true;
+}
+
 void model_m2p_run(unsigned long mfn, unsigned int n, uint64_t *out)
 {
     for (unsigned int i = 0; i < n;) {

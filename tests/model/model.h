@@ -222,6 +222,8 @@ void model_grow(unsigned long max_mfn);
 void model_add_extent_unowned(unsigned long pfn, unsigned long mfn, unsigned long n);
 unsigned long model_p2m(unsigned long pfn);             /* builder truth, ~0UL if none */
 unsigned long model_m2p(unsigned long mfn);             /* with MACHPHYS updates */
+/* As the guest's fault-safe read sees it: false past the host's memory. */
+bool model_m2p_read(unsigned long mfn, uint64_t *entry);
 void model_m2p_run(unsigned long mfn, unsigned int n, uint64_t *out);  /* n of them at once */
 void model_set_m2p(unsigned long mfn, unsigned long pfn);
 uint64_t ramdisk_word(unsigned long byte_off);          /* the synthesized ramdisk */

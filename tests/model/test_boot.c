@@ -294,7 +294,7 @@ static void test_checker_accepts(void)
                         continue;
                     bb = (struct boot_bounds){ .virt_base = L.virt_base, .image_end = L.image_end,
                                                .mapped_end = L.vstack_end, .si_va = L.vstartinfo_start,
-                                               .init_p2m_va = c.init_p2m, .mfn_to_pfn = model_m2p };
+                                               .init_p2m_va = c.init_p2m, .m2p_read = model_m2p_read };
                     CHECK(start_info_check(&L.si, &bb, why, sizeof(why)),
                           "start_info_check accepts %s %lu pages ramdisk %u INIT_P2M %u: %s",
                           b ? "domU" : "dom0", sizes[s], r, p, why);

@@ -629,7 +629,7 @@ static void boot_fn(void *arg)
     vmem_read_bytes(L.vstartinfo_start, &si, sizeof(si));
     struct boot_bounds b = {
         .virt_base = L.virt_base, .image_end = L.image_end, .mapped_end = L.vstack_end,
-        .si_va = L.vstartinfo_start, .mfn_to_pfn = mfn_to_pfn,
+        .si_va = L.vstartinfo_start, .m2p_read = m2p_probe,
     };
     if (!start_info_check(&si, &b, why, sizeof(why)))
         model_end_run(OUT_ERROR, "%s", why);

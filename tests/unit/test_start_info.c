@@ -35,7 +35,7 @@ enum {
     RD_MAPPED  = 1 << 1,        /* ramdisk in the initial mapping (no MOD_START_PFN note) */
     RD_PFN     = 1 << 2,        /* SIF_MOD_START_PFN: ramdisk as a first pfn */
     INIT_P2M   = 1 << 3,        /* the p2m list at the INIT_P2M note's address */
-    NO_M2P     = 1 << 4,        /* boot_bounds.mfn_to_pfn == NULL */
+    NO_M2P     = 1 << 4,        /* boot_bounds.m2p_read == NULL */
 };
 
 struct fx {
@@ -47,12 +47,25 @@ struct fx {
     unsigned long pt_va, nr_pt, stack_top, v_end, mapped_pages;
 };
 
-/* The fake M2P knows the guest's frames only. */
+/*
+ * The fake M2P: the guest's frames map to their pfns, every other frame of
+ * the host reads INVALID (as Xen's pages shared with us do), and a read
+ * past the host's memory faults.
+ */
+#define HOST_MFNS    0x400000UL                 /* a 16 GiB host */
 static unsigned long m2p_nr_pages;
 
 static unsigned long fake_mfn_to_pfn(unsigned long mfn)
 {
     return mfn >= MFN_BASE && mfn - MFN_BASE < m2p_nr_pages ? mfn - MFN_BASE : ~0UL;
+}
+
+static bool fake_m2p_read(unsigned long mfn, uint64_t *entry)
+{
+    if (mfn >= HOST_MFNS)
+        return false;
+    *entry = fake_mfn_to_pfn(mfn);
+    return true;
 }
 
 static unsigned long va_to_pfn(unsigned long va)
@@ -150,7 +163,7 @@ static void fx_build(struct fx *f, unsigned int v)
     f->b.mapped_end = f->stack_top;
     f->b.si_va = f->si_va;
     f->b.init_p2m_va = v & INIT_P2M ? INIT_P2M_VA : 0;
-    f->b.mfn_to_pfn = v & NO_M2P ? NULL : fake_mfn_to_pfn;
+    f->b.m2p_read = v & NO_M2P ? NULL : fake_m2p_read;
     m2p_nr_pages = nr_pages;
 }
 
@@ -304,6 +317,16 @@ static void test_malformed(void)
     BAD(DOM0, "start_info.shared_info", "shared_info 0", si->shared_info = 0);
     BAD(DOMU, "start_info.shared_info", "shared_info half a page in", si->shared_info += 0x800);
     BAD(DOMU, "start_info.shared_info", "shared_info + 8", si->shared_info += 8);
+    /* The M2P says whether it is a page Xen shares with us (make fuzz found the first). */
+    BAD(DOM0, "not in the host's memory", "shared_info past the host's memory",
+        si->shared_info = HOST_MFNS << PAGE_SHIFT);
+    BAD(DOMU, "not in the host's memory", "shared_info far past the host's memory",
+        si->shared_info = 0xb7000000000UL);
+    BAD(DOM0, "not a page Xen shares with us", "shared_info on our own first page",
+        si->shared_info = MFN_BASE << PAGE_SHIFT);
+    BAD(DOMU, "not a page Xen shares with us", "shared_info on our start_info page",
+        si->shared_info = (MFN_BASE + va_to_pfn(f->si_va)) << PAGE_SHIFT);
+    GOOD(DOMU, "shared_info on the host's last frame", si->shared_info = (HOST_MFNS - 1) << PAGE_SHIFT);
 
     /* pt_base, nr_pt_frames */
     BAD(DOM0, "start_info.pt_base", "pt_base not page aligned", si->pt_base += 8);
