@@ -12,7 +12,9 @@
  * INIT_P2M note, the two ring pages only for a domU).  Everything the shim
  * reads through start_info must therefore lie between the image's end and
  * the boot stack's top; anything else is a builder the shim does not
- * understand, and it stops before dereferencing it.
+ * understand, and it stops before dereferencing it.  The builders give
+ * each piece pages of its own, so the pieces start_info describes must not
+ * share a page either (check_disjoint).
  */
 #include "start_info.h"
 #include "lib.h"
@@ -34,9 +36,39 @@ static bool check_region(const char *field, unsigned long va, unsigned long size
     return true;
 }
 
+struct piece {
+    const char *name;
+    unsigned long first, end;   /* pages (virtual page numbers or pfns), [first, end) */
+};
+
+/*
+ * No two pieces share a page.  A mod_len that reaches into the p2m list
+ * (found by make fuzz) is the typical case: each piece alone lies within
+ * the initial mapping, but the "ramdisk" the shim would hash and hand on
+ * is partly the p2m list.
+ */
+static bool check_disjoint(const struct piece *p, unsigned int n, char *why, size_t len)
+{
+    for (unsigned int i = 0; i < n; i++)
+        for (unsigned int j = i + 1; j < n; j++)
+            if (p[i].first < p[j].end && p[j].first < p[i].end)
+                FAIL("%s (pages %#lx-%#lx) overlaps %s (pages %#lx-%#lx)", p[i].name,
+                     p[i].first, p[i].end - 1, p[j].name, p[j].first, p[j].end - 1);
+    return true;
+}
+
+static unsigned long pages_of(unsigned long bytes)
+{
+    return (bytes >> PAGE_SHIFT) + !!(bytes & ~PAGE_MASK);
+}
+
 bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
                       char *why, size_t len)
 {
+    /* What lies in the initial mapping (virtual pages), and what in pfns past it. */
+    struct piece mapped[4], pfns[2];
+    unsigned int n_mapped = 0, n_pfns = 0;
+
     const unsigned long mapped_pages = (b->mapped_end - b->virt_base) >> PAGE_SHIFT;
 
     if (b->mapped_end <= b->image_end || b->image_end <= b->virt_base)
@@ -92,6 +124,10 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
              si->nr_pt_frames, mapped_pages);
     if (!check_region("pt_base", si->pt_base, si->nr_pt_frames << PAGE_SHIFT, b, why, len))
         return false;
+    mapped[n_mapped++] = (struct piece){ "start_info.pt_base", si->pt_base >> PAGE_SHIFT,
+                                         (si->pt_base >> PAGE_SHIFT) + si->nr_pt_frames };
+    mapped[n_mapped++] = (struct piece){ "the start_info page", b->si_va >> PAGE_SHIFT,
+                                         pages_of(b->si_va + sizeof(*si)) };
 
     if (si->mfn_list & 7)
         FAIL("start_info.mfn_list %#lx is not 8-byte aligned", si->mfn_list);
@@ -108,15 +144,20 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
         if (si->first_p2m_pfn < mapped_pages)
             FAIL("start_info.first_p2m_pfn %#lx overlaps the initial mapping (pfns below %#lx)",
                  si->first_p2m_pfn, mapped_pages);
+        pfns[n_pfns++] = (struct piece){ "start_info.first_p2m_pfn", si->first_p2m_pfn,
+                                         si->first_p2m_pfn + si->nr_p2m_frames };
     } else if (!check_region("mfn_list", si->mfn_list, si->nr_pages * sizeof(xen_pfn_t),
                              b, why, len)) {
         return false;
+    } else {
+        mapped[n_mapped++] = (struct piece){ "start_info.mfn_list", si->mfn_list >> PAGE_SHIFT,
+                                             pages_of(si->mfn_list + si->nr_pages * sizeof(xen_pfn_t)) };
     }
 
     if (si->mod_len) {
         if (si->flags & SIF_MOD_START_PFN) {
             /* Written so that a mod_len near 2^64 cannot wrap to 0 pages. */
-            unsigned long pages = (si->mod_len >> PAGE_SHIFT) + !!(si->mod_len & ~PAGE_MASK);
+            unsigned long pages = pages_of(si->mod_len);
 
             if (si->mod_start >= si->nr_pages || pages > si->nr_pages - si->mod_start)
                 FAIL("start_info.mod_start pfn %#lx + %lu pages (mod_len %lu) exceeds nr_pages %lu",
@@ -124,13 +165,18 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
             if (si->mod_start < mapped_pages)
                 FAIL("start_info.mod_start pfn %#lx overlaps the initial mapping (pfns below %#lx)",
                      si->mod_start, mapped_pages);
+            pfns[n_pfns++] = (struct piece){ "start_info.mod_start", si->mod_start, si->mod_start + pages };
         } else {
             if (si->mod_start & ~PAGE_MASK)
                 FAIL("start_info.mod_start %#lx is not page aligned", si->mod_start);
             if (!check_region("mod_start", si->mod_start, si->mod_len, b, why, len))
                 return false;
+            mapped[n_mapped++] = (struct piece){ "start_info.mod_start", si->mod_start >> PAGE_SHIFT,
+                                                 pages_of(si->mod_start + si->mod_len) };
         }
     }
+    if (!check_disjoint(mapped, n_mapped, why, len) || !check_disjoint(pfns, n_pfns, why, len))
+        return false;
 
     if (strnlen((const char *)si->cmd_line, MAX_GUEST_CMDLINE) == MAX_GUEST_CMDLINE)
         FAIL("start_info.cmd_line is not NUL-terminated within %d bytes", MAX_GUEST_CMDLINE);

@@ -453,19 +453,22 @@ static void test_boundaries(void)
     /* Regions ending exactly at the boot stack top. */
     GOOD(DOM0, "page tables ending exactly at the stack top",
          si->pt_base = f->stack_top - si->nr_pt_frames * PAGE_SIZE);
-    GOOD(DOMU, "page tables starting exactly at the image end", si->pt_base = f->image_end);
+    /* (The pieces must not overlap: what a case moves onto another's pages, it moves away.) */
+    GOOD(DOMU | INIT_P2M, "page tables starting exactly at the image end",
+         si->pt_base = f->image_end; b->si_va = f->image_end + si->nr_pt_frames * PAGE_SIZE);
     GOOD(DOM0, "nr_pt_frames exactly 4", si->nr_pt_frames = 4);
     GOOD(DOM0, "p2m list ending exactly at the stack top",
-         si->mfn_list = f->stack_top - si->nr_pages * 8);
-    GOOD(DOMU, "p2m list filling all from the image end to the stack top",
+         si->mfn_list = f->stack_top - si->nr_pages * 8; si->pt_base = f->p2m_va;
+         b->si_va = f->p2m_va + si->nr_pt_frames * PAGE_SIZE);
+    BAD(DOMU, "overlaps", "p2m list filling all from the image end to the stack top",
          si->mfn_list = f->image_end; si->nr_pages = (f->stack_top - f->image_end) / 8);
-    GOOD(DOM0 | RD_MAPPED, "mapped ramdisk ending exactly at the stack top",
+    BAD(DOM0 | RD_MAPPED, "overlaps", "mapped ramdisk over all from the image end to the stack top",
          si->mod_start = PAGE_UP(f->image_end); si->mod_len = f->stack_top - si->mod_start);
     GOOD(DOM0 | RD_MAPPED, "mapped ramdisk of one byte at the last page",
          si->mod_start = f->stack_top - PAGE_SIZE; si->mod_len = 1);
     GOOD(DOM0, "start_info ending exactly at the stack top",
          b->si_va = b->mapped_end - sizeof(start_info_t));
-    GOOD(DOM0, "start_info exactly at the image end", b->si_va = b->image_end);
+    GOOD(DOM0 | INIT_P2M, "start_info exactly at the image end", b->si_va = b->image_end);
 
     /* The pfn ramdisk. */
     GOOD(DOM0 | RD_PFN, "pfn ramdisk exactly filling nr_pages",
@@ -488,7 +491,23 @@ static void test_boundaries(void)
     GOOD(DOMU | INIT_P2M, "INIT_P2M frames ending exactly at nr_pages",
          si->first_p2m_pfn = si->nr_pages - si->nr_p2m_frames);
     GOOD(DOMU | INIT_P2M, "INIT_P2M declared, but the builder put the list in the mapping",
-         si->nr_pages = f->mapped_pages; si->mfn_list = f->image_end);
+         si->nr_pages = f->mapped_pages; si->mfn_list = f->image_end; b->si_va += PAGE_SIZE);
+
+    /* No two pieces share a page (make fuzz found a mod_len reaching into the p2m list). */
+    BAD(DOM0 | RD_MAPPED, "overlaps", "mapped ramdisk one page longer, into the p2m list",
+        si->mod_len += PAGE_SIZE);
+    BAD(DOMU | RD_MAPPED, "overlaps", "mapped ramdisk one byte into the p2m list's page",
+        si->mod_len = f->p2m_va - si->mod_start + 1);
+    GOOD(DOMU | RD_MAPPED, "mapped ramdisk up to the p2m list's first byte",
+         si->mod_len = f->p2m_va - si->mod_start);
+    BAD(DOMU, "overlaps", "page tables over the start_info page", si->pt_base = f->si_va);
+    BAD(DOM0, "overlaps", "p2m list one entry into the page tables",
+        si->mfn_list = si->pt_base - si->nr_pages * 8 + 8);
+    BAD(DOMU, "overlaps", "p2m list on the start_info page", b->si_va = (si->mfn_list + 8) & PAGE_MASK);
+    BAD(DOMU | INIT_P2M | RD_PFN, "overlaps", "pfn ramdisk on the INIT_P2M frames",
+        si->mod_start = si->first_p2m_pfn + si->nr_p2m_frames - 1);
+    GOOD(DOMU | INIT_P2M | RD_PFN, "pfn ramdisk right after the INIT_P2M frames",
+         si->mod_start = si->first_p2m_pfn + si->nr_p2m_frames);
 
     /* Strings. */
     GOOD(DOM0, "cmd_line of 1023 characters and a NUL",
