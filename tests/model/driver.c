@@ -39,14 +39,30 @@ struct ctx {
     struct drive_result *r;
 };
 
+/*
+ * The ramdisk as the guest reads it through the direct map.  Where start_info
+ * still says what the builder wrote, the bytes must be the ramdisk's; where
+ * a mutation (make fuzz) moved or resized it, no guest can tell a ramdisk
+ * from other RAM of its own, and the bytes must be those of the frames the
+ * builder's p2m gives those pfns.
+ */
 static void check_ramdisk(const start_info_t *si, struct drive_result *r)
 {
-    unsigned long va, len = si->mod_len;
+    const start_info_t *built = &r->L.si;
+    unsigned long va, first_pfn, len = si->mod_len;
     const unsigned long offs[] = { 0, 8, PAGE_SIZE, len / 2, len - 8, len - 1 };
+    bool as_built = si->mod_start == built->mod_start && si->mod_len == built->mod_len &&
+                    si_ramdisk_is_pfn(si) == si_ramdisk_is_pfn(built);
 
     if (!len)
         return;
-    va = si_ramdisk_is_pfn(si) ? pfn_to_virt(si->mod_start) : boot_va_to_direct(si->mod_start);
+    if (si_ramdisk_is_pfn(si)) {
+        va = pfn_to_virt(si->mod_start);
+        first_pfn = si->mod_start;
+    } else {
+        va = boot_va_to_direct(si->mod_start);
+        first_pfn = (si->mod_start - r->L.virt_base) >> PAGE_SHIFT;
+    }
     for (unsigned int i = 0; i < ARRAY_SIZE(offs); i++) {
         unsigned long off = offs[i] & ~7UL;
         uint64_t got, want;
@@ -54,7 +70,8 @@ static void check_ramdisk(const start_info_t *si, struct drive_result *r)
         if (offs[i] >= len)
             continue;
         got = plat_read64(va + off);
-        want = ramdisk_word(off);
+        want = as_built ? ramdisk_word(off)
+                        : mem_read(model_p2m(first_pfn + (off >> PAGE_SHIFT)), (off & ~PAGE_MASK) / 8);
         if (got != want)
             model_end_run(OUT_FAILURE, "ramdisk byte %#lx through the direct map (%#lx): %#lx, want %#lx",
                           off, va + off, (unsigned long)got, (unsigned long)want);
@@ -183,7 +200,10 @@ static void boot_shim(void *arg)
 
         if (!vmem_translate(fix_to_virt(FIX_SHARED_INFO), true, &mfn, why, sizeof(why)) ||
             mfn != si.shared_info >> PAGE_SHIFT)
-            model_end_run(OUT_FAILURE, "shared_info is not mapped writable at its fixmap slot");
+            model_end_run(OUT_FAILURE, "shared_info (mfn %#lx, %s) is not mapped writable at its fixmap "
+                          "slot: %s", (unsigned long)si.shared_info >> PAGE_SHIFT,
+                          mfn_valid(si.shared_info >> PAGE_SHIFT)
+                              ? owner_name(frame_of(si.shared_info >> PAGE_SHIFT)->owner) : "no RAM", why);
     }
 
     mmu_phase_begin("p2m");

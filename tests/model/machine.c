@@ -514,13 +514,36 @@ static unsigned long *m2p_slot(unsigned long mfn)
     return NULL;
 }
 
+/*
+ * The M2P entry of a frame outside the builder's extents.  Xen fills the
+ * M2P with 0x55 bytes at boot and only an owner's MACHPHYS updates (or the
+ * builder's) change an entry, so frames nobody ever had -- dom_io's, Xen's
+ * own, the never-used -- keep the fill; a page Xen shares with the guest
+ * (shared_info) reads INVALID (share_xen_page_with_guest); another
+ * domain's frame reads that domain's pfn.
+ */
+static unsigned long m2p_outside_extents(unsigned long mfn)
+{
+    if (!mfn_valid(mfn))
+        return M2P_BOOT_FILL;
+    switch (frame_of(mfn)->owner) {
+    case OWN_DOM:
+        return ~0UL;
+    case OWN_OTHER:
+        return mfn - MFN_OTHER_FIRST;
+    default:
+        return mfn < MFN_DOM_FIRST ? M2P_BOOT_FILL : ~0UL;
+    }
+}
+
 unsigned long model_m2p(unsigned long mfn)
 {
-    unsigned long *v = m2p_slot(mfn);
+    unsigned long *v = m2p_slot(mfn), pfn;
 
     if (v)
         return *v;
-    return model_p2m_pfn_of_frame(mfn);
+    pfn = model_p2m_pfn_of_frame(mfn);
+    return pfn == ~0UL ? m2p_outside_extents(mfn) : pfn;
 }
 
 bool model_m2p_read(unsigned long mfn, uint64_t *entry)
@@ -537,7 +560,12 @@ void model_m2p_run(unsigned long mfn, unsigned int n, uint64_t *out)
         unsigned long pfn = model_p2m_pfn_of_frame(mfn + i);
         const struct extent *c = last_by_mfn;
 
-        if (pfn == ~0UL || mfn + i - ext_mfn_lo(c) >= c->n) {
+        if (pfn == ~0UL) {
+            out[i] = m2p_outside_extents(mfn + i);
+            i++;
+            continue;
+        }
+        if (mfn + i - ext_mfn_lo(c) >= c->n) {
             out[i++] = pfn;
             continue;
         }

@@ -108,6 +108,7 @@ struct model_opts {
 #define MFN_FREE_FIRST      0x310UL     /* 16 frames allocated to nobody */
 #define MFN_DOM_FIRST       0x400UL     /* the domain's memory starts here */
 
+#define M2P_BOOT_FILL       0x5555555555555555UL   /* Xen's paging_init fills the M2P with 0x55 */
 #define M2P_VIRT_START      0xffff800000000000UL     /* Xen's L4 slot 256 */
 #define XEN_VIRT_FIRST      0xffff800000000000UL
 #define XEN_VIRT_END        0xffff880000000000UL
@@ -234,6 +235,7 @@ const char *model_last_refusal(void);
 int get_page_type(unsigned long mfn, enum frame_type type);
 void put_page_type(unsigned long mfn);
 const char *frame_type_name(enum frame_type t);
+const char *owner_name(enum frame_owner o);
 
 /* pvmm.c: hypercalls (guest pointers are host pointers in the model) */
 long model_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *done);

@@ -52,6 +52,11 @@ static const char *const owner_names[] = {
     [OWN_XEN] = "Xen", [OWN_IO] = "dom_io",
 };
 
+const char *owner_name(enum frame_owner o)
+{
+    return o <= OWN_IO ? owner_names[o] : "?";
+}
+
 static bool is_pt(enum frame_type t)
 {
     return t >= FT_L1 && t <= FT_L4;
