@@ -149,7 +149,7 @@ bench:
 # and the real checker and bring-up; FUZZ_TIME seconds (default 60).
 FUZZ_TIME ?= 60
 fuzz:
-	$(MAKE) --no-print-directory -C tests/model fuzz FUZZ_TIME=$(FUZZ_TIME)
+	$(MAKE) --no-print-directory -C tests/model fuzz FUZZ_TIME=$(FUZZ_TIME) $(if $(FUZZ_JOBS),FUZZ_JOBS=$(FUZZ_JOBS))
 
 # Regenerate docs/*.svg from real boots (ptdump) under Xen 4.17.
 docs:

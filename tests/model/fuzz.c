@@ -88,6 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct input in = { data, size };
     struct drive_opts o = { .no_modules = true };
     uint64_t sel = take(&in, 2), octave;
+    bool large;
     static const unsigned long p2m_addrs[] = { 0, 0x8000000000UL, 0x100000000000UL, 0xffffc90000000000UL };
 
     o.boot.builder = sel & 1 ? BUILD_DOMU : BUILD_DOM0;
@@ -99,16 +100,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.no_balloon = !(sel & 64);
     o.boot.init_p2m = p2m_addrs[(sel >> 7) & 3];
     /*
-     * The guest's size, an octave at a time: 16 MiB to 256 MiB (most inputs:
-     * each boot costs about its size), or with bit 10 up to 1 GiB.  The
-     * self-checks, which read every entry twice over, run when bit 11 says so.
+     * The guest's size, an octave at a time, the smaller more often (each
+     * boot costs about its size): 16 MiB to 256 MiB, half of the inputs in
+     * the first octave; one input in 8 (bits 10, 12, 13) goes up to 1 GiB.
+     * The self-checks, which read every entry twice over, run on one input
+     * in 4 (bits 11 and 14).
      */
-    octave = take(&in, 1) % ((sel & 1024) ? 6 : 4);
+    large = (sel & 0x3400) == 0x3400;
+    octave = __builtin_ctz(take(&in, 1) | (large ? 0x20 : 0x08));
     o.boot.nr_pages = (4096UL << octave) + take(&in, 3) % (4096UL << octave);
-    o.no_checks = !(sel & 2048);
+    o.no_checks = (sel & 0x4800) != 0x4800;
     o.boot.kernel_size = 0x50000 + take(&in, 2) * 16;               /* room for the fill window */
-    /* A ramdisk of up to 4 MiB, or 128 MiB with bit 10 (it is read back whole). */
-    o.boot.rd_len = (sel & 512) ? take(&in, 3) % ((sel & 1024) ? 1UL << 24 : 1UL << 19) * 8 : 0;
+    /* A ramdisk of up to 4 MiB, or 128 MiB with a large guest (it is read back whole). */
+    o.boot.rd_len = (sel & 512) ? take(&in, 3) % (large ? 1UL << 24 : 1UL << 19) * 8 : 0;
     mut.n = take(&in, 1) % 9;
     for (unsigned int i = 0; i < mut.n && i < 8; i++) {
         mut.m[i].field = take(&in, 1);

@@ -354,16 +354,18 @@ static void set_ro_m2p(unsigned long l4, bool present)
 
 static int promote(unsigned long mfn, unsigned int level)
 {
+    uint64_t page[PT_ENTRIES];  /* read once: validation writes only the entry it adjusts */
     unsigned int i;
     int rc = 0;
 
     M.stats.validations++;
+    mem_read_page(mfn, page);
     for (i = 0; i < PT_ENTRIES; i++) {
         uint64_t e;
 
         if (is_xen_slot(level, i))
             continue;           /* X: ignored here, Xen fills them below */
-        e = mem_read(mfn, i);
+        e = page[i];
         if (!(e & P)) {
             l1tf_check(level, e);
             continue;
@@ -388,10 +390,13 @@ static int promote(unsigned long mfn, unsigned int level)
 
 static void demote(unsigned long mfn, unsigned int level)
 {
+    uint64_t page[PT_ENTRIES];
+
     M.stats.devalidations++;
+    mem_read_page(mfn, page);
     for (unsigned int i = 0; i < PT_ENTRIES; i++)
         if (!is_xen_slot(level, i))
-            put_entry(level, mem_read(mfn, i), mfn);
+            put_entry(level, page[i], mfn);
     M.tlb_gen++;
 }
 
