@@ -273,5 +273,63 @@ class BuildTest(unittest.TestCase):
             os.unlink(f.name)
 
 
+# A stand-in for xl, for xl-run.sh: state lives in $FAKE_XL_DIR.  `console`
+# fails like xenconsole while xenconsoled has not yet published the pty
+# (the first FAKE_XL_TTY_LATE calls), then holds a pty open and prints the
+# guest's result line once the domain is unpaused.
+FAKE_XL = r"""#!/bin/sh
+d=$FAKE_XL_DIR
+case $1 in
+create) echo created > "$d/domain"; exit 0 ;;
+unpause) [ -f "$d/domain" ] && touch "$d/unpaused"; exit 0 ;;
+domid) [ -f "$d/domain" ] || exit 1; [ -f "$d/unpaused" ] && [ -f "$d/done" ] && exit 1; echo 1 ;;
+destroy) rm -f "$d/domain"; exit 0 ;;
+console)
+    n=$(cat "$d/consoles" 2>/dev/null || echo 0); echo $((n + 1)) > "$d/consoles"
+    if [ "$n" -lt "${FAKE_XL_TTY_LATE:-0}" ]; then
+        echo "xenconsole: Could not read tty from store: No such file or directory"; exit 1
+    fi
+    exec 4<> /dev/ptmx
+    while [ ! -f "$d/unpaused" ]; do sleep 0.1; done
+    [ -f "$d/paused-output" ] && cat "$d/paused-output"
+    echo "Test result: SUCCESS"; touch "$d/done"
+    while :; do sleep 1; done ;;
+esac
+exit 0
+"""
+
+
+class XlRunTest(unittest.TestCase):
+    """rig/domu/xl-run.sh against a stand-in xl (the real one runs in the domU matrix)."""
+
+    def run_xl_run(self, tty_late):
+        with tempfile.TemporaryDirectory() as d:
+            xl = os.path.join(d, "xl")
+            with open(xl, "w") as f:
+                f.write(FAKE_XL)
+            os.chmod(xl, 0o755)
+            env = dict(os.environ, XL=xl, FAKE_XL_DIR=d, FAKE_XL_TTY_LATE=str(tty_late), TMPDIR=d)
+            p = subprocess.run(["sh", os.path.join(HERE, "xl-run.sh"), "-t", "20", "cfg"],
+                               env=env, capture_output=True, text=True, timeout=60)
+            with open(os.path.join(d, "consoles")) as f:
+                consoles = int(f.read())
+            return p, consoles
+
+    def test_console_attaches_at_once(self):
+        p, consoles = self.run_xl_run(0)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("xl-run: SUCCESS", p.stdout)
+        self.assertEqual(consoles, 1)
+
+    def test_console_retried_while_xenconsoled_is_late(self):
+        # xenconsole gives up after 5 s without the pty; the domain stays
+        # paused and xl-run.sh tries again (seen once in make test on 4.20).
+        p, consoles = self.run_xl_run(3)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("xl-run: SUCCESS", p.stdout)
+        self.assertNotIn("Could not read tty", p.stdout)
+        self.assertEqual(consoles, 4)
+
+
 if __name__ == "__main__":
     unittest.main()

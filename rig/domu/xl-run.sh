@@ -76,9 +76,36 @@ t1=$(now)
 
 # The console reader's stdin must stay open (xenconsole quits on EOF).
 mkfifo "$tmp/in"
-$XL console -t pv "$name" < "$tmp/in" > "$tmp/console" 2>&1 &
-cpid=$!
+start_console() {
+    $XL console -t pv "$name" < "$tmp/in" > "$tmp/console" 2>&1 &
+    cpid=$!
+}
+# Attached once xenconsole holds the console's pty open.  Without /proc it
+# has only given up waiting for the pty after its 5 s: alive at 6 s, it is in.
+attached() {
+    if [ -d "/proc/$cpid/fd" ]; then
+        ls -l "/proc/$cpid/fd" 2>/dev/null | grep -q -e '/dev/pts/' -e '/dev/ptmx'
+    else
+        [ "$1" -ge 30 ]
+    fi
+}
+# xenconsole waits only 5 s for xenconsoled to publish the pty in xenstore;
+# on a loaded host that can take longer (seen under QEMU: "Could not read
+# tty from store").  The domain is still paused, so retry for up to 60 s
+# and unpause only once attached: no output is lost.
+start_console
 exec 3> "$tmp/in"
+waited=0
+until attached $waited; do
+    if ! kill -0 "$cpid" 2>/dev/null; then
+        grep -q 'Could not read tty' "$tmp/console" 2>/dev/null && [ $waited -lt 300 ] ||
+            verdict ERROR "xl console failed: $(tr -d '\r' < "$tmp/console" | tail -n 1)"
+        start_console
+    fi
+    waited=$((waited + 1))
+    [ $waited -le 300 ] || verdict ERROR "xl console did not attach within 60s"
+    sleep 0.2
+done
 $XL unpause "$name" || verdict ERROR "xl unpause failed"
 
 xllog=/var/log/xen/xl-$name.log
