@@ -99,27 +99,104 @@ void m2p_report(void)
                   "only as far as the host's memory\n", m2p_va, m2p_max_mfn);
 }
 
-void p2m_init_boot(unsigned long va, unsigned long nr_pages)
+/*
+ * Every page of the builder's list must be mapped before the first read:
+ * an INIT_P2M list has a mapping of its own, sized by the builder, and a
+ * start_info whose nr_pages outgrows it (found by make fuzz) would fault
+ * on the first entry past it.  One probe per page of [from, to) entries.
+ */
+static void probe_list(unsigned long va, unsigned long from, unsigned long to, const char *why)
 {
-    /*
-     * Every page of the builder's list must be mapped before the first read:
-     * an INIT_P2M list has a mapping of its own, sized by the builder, and a
-     * start_info whose nr_pages outgrows it (found by make fuzz) would fault
-     * on the first entry past it.  One probe per page.
-     */
-    for (unsigned long a = va; a < va + nr_pages * sizeof(unsigned long); a = (a | ~PAGE_MASK) + 1) {
+    unsigned long end = va + to * sizeof(unsigned long);
+
+    for (unsigned long a = va + from * sizeof(unsigned long); a < end; a = (a | ~PAGE_MASK) + 1) {
         uint64_t v;
 
         if (!plat_read64_safe(a, &v))
-            mmu_error("p2m: the builder's list at %#lx (nr_pages %lu) is not mapped at %#lx (entry %lu)",
-                      va, nr_pages, a, (a - va) / sizeof(unsigned long));
+            mmu_error("p2m: the builder's list at %#lx (%s %lu) is not mapped at %#lx (entry %lu)",
+                      va, why, to, a, (a - va) / sizeof(unsigned long));
     }
+}
+
+/*
+ * The end of the guest's vNUMA memory ranges (pfns), or 0 without vNUMA.
+ * Xen answers -EOPNOTSUPP for a domain without vNUMA (-ENOSYS: a Xen
+ * without the call), and -ENOBUFS with the sizes it needs when ours are
+ * short, so the first call asks with none.
+ */
+static unsigned long vnuma_end(void)
+{
+    static unsigned int vdistance[VNUMA_MAX_NODES * VNUMA_MAX_NODES], vcpu_to_vnode[VNUMA_MAX_VCPUS];
+    static xen_vmemrange_t ranges[VNUMA_MAX_RANGES];
+    struct xen_vnuma_topology_info t = { .domid = DOMID_SELF };
+    unsigned long end = 0;
+    long rc = plat_memory_op(XENMEM_get_vnumainfo, &t);
+
+    if (rc == -XEN_EOPNOTSUPP || rc == -XEN_ENOSYS)
+        return 0;
+    if (rc && rc != -XEN_ENOBUFS)
+        mmu_error("p2m: XENMEM_get_vnumainfo failed: %ld", rc);
+    if (t.nr_vnodes > VNUMA_MAX_NODES || t.nr_vcpus > VNUMA_MAX_VCPUS || t.nr_vmemranges > VNUMA_MAX_RANGES)
+        mmu_error("p2m: a vNUMA topology of %u nodes, %u vCPUs and %u memory ranges exceeds the "
+                  "shim's %u, %u and %u", t.nr_vnodes, t.nr_vcpus, t.nr_vmemranges,
+                  VNUMA_MAX_NODES, VNUMA_MAX_VCPUS, VNUMA_MAX_RANGES);
+    set_xen_guest_handle(t.vdistance.h, vdistance);
+    set_xen_guest_handle(t.vcpu_to_vnode.h, vcpu_to_vnode);
+    set_xen_guest_handle(t.vmemrange.h, ranges);
+    rc = plat_memory_op(XENMEM_get_vnumainfo, &t);
+    if (rc)
+        mmu_error("p2m: XENMEM_get_vnumainfo failed: %ld", rc);
+    for (unsigned int i = 0; i < t.nr_vmemranges; i++) {
+        if (ranges[i].start > ranges[i].end || (ranges[i].end & ~PAGE_MASK))
+            mmu_error("p2m: vNUMA memory range %u [%#lx, %#lx) is not a page-aligned range", i,
+                      (unsigned long)ranges[i].start, (unsigned long)ranges[i].end);
+        if (ranges[i].end >> PAGE_SHIFT > end)
+            end = ranges[i].end >> PAGE_SHIFT;
+    }
+    mmu_print("p2m: vNUMA: %u nodes, %u memory ranges ending at pfn %#lx\n", t.nr_vnodes,
+              t.nr_vmemranges, end);
+    return end;
+}
+
+/*
+ * start_info.nr_pages is the number of pages the domain has.  With vNUMA
+ * memory ranges, libxenguest's builder makes the list run to the end of
+ * the highest range and leaves the pfns between ranges INVALID, so RAM
+ * lies past nr_pages, and only the ranges say how far.  (Without vNUMA
+ * the list is nr_pages long: e820_host=1 gives a host-like memory map, but
+ * the list stays contiguous.)  Past nr_pages every entry must be INVALID
+ * or a frame of ours whose M2P entry names that pfn: anything else is a
+ * builder the shim does not understand.
+ */
+unsigned long p2m_init_boot(unsigned long va, unsigned long nr_pages)
+{
+    unsigned long pages = nr_pages, end;
+
+    probe_list(va, 0, nr_pages, "nr_pages");
     p2m_va = va;
-    p2m_pages = nr_pages;
+    end = vnuma_end();
+    if (end > nr_pages) {
+        if (end > DMAP_MAX_PAGES)
+            mmu_error("p2m: the vNUMA memory ranges end at pfn %#lx, past what the direct map holds "
+                      "(%lu pages)", end, (unsigned long)DMAP_MAX_PAGES);
+        probe_list(va, nr_pages, end, "vNUMA pages");
+        for (unsigned long pfn = nr_pages; pfn < end; pfn++) {
+            unsigned long mfn = plat_read64(va + pfn * sizeof(unsigned long));
+            uint64_t back;
+
+            if (mfn != INVALID_MFN && (!m2p_probe(mfn, &back) || back != pfn))
+                mmu_error("p2m: entry %#lx past nr_pages %lu is mfn %#lx, whose M2P entry is not that pfn",
+                          pfn, nr_pages, mfn);
+        }
+        pages = end;
+        mmu_print("p2m: the builder's list has %lu entries: RAM past nr_pages %lu\n", pages, nr_pages);
+    }
+    p2m_pages = pages;
     p2m_linear = false;
     missing_leaf = missing_l1 = missing_l2 = identity_leaf = identity_l1 = p2m_l3 = 0;
     memset(&p2m_stats, 0, sizeof(p2m_stats));
     p2m_tools_reset();
+    return pages;
 }
 
 void p2m_relocate(unsigned long va)

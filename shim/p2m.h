@@ -28,8 +28,17 @@ unsigned long mfn_to_pfn_probe(unsigned long mfn);
 /* Whether the guest asked Xen for m2p_strict (no M2P in user L4s). */
 extern bool m2p_strict;
 
-/* The builder's list: nr_pages entries at va. */
-void p2m_init_boot(unsigned long va, unsigned long nr_pages);
+/*
+ * The builder's list at va, for start_info's nr_pages: returns how many
+ * entries it has.  That is nr_pages, or more with vNUMA memory ranges
+ * (p2m_init_boot in p2m.c); every pfn the shim maps, allocates or hands to
+ * the tools lies below it.
+ */
+unsigned long p2m_init_boot(unsigned long va, unsigned long nr_pages);
+/* Caps on the vNUMA topology the shim reads (XENMEM_get_vnumainfo). */
+#define VNUMA_MAX_NODES     16
+#define VNUMA_MAX_VCPUS     128
+#define VNUMA_MAX_RANGES    64
 void p2m_relocate(unsigned long va);
 unsigned long p2m_list_va(void);
 unsigned long pfn_to_mfn(unsigned long pfn);

@@ -158,7 +158,8 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     if (!start_info_check(si, &b, why, sizeof(why)))
         result_error("%s", why);
 
-    p2m_init_boot(si->mfn_list, si->nr_pages);
+    /* The pfns there are: nr_pages, or the end of the vNUMA memory ranges. */
+    unsigned long nr_pfns = p2m_init_boot(si->mfn_list, si->nr_pages);
     print_summary(si, &b);
 
     struct mmu_boot mb = {
@@ -167,7 +168,7 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
         .text_end = ALIGN_UP((unsigned long)_etext, PAGE_SIZE),
         .xen_stack_top = xen_stack_top,
         .pt_base = si->pt_base,
-        .nr_pages = si->nr_pages,
+        .nr_pages = nr_pfns,
         .window_va = (unsigned long)fill_window,
         .window_pages = FILL_WINDOW_PAGES,
     };
@@ -189,9 +190,9 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
 
     /* The p2m moves into its own area; the builder's list is freed. */
     mmu_phase_begin("p2m");
-    p2m_build(si->nr_pages, NULL);
+    p2m_build(nr_pfns, NULL);
     unsigned long freed = mb.p2m_frames ? mmu_drop_boot_p2m()
-        : p2m_release_boot_list((si->mfn_list - virt_base) >> PAGE_SHIFT, si->nr_pages);
+        : p2m_release_boot_list((si->mfn_list - virt_base) >> PAGE_SHIFT, nr_pfns);
     p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), si->flags);
     mmu_phase_end();
     printk("p2m: pages=%lu leaf_pages=%lu shared_missing=%lu (boot list: %lu pages freed)\n",

@@ -21,6 +21,7 @@
 #include <xen/elfnote.h>
 #include <xen/sched.h>
 #include <xen/memory.h>
+#include <xen/errno.h>
 #include <xen/event_channel.h>
 #include <xen/callback.h>
 #include <xen/vcpu.h>

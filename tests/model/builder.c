@@ -496,6 +496,8 @@ static int build_domu(const struct boot_cfg *c, struct boot_layout *L)
         FAIL("count_pgtables: not enough memory for initial mapping (%#lx > %#lx)", pfn, c->nr_pages);
     if (c->hole_pages && (c->hole_pfn < pfn || c->hole_pfn + c->hole_pages > c->nr_pages))
         FAIL("model: a hole must lie between the initial allocations (pfn %#lx) and nr_pages", pfn);
+    if (c->vnuma && (!c->hole_pages || c->hole_pfn + c->hole_pages >= c->nr_pages))
+        FAIL("model: vNUMA ranges need a hole with memory above it");
 
     /*
      * populate_physmap in 2 MiB extents; the model hands them out top-down.
@@ -521,6 +523,13 @@ static int build_domu(const struct boot_cfg *c, struct boot_layout *L)
     }
     model_finish_extents();
     M.nr_pages = c->nr_pages;
+    if (c->vnuma) {
+        M.vnuma[0].start = 0;
+        M.vnuma[0].end = c->hole_pfn;
+        M.vnuma[1].start = c->hole_pfn + c->hole_pages;
+        M.vnuma[1].end = c->nr_pages;
+        M.nr_vnuma = 2;
+    }
 
     /* setup_pgtables_pv(): by level; the tables of every mapping read-only. */
     {
@@ -575,7 +584,7 @@ static int build_domu(const struct boot_cfg *c, struct boot_layout *L)
 
     memset(si, 0, sizeof(*si));
     snprintf(si->magic, sizeof(si->magic), "xen-3.0-x86_64");
-    si->nr_pages = c->nr_pages;
+    si->nr_pages = c->nr_pages - (c->vnuma ? c->hole_pages : 0);
     si->shared_info = MFN_SHARED_INFO << PAGE_SHIFT;
     si->pt_base = L->vpt_start;
     si->nr_pt_frames = tables;

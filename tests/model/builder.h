@@ -42,6 +42,13 @@ struct boot_cfg {
     bool no_nx;                     /* a CPU without NX */
     /* domU: pfns [hole_pfn, hole_pfn + hole_pages) get no frame (a vNUMA-style hole, INVALID in the p2m). */
     unsigned long hole_pfn, hole_pages;
+    /*
+     * With a hole, as libxenguest builds vNUMA memory ranges: two ranges
+     * around the hole (XENMEM_get_vnumainfo), start_info.nr_pages counts the
+     * domain's pages (nr_pages - hole_pages), and the list keeps nr_pages
+     * entries, so RAM lies past start_info's nr_pages.
+     */
+    bool vnuma;
     const char *cmdline;
 };
 

@@ -168,14 +168,16 @@ static void boot_shim(void *arg)
     };
     if (!start_info_check(&si, &b, why, sizeof(why)))
         model_end_run(OUT_ERROR, "%s", why);
-    p2m_init_boot(si.mfn_list, si.nr_pages);
+    unsigned long nr_pfns = p2m_init_boot(si.mfn_list, si.nr_pages);
+
+    c->r->dmap_pages = nr_pfns;
 
     struct mmu_boot mb = {
         .virt_base = L->virt_base,
         .image_end = L->image_end,
         .xen_stack_top = L->vstack_end,
         .pt_base = si.pt_base,
-        .nr_pages = si.nr_pages,
+        .nr_pages = nr_pfns,
         .window_va = L->window_va,
         .window_pages = L->window_pages,
         .p2m_va = si.mfn_list,
@@ -207,9 +209,9 @@ static void boot_shim(void *arg)
     }
 
     mmu_phase_begin("p2m");
-    p2m_build(si.nr_pages, NULL);
+    p2m_build(nr_pfns, NULL);
     c->r->p2m_freed = mb.p2m_frames ? mmu_drop_boot_p2m()
-        : p2m_release_boot_list((si.mfn_list - L->virt_base) >> PAGE_SHIFT, si.nr_pages);
+        : p2m_release_boot_list((si.mfn_list - L->virt_base) >> PAGE_SHIFT, nr_pfns);
     p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), si.flags);
     mmu_phase_end();
 
@@ -342,6 +344,13 @@ void drive_inline(const struct drive_opts *o, struct drive_result *r)
     struct ctx c = { .o = o, .r = r };
     struct timespec t0, t1;
 
+    /*
+     * Every boot starts from a clean result: the fuzzer passes the same one
+     * each time, and a build_failed left over from one refused input made
+     * it ignore the outcome of every later one (found when a known bug went
+     * unnoticed in a long run).
+     */
+    memset(r, 0, sizeof(*r));
     clock_gettime(CLOCK_MONOTONIC, &t0);
     hosted_log_reset();
     if (build_boot(&o->boot, &r->L)) {

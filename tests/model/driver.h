@@ -58,6 +58,7 @@ struct drive_result {
     unsigned long checks_passed, tables_kernel, tables_user;
     bool ramdisk_checked;
     unsigned long p2m_freed;
+    unsigned long dmap_pages;       /* pfns the direct map covers (the list's entries) */
 
     /* The model after the run. */
     struct model_stats stats;

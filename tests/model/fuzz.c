@@ -128,6 +128,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.mutate = apply;
 
     drive_inline(&o, &r);
+    if (getenv("FUZZ_VERBOSE"))
+        fprintf(stderr, "fuzz: %s %lu pages, ramdisk %lu%s, %u writes: %s%s %s\n",
+                o.boot.builder == BUILD_DOMU ? "domU" : "dom0", o.boot.nr_pages, o.boot.rd_len,
+                o.boot.rd_mapped ? " mapped" : "", mut.n, r.build_failed ? "builder refused: " : "",
+                r.build_failed ? r.L.err : outcome_name(r.out), r.build_failed ? "" : r.msg);
     if (r.build_failed)
         return 0;               /* the builder refused these parameters: nothing to boot */
     if (r.out != OUT_NONE && r.out != OUT_ERROR) {

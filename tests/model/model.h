@@ -164,7 +164,11 @@ struct model {
     struct extent *ext;             /* sorted by pfn */
     struct extent **ext_by_mfn;     /* sorted by mfn */
     unsigned long nr_ext, cap_ext;
-    unsigned long nr_pages;
+    unsigned long nr_pages;         /* the builder's list: entries (p2m_size) */
+
+    /* vNUMA memory ranges (XENMEM_get_vnumainfo), in pfns; none: -EOPNOTSUPP. */
+    struct { unsigned long start, end; } vnuma[2];
+    unsigned int nr_vnuma;
 
     /* M2P entries changed by MMU_MACHPHYS_UPDATE (open addressing). */
     unsigned long *m2p_key, *m2p_val, m2p_cap, m2p_used;

@@ -5,6 +5,10 @@
  * and sanitizers, one child process per input.  The corpus holds the seeds
  * and every input make fuzz ever found a bug with, so each find stays a
  * regression test of make check, named by its file.
+ *
+ * And the harness itself: the fuzzer boots thousands of guests in one
+ * process through drive_inline, so one boot's result must not leak into
+ * the next one's.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -14,6 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "driver.h"
 
 #ifndef CORPUS_DIR
 #error "CORPUS_DIR names the corpus directory"
@@ -64,8 +69,28 @@ static bool replay(const char *path, char *why, size_t len)
     return false;
 }
 
+/* A refused build, then a good one, through the same result: the second must boot. */
+static void test_inline_results_do_not_leak(void)
+{
+    static struct drive_result r;
+    struct drive_opts refused = { .no_modules = true, .no_checks = true,
+                                  .boot = { .builder = BUILD_DOM0, .nr_pages = 6154, .rd_len = 26759512,
+                                            .rd_mapped = true } };
+    struct drive_opts good = { .no_modules = true, .no_checks = true,
+                               .boot = { .builder = BUILD_DOM0, .nr_pages = 8192 } };
+
+    drive_inline(&refused, &r);
+    CHECK(r.build_failed, "a dom0 of 24 MiB with a 25 MiB mapped ramdisk is refused by the builder: %s",
+          r.L.err);
+    drive_inline(&good, &r);
+    CHECK(!r.build_failed && r.out == OUT_NONE,
+          "the next boot, through the same result, boots (build_failed %d, %s %s)", r.build_failed,
+          outcome_name(r.out), r.msg);
+}
+
 int main(void)
 {
+    test_inline_results_do_not_leak();
     struct dirent **names;
     int n = scandir(CORPUS_DIR, &names, NULL, by_name);
     unsigned int inputs = 0;

@@ -67,7 +67,8 @@ static const char *describe(const struct boot_cfg *c, char *buf, size_t len)
                      c->debug_xen ? ", debug Xen" : "", c->no_nx ? ", no NX" : "");
 
     if (c->hole_pages && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - n, ", hole at pfn %#lx+%lu", c->hole_pfn, c->hole_pages);
+        snprintf(buf + n, len - n, ", hole at pfn %#lx+%lu%s", c->hole_pfn, c->hole_pages,
+                 c->vnuma ? " between vNUMA ranges" : "");
     return buf;
 }
 
@@ -95,6 +96,9 @@ static void boot_and_check(const struct boot_cfg *c)
     if (!CHECK(r.out == OUT_NONE, "%s: %s: %s (last refusal: %s)", what, outcome_name(r.out), r.msg,
                r.refusal))
         return;
+    /* The builder's list: c->nr_pages entries, also where start_info's nr_pages is less (vNUMA). */
+    CHECK(r.dmap_pages == c->nr_pages, "%s: the direct map covers %lu pfns, the builder's list has %lu",
+          what, r.dmap_pages, c->nr_pages);
     e = expected(&r.L, c->nr_pages, true);
     CHECK(r.pgtbuf_used == e.used && r.pgtbuf_returned == e.returned,
           "%s: pgtbuf used=%lu returned=%lu, computed %lu/%lu", what, r.pgtbuf_used,
@@ -205,6 +209,16 @@ int main(void)
         { .builder = BUILD_DOMU, .nr_pages = 256 * MiB, .hole_pfn = 2000, .hole_pages = 4096 },
         { .builder = BUILD_DOMU, .nr_pages = 64 * MiB, .hole_pfn = 1900, .hole_pages = 777,
           .rd_len = 3 << 20 },
+        /*
+         * The same holes between vNUMA memory ranges, as libxenguest builds
+         * them: start_info's nr_pages counts the pages, the list runs to the
+         * end of the last range, so RAM lies past nr_pages (the shim reads
+         * the ranges: XENMEM_get_vnumainfo).
+         */
+        { .builder = BUILD_DOMU, .nr_pages = 256 * MiB, .hole_pfn = 2000, .hole_pages = 4096,
+          .vnuma = true },
+        { .builder = BUILD_DOMU, .nr_pages = 64 * MiB, .hole_pfn = 1900, .hole_pages = 777,
+          .rd_len = 3 << 20, .vnuma = true },
         /* A CPU without NX: Xen refuses the bit, so no protection may carry it. */
         { .builder = BUILD_DOM0, .nr_pages = 256 * MiB, .no_nx = true },
         { .builder = BUILD_DOMU, .nr_pages = 256 * MiB, .no_nx = true, .rd_len = 3 << 20 },
