@@ -4,8 +4,9 @@
  *
  * The input picks a builder, a guest size (16 MiB to 256 MiB mostly, up
  * to 1 GiB), the kernel's size, a ramdisk (length, mapped or not),
- * INIT_P2M, hypervisor options, whether the self-checks run, and then a
- * list of (field, value) writes into the start_info page the builder made.
+ * INIT_P2M, hypervisor options, whether the self-checks run, a list of
+ * (field, value) writes into the start_info page the builder made, and
+ * for a domU a hole between vNUMA memory ranges.
  * The model builds the machine, the real start_info checker and MMU
  * bring-up run on it (driver.c, as in the suite, in this process).
  *
@@ -124,6 +125,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (mut.n > 8)
         mut.n = 8;
+    /*
+     * Bit 15, for a domU: a hole between two vNUMA memory ranges, so RAM
+     * lies past start_info's nr_pages (the builder refuses one that
+     * overlaps its initial allocations or leaves no memory above it).
+     */
+    if ((sel & 0x8000) && o.boot.builder == BUILD_DOMU) {
+        o.boot.hole_pfn = take(&in, 3) % o.boot.nr_pages;
+        o.boot.hole_pages = 1 + take(&in, 2) % (o.boot.nr_pages / 2);
+        o.boot.vnuma = true;
+    }
     if (mut.n)
         o.mutate = apply;
 
