@@ -8,7 +8,10 @@
 #                 as dom0 and as domU
 # make docs       regenerate docs/*.svg from real boots
 # make bench      benchmarks (bench/results.md)
-# make fuzz       libFuzzer on the model for FUZZ_TIME seconds (default 60)
+# make fuzz       libFuzzer on the model for FUZZ_TIME seconds (default 60);
+#                 FUZZ_TARGET=handoff: on the hand-off's bootpack and ELF parsers
+# make bootpack   KERNEL=<ELF or bzImage> [INITRD=f] [CMDLINE=...]: the ramdisk that
+#                 names the kernel to boot next (build/bootpack.cpio)
 #
 # Build switches (each combination gets its own build directory):
 #   MAPPED_RAMDISK=1          leave out XEN_ELFNOTE_MOD_START_PFN: Xen maps the ramdisk
@@ -81,11 +84,12 @@ ASFLAGS += $(CONFIG_DEFS)
 
 GUEST_C := setup.c start_info.c console.c console_ring.c format.c lib.c result.c \
            traps.c p2m.c ramdisk.c xxhash.c xen_plat.c batch.c page_alloc.c mmu_pv.c \
-           mmu_check.c pt_walk.c usermode.c ptdump.c p2m_tools.c balloon.c mm_user.c
+           mmu_check.c pt_walk.c usermode.c ptdump.c p2m_tools.c balloon.c mm_user.c \
+           handoff/handoff.c handoff/bootpack.c handoff/xen_elf.c
 GUEST_S := xen-head.S entry.S usermode_entry.S
 OBJS    := $(addprefix $(OUT)/,$(GUEST_S:.S=.o) $(GUEST_C:.c=.o))
 
-.PHONY: all shim run check test docs bench fuzz deps clean FORCE
+.PHONY: all shim run check test docs bench fuzz deps clean bootpack FORCE
 all: shim
 shim: $(SHIM)
 
@@ -105,6 +109,7 @@ $(OUT)/config: FORCE
 Q := $(if $(V),,@)
 
 $(OUT)/%.o: shim/%.c $(OUT)/config | build/include/xen
+	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -148,8 +153,17 @@ bench:
 # libFuzzer (clang, ASan+UBSan) over start_info and layouts, driving the model
 # and the real checker and bring-up; FUZZ_TIME seconds (default 60).
 FUZZ_TIME ?= 60
+# The ramdisk that names the kernel to boot next (tools/bootpack.py --help).
+PACK ?= build/bootpack.cpio
+bootpack:
+	@test -n "$(KERNEL)" || { echo "make bootpack: KERNEL=<ELF or bzImage> is required" \
+	    "(also INITRD=<file>, CMDLINE=<text>, PACK=<output, default build/bootpack.cpio>)" >&2; exit 2; }
+	python3 tools/bootpack.py -o "$(PACK)" --kernel "$(KERNEL)" $(if $(INITRD),--initrd "$(INITRD)") \
+	    $(if $(CMDLINE),--cmdline "$(CMDLINE)")
+
 fuzz:
-	$(MAKE) --no-print-directory -C tests/model fuzz FUZZ_TIME=$(FUZZ_TIME) $(if $(FUZZ_JOBS),FUZZ_JOBS=$(FUZZ_JOBS))
+	$(MAKE) --no-print-directory -C tests/model $(if $(filter handoff,$(FUZZ_TARGET)),fuzz-handoff,fuzz) \
+	    FUZZ_TIME=$(FUZZ_TIME) $(if $(FUZZ_JOBS),FUZZ_JOBS=$(FUZZ_JOBS))
 
 # Regenerate docs/*.svg from real boots (ptdump) under Xen 4.17.
 docs:

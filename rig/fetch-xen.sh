@@ -33,7 +33,7 @@ installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok
 
 install_deps() {
     local missing=() p
-    for p in qemu-system-x86 xxhash libxen-dev; do
+    for p in qemu-system-x86 xxhash libxen-dev zstd; do
         installed "$p" || missing+=("$p")
     done
     if [ ${#missing[@]} -eq 0 ]; then

@@ -15,19 +15,21 @@
 #include "xxhash.h"
 #include "lib.h"
 
+unsigned long ramdisk_va(const start_info_t *si)
+{
+    if (si->flags & SIF_MOD_START_PFN)
+        return pfn_to_virt(si->mod_start);
+    return boot_va_to_direct(si->mod_start);
+}
+
 void ramdisk_report(const start_info_t *si)
 {
-    unsigned long va;
     uint64_t h;
 
     if (!si->mod_len) {
         printk("ramdisk: none\n");
         return;
     }
-    if (si->flags & SIF_MOD_START_PFN)
-        va = pfn_to_virt(si->mod_start);
-    else
-        va = boot_va_to_direct(si->mod_start);
-    h = xxh64((const void *)va, si->mod_len, 0);
+    h = xxh64((const void *)ramdisk_va(si), si->mod_len, 0);
     printk("ramdisk: bytes=%lu xxh64=%016lx\n", si->mod_len, (unsigned long)h);
 }

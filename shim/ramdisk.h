@@ -7,5 +7,7 @@
 
 /* After the MMU bring-up: the ramdisk is read through the direct map. */
 void ramdisk_report(const start_info_t *si);
+/* Where the ramdisk's first byte is in the direct map (after the bring-up). */
+unsigned long ramdisk_va(const start_info_t *si);
 
 #endif

@@ -23,6 +23,7 @@
 #include "p2m.h"
 #include "pgtable.h"
 #include "ptdump.h"
+#include "handoff/handoff.h"
 #include "ramdisk.h"
 #include "result.h"
 #include "start_info.h"
@@ -200,6 +201,7 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
            p2m_stats.leaf_pages, p2m_stats.shared_missing, freed);
 
     ramdisk_report(si);
+    handoff_read(si);
 
     mmu_self_check("after bring-up");
     mmu_phase_begin("usermode");
@@ -218,5 +220,8 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
                      shared_info->vcpu_info[0].time.tsc_shift);
     printk("p2m: ok\n");
     printk("mmu: ok\n");
+    /* A bootpack's kernel comes next, unless the command line asks for the checks alone. */
+    if (!cmdline_has((const char *)si->cmd_line, "nochain"))
+        handoff_go(si);
     result_success();
 }

@@ -4,6 +4,8 @@
     tests/unit      the guest's pure code (start_info checks, console ring, XXH64, format, walkers)
     tests/model     Xen's PV MMU modelled, running the real mmu_pv.c / p2m.c
     image           libxenguest's own parser on the four builds (rig/domu/check_image.py)
+    guest-parse     the shim's hand-off parser against libxenguest's on the same four
+                    (rig/domu/check_guest_parse.py); bootpack: tools/bootpack.py's tests
     rig             the runners' own parsers and judges (rig/test_judge.py,
                     tests/e2e/test_runner.py, rig/domu/test_domu.py)
 
@@ -91,6 +93,7 @@ def main():
         ("rig-judge", [sys.executable, "rig/test_judge.py"]),
         ("e2e-judge", [sys.executable, "tests/e2e/test_runner.py"]),
         ("domu-runner", [sys.executable, "rig/domu/test_domu.py"]),
+        ("bootpack", [sys.executable, "tests/tools/test_bootpack.py"]),
     ]
     for name, cmd in suites:
         print(f"== {name}: {' '.join(cmd)}", flush=True)
@@ -100,6 +103,10 @@ def main():
     print("== image: rig/domu/check_image.py --selftest (libxenguest's parser)", flush=True)
     if build_images():
         p, f = suite("image", [sys.executable, "rig/domu/check_image.py", "--selftest"])
+        passed, failed = passed + p, failed + f
+        print("== guest-parse: rig/domu/check_guest_parse.py --selftest (the shim's parser vs "
+              "libxenguest's)", flush=True)
+        p, f = suite("guest-parse", [sys.executable, "rig/domu/check_guest_parse.py", "--selftest"])
     else:
         print("FAIL image: building the four images failed")
         p, f = 0, 1

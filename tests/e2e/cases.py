@@ -50,6 +50,10 @@ class Case:
     control: str | None = None      # regression case: the same config without BUG
     timeout: float | None = None    # None: runner.default_timeout(case)
     no_nx: bool = False             # QEMU's CPU without NX
+    # The ramdisk is a bootpack (tools/bootpack.py) instead: (kernel, cmdline, damage), the
+    # kernel "shim" (the default build) or "debian" (the vmlinuz of this Xen's dom0: bookworm's
+    # XZ bzImage for 4.17, trixie's zstd one for 4.20), damage None or "truncate".
+    bootpack: tuple | None = None
 
     @property
     def variant(self):
@@ -66,6 +70,8 @@ class Case:
     def describe(self):
         mv = " ".join(f"{k}={v}" for k, v in self.make_vars) or "(default build)"
         rd = f"ramdisk {self.ramdisk} MiB" if self.ramdisk else "no ramdisk"
+        if self.bootpack:
+            rd = f"bootpack of {self.bootpack[0]}'s kernel" + (f" ({self.bootpack[2]})" if self.bootpack[2] else "")
         return f"{mv}, xen {self.xen}, dom0_mem {self.mem} MiB, {rd}" + (", CPU without NX" if self.no_nx else "")
 
 
@@ -168,6 +174,19 @@ def _matrix():
         # rule W catches it (model_bug_l1write).  This case proves the "hides".
         c = _boot(xen, _mv(BUG="direct-l1-write"), 256)
         cases.append(dataclasses.replace(c, name="xen-hides-" + c.name))
+
+        # The hand-off's bootpack (docs/handoff.md): read and checked in the guest.  Debian's
+        # kernel with `nochain` (the checks alone, the usual result); the shim's own without it
+        # (booting it is not built yet: an ERROR that says so, no silent fallback); a bootpack
+        # cut short (an ERROR naming it).
+        cases.append(Case(name=f"handoff-debian-nochain-{xen}", make_vars=DEFAULT, xen=xen, mem=512,
+                          args="nochain", bootpack=("debian", "console=hvc0 quiet", None)))
+        cases.append(Case(name=f"handoff-shim-{xen}", make_vars=DEFAULT, xen=xen, mem=256,
+                          bootpack=("shim", "", None), expect=frozenset({"ERROR"}),
+                          reason_re=r"^hand-off: .*not built yet"))
+        cases.append(Case(name=f"handoff-bad-truncated-{xen}", make_vars=DEFAULT, xen=xen, mem=256,
+                          bootpack=("shim", "", "truncate"), expect=frozenset({"ERROR"}),
+                          reason_re=r"^bootpack: kernel: \d+ bytes past the archive's end"))
 
         # Regression switches: the bug must be caught, the control must pass.
         # no-user-l4 runs without m2p_strict, so that what shows is user mode

@@ -122,6 +122,66 @@ def ramdisk(mib, log=print):
     return path, st.st_size, h
 
 
+def bootpack(case, kernel_path, log=print):
+    """(path, size, xxh64, required lines) of the case's bootpack, built into
+    build/e2e/bootpacks/.  The lines the guest must print about it are computed
+    here from libxenguest's parse of the same kernel (rig/domu/parse_image.c)
+    and Python's count of its PT_LOAD segments, never from the guest's parser."""
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    sys.path.insert(0, os.path.join(RIG, "domu"))
+    import bootpack as BP
+    import check_image
+    import struct
+    which, cmdline, damage = case.bootpack
+    if which == "debian":
+        import build_dom0
+        try:
+            kernel_path, _ = build_dom0.build(case.xen)
+        except Exception as e:          # noqa: BLE001 - any failure to fetch is a setup error
+            raise SetupError(f"Debian's kernel for Xen {case.xen}: {e}") from e
+    out_dir = os.path.join(E2E_BUILD, "bootpacks")
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, f"{case.name}.cpio")
+    initrd = f"initrd of {case.name}\n".encode() * 100
+    try:
+        with open(kernel_path, "rb") as f:
+            elf, how = BP.kernel_elf(f.read())
+        data, _desc = BP.build(elf, initrd, cmdline)
+    except (OSError, BP.BootpackError) as e:
+        raise SetupError(f"bootpack of {rel(kernel_path)}: {e}") from e
+    if damage == "truncate":
+        data = data[:len(data) // 2]
+    elf_path = path + ".kernel.elf"
+    with open(path, "wb") as f:
+        f.write(data)
+    with open(elf_path, "wb") as f:
+        f.write(elf)
+    check_image.compile_tool()
+    p = subprocess.run([check_image.EXE, elf_path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    os.unlink(elf_path)
+    if p.returncode:
+        raise SetupError(f"libxenguest refused the bootpack's kernel: {p.stdout.strip()[-300:]}")
+    v = dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
+    phoff, = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    loads = sum(1 for i in range(phnum)
+                if struct.unpack_from("<I", elf, phoff + i * phentsize)[0] == 1 and
+                struct.unpack_from("<Q", elf, phoff + i * phentsize + 40)[0])
+    hexv = lambda k: f"{int(v[k], 16):#x}"
+    opt = lambda k: "none" if v[k] == "none" else hexv(k)
+    required = [
+        re.escape(f"bootpack: kernel {len(elf)} bytes, entry {hexv('virt_entry')}, kernel "
+                  f"[{hexv('virt_kstart')}, {hexv('virt_kend')}), virt_base {hexv('virt_base')}, "
+                  f"init_p2m {opt('p2m_base')}, hypercall_page {opt('hypercall_page')}, "
+                  f"mod_start_pfn {v['mod_start_pfn']}, {loads} segments"),
+        re.escape(f"bootpack: initrd {len(initrd)} bytes, cmdline \"{cmdline}\""),
+    ]
+    log(f"bootpack: {rel(path)}: {len(data)} bytes, kernel {rel(kernel_path)} ({how})"
+        + (f", {damage}d" if damage else ""))
+    return path, len(data), _xxh64(path), required
+
+
 # -------------------------------------------------------------------- builds
 
 def make_args(make_vars):
@@ -284,7 +344,7 @@ def judge(case, res, rd=None):
         return True, f"caught: {got}"
     if not case.expects_success and v != "SUCCESS":
         return True, f"as expected: {got}"
-    required = list(case.required)
+    required = list(case.required) + (list(rd[3]) if rd and len(rd) > 3 else [])
     if v == "SUCCESS":
         required = list(C.REQUIRED_SUCCESS_LINES) + required
     missing = [rx for rx in required if not any(re.search(rx, l) for l in lines)]

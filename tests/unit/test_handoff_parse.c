@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_handoff_parse.c - the hand-off's parsers on crafted input:
+ * shim/handoff/bootpack.c (the newc archive) and shim/handoff/xen_elf.c
+ * (ELF, PT_LOAD by paddr, Xen notes, libelf's address rules).  Each bad
+ * input must be refused with a message naming its cause; each good one
+ * must give the values computed here from how it was built.  (Real images,
+ * the shim's and Debian's, are compared with libxenguest's own parse by
+ * rig/domu/check_image.py --guest-parser.)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "handoff/bootpack.h"
+#include "handoff/xen_elf.h"
+#include "xen.h"
+
+/* ------------------------------------------------------------ ELF images */
+
+#define VB      0xffffffff80000000ULL
+#define P0      0x1000000ULL            /* the first segment's paddr (16 MiB, as Linux) */
+
+struct note { uint32_t type; const void *desc; uint32_t size; };
+struct seg { uint32_t type; uint64_t paddr, vaddr, filesz, memsz; };
+
+static uint8_t img[1 << 16];
+static size_t img_len;
+
+static void put(size_t off, uint64_t v, unsigned int bytes)
+{
+    for (unsigned int i = 0; i < bytes; i++)
+        img[off + i] = v >> (8 * i);
+}
+
+/* An ELF64 x86-64 executable: the segments, then one PT_NOTE of the notes. */
+static void build_elf(const struct seg *segs, unsigned int nsegs, const struct note *notes,
+                      unsigned int nnotes, uint64_t e_entry)
+{
+    size_t ph = 64, data = 64 + 56 * (nsegs + 1), note_off, off;
+
+    memset(img, 0, sizeof(img));
+    memcpy(img, "\177ELF", 4);
+    img[4] = 2;
+    img[5] = 1;
+    img[6] = 1;
+    put(16, 2, 2);
+    put(18, 62, 2);
+    put(20, 1, 4);
+    put(24, e_entry, 8);
+    put(32, ph, 8);
+    put(52, 64, 2);
+    put(54, 56, 2);
+    put(56, nsegs + 1, 2);
+    off = data;
+    for (unsigned int i = 0; i < nsegs; i++) {
+        size_t h = ph + 56 * i;
+
+        put(h, segs[i].type ? segs[i].type : 1, 4);
+        put(h + 4, 7, 4);
+        put(h + 8, off, 8);
+        put(h + 16, segs[i].vaddr, 8);
+        put(h + 24, segs[i].paddr, 8);
+        put(h + 32, segs[i].filesz, 8);
+        put(h + 40, segs[i].memsz, 8);
+        off += segs[i].filesz;
+    }
+    note_off = off = (off + 3) & ~3UL;
+    for (unsigned int i = 0; i < nnotes; i++) {
+        put(off, 4, 4);
+        put(off + 4, notes[i].size, 4);
+        put(off + 8, notes[i].type, 4);
+        memcpy(img + off + 12, "Xen", 4);
+        memcpy(img + off + 16, notes[i].desc, notes[i].size);
+        off += 16 + ((notes[i].size + 3) & ~3U);
+    }
+    put(ph + 56 * nsegs, 4, 4);
+    put(ph + 56 * nsegs + 8, note_off, 8);
+    put(ph + 56 * nsegs + 32, off - note_off, 8);
+    img_len = off;
+}
+
+static const uint64_t vb = VB, zero = 0, entry = VB + P0 + 0x100, one = 1, p2m = 0x8000000000ULL;
+
+/* Linux-like: two segments (the second with vaddr 0, as .data..percpu), the usual notes. */
+static void linux_like(void)
+{
+    const struct seg s[] = { { 1, P0, VB + P0, 0x100, 0x200000 }, { 1, P0 + 0x200000, 0, 0x80, 0x1000 } };
+    const struct note n[] = {
+        { XEN_ELFNOTE_GUEST_OS, "linux", 6 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 },
+        { XEN_ELFNOTE_VIRT_BASE, &vb, 8 }, { XEN_ELFNOTE_PADDR_OFFSET, &zero, 8 },
+        { XEN_ELFNOTE_ENTRY, &entry, 8 }, { XEN_ELFNOTE_INIT_P2M, &p2m, 8 },
+        { XEN_ELFNOTE_MOD_START_PFN, &one, 4 }, { XEN_ELFNOTE_LOADER, "generic", 8 },
+        { XEN_ELFNOTE_FEATURES, "!writable_page_tables|pae_pgdir_above_4gb", 42 },
+        { XEN_ELFNOTE_PAE_MODE, "yes", 4 },
+    };
+    build_elf(s, 2, n, sizeof(n) / sizeof(n[0]), 0);
+}
+
+static void expect_elf_ok(int line, const char *what, struct xen_elf *x)
+{
+    char why[256] = "";
+
+    check_report(xen_elf_parse(img, img_len, x, why, sizeof(why)), __FILE__, line, "accepted",
+                 " %s: %s", what, why);
+}
+
+static void expect_elf_bad(int line, const char *what, const char *needle)
+{
+    struct xen_elf x;
+    char why[256] = "";
+    bool ok = xen_elf_parse(img, img_len, &x, why, sizeof(why));
+
+    check_report(!ok && strstr(why, needle), __FILE__, line, "refused", " %s: %s; message \"%s\", "
+                 "expected one naming \"%s\"", what, ok ? "ACCEPTED" : "refused", why, needle);
+}
+
+static void test_elf(void)
+{
+    struct xen_elf x;
+    const uint64_t bad_vb = 0x0000900000000000ULL, p2m_in = VB + P0 + 0x1000, far_entry = VB + 0x40000000;
+    const uint64_t low_vb = 0xffffffff81000000ULL + 0x1000;
+
+    linux_like();
+    expect_elf_ok(__LINE__, "Linux-like image", &x);
+    CHECK(x.virt_base == VB && x.paddr_offset == 0 && x.virt_kstart == VB + P0 &&
+          x.virt_kend == VB + P0 + 0x201000 && x.entry == entry,
+          "addresses: base %#llx kstart %#llx kend %#llx entry %#llx", (unsigned long long)x.virt_base,
+          (unsigned long long)x.virt_kstart, (unsigned long long)x.virt_kend, (unsigned long long)x.entry);
+    CHECK(x.nr_loads == 2 && x.load[1].paddr == P0 + 0x200000 && xen_elf_load_va(&x, &x.load[1]) ==
+          VB + P0 + 0x200000, "the vaddr-0 segment is placed by its paddr");
+    CHECK(x.init_p2m == p2m && x.mod_start_pfn && x.hypercall_page == XEN_ELF_UNSET &&
+          !strcmp(x.features, "!writable_page_tables|pae_pgdir_above_4gb") && !strcmp(x.pae_mode, "yes"),
+          "notes: INIT_P2M, MOD_START_PFN, no hypercall page, FEATURES, PAE_MODE");
+
+    /* No VIRT_BASE, no PADDR_OFFSET, no ENTRY: libelf's defaults (0, 0, e_entry). */
+    {
+        const struct seg s[] = { { 1, 0x400000, 0x400000, 0x10, 0x1000 } };
+        const struct note n[] = { { XEN_ELFNOTE_LOADER, "generic", 8 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 } };
+
+        build_elf(s, 1, n, 2, 0x400010);
+        expect_elf_ok(__LINE__, "defaults", &x);
+        CHECK(x.virt_base == 0 && x.virt_kstart == 0x400000 && x.entry == 0x400010 &&
+              x.init_p2m == XEN_ELF_UNSET && !x.mod_start_pfn, "libelf's defaults");
+    }
+
+    /* Bad images, each for its own reason. */
+    linux_like(); img[0] = 'X';
+    expect_elf_bad(__LINE__, "not an ELF", "not an ELF");
+    linux_like(); img[4] = 1;
+    expect_elf_bad(__LINE__, "a 32-bit ELF", "64-bit");
+    linux_like(); put(18, 3, 2);
+    expect_elf_bad(__LINE__, "an i386 ELF", "machine 3");
+    linux_like(); put(16, 3, 2);
+    expect_elf_bad(__LINE__, "a shared object", "not an executable");
+    linux_like(); img_len = 64 + 56;
+    expect_elf_bad(__LINE__, "program headers cut off", "outside the file");
+    linux_like(); put(64 + 32, 1 << 20, 8);
+    expect_elf_bad(__LINE__, "a segment past the file's end", "outside the file");
+    linux_like(); put(64 + 40, 0x10, 8);
+    expect_elf_bad(__LINE__, "a segment with more in the file than in memory", "in the file");
+    {
+        const struct seg s[] = { { 1, P0, VB + P0, 0x10, 0x2000 }, { 1, P0 + 0x1000, 0, 0x10, 0x1000 } };
+        const struct note n[] = { { XEN_ELFNOTE_LOADER, "generic", 8 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 },
+                                  { XEN_ELFNOTE_VIRT_BASE, &vb, 8 } };
+
+        build_elf(s, 2, n, 3, VB + P0);
+        expect_elf_bad(__LINE__, "overlapping segments", "overlaps");
+    }
+    {
+        const struct seg s[] = { { 1, P0, VB + P0, 0x10, 0x2000 } };
+        const struct note n[] = { { XEN_ELFNOTE_LOADER, "generic", 8 } };
+
+        build_elf(s, 1, n, 0, VB + P0);
+        expect_elf_bad(__LINE__, "no Xen notes", "without Xen notes");
+        build_elf(s, 0, n, 1, VB + P0);
+        expect_elf_bad(__LINE__, "no PT_LOAD", "no PT_LOAD");
+    }
+    {
+        const struct seg s[] = { { 1, P0, VB + P0, 0x10, 0x2000 } };
+        const struct note n[] = { { XEN_ELFNOTE_LOADER, "plan9", 6 }, { XEN_ELFNOTE_GUEST_OS, "netbsd", 7 },
+                                  { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 } };
+        const struct note v[] = { { XEN_ELFNOTE_LOADER, "generic", 8 }, { XEN_ELFNOTE_XEN_VERSION, "xen-2.0", 8 } };
+        const struct note po[] = { { XEN_ELFNOTE_LOADER, "generic", 8 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 },
+                                   { XEN_ELFNOTE_PADDR_OFFSET, &zero, 8 } };
+        const struct note ent[] = { { XEN_ELFNOTE_LOADER, "generic", 8 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 },
+                                    { XEN_ELFNOTE_VIRT_BASE, &vb, 8 }, { XEN_ELFNOTE_ENTRY, &far_entry, 8 } };
+        const struct note low[] = { { XEN_ELFNOTE_LOADER, "generic", 8 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 },
+                                    { XEN_ELFNOTE_VIRT_BASE, &low_vb, 8 }, { XEN_ELFNOTE_PADDR_OFFSET, &low_vb, 8 } };
+        const struct note p2[] = { { XEN_ELFNOTE_LOADER, "generic", 8 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 },
+                                   { XEN_ELFNOTE_VIRT_BASE, &vb, 8 }, { XEN_ELFNOTE_INIT_P2M, &p2m_in, 8 } };
+        const struct note nc[] = { { XEN_ELFNOTE_LOADER, "generic", 8 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 },
+                                   { XEN_ELFNOTE_VIRT_BASE, &bad_vb, 8 } };
+        const struct note sz[] = { { XEN_ELFNOTE_LOADER, "generic", 8 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 },
+                                   { XEN_ELFNOTE_ENTRY, &vb, 3 } };
+        static char long_features[300];
+        const struct note str[] = { { XEN_ELFNOTE_LOADER, "generic", 8 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 },
+                                    { XEN_ELFNOTE_FEATURES, long_features, sizeof(long_features) } };
+        const struct note ascii[] = { { XEN_ELFNOTE_LOADER, "generic", 7 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 7 },
+                                      { XEN_ELFNOTE_FEATURES, "!writable_page_tables", 21 } };
+
+        build_elf(s, 1, n, 3, VB + P0);
+        expect_elf_bad(__LINE__, "a loader neither generic nor Linux", "only the generic loader");
+        build_elf(s, 1, v, 2, VB + P0);
+        expect_elf_bad(__LINE__, "built for xen-2.0", "not \"xen-3.0\"");
+        build_elf(s, 1, po, 3, VB + P0);
+        expect_elf_bad(__LINE__, "PADDR_OFFSET without VIRT_BASE", "VIRT_BASE unset");
+        build_elf(s, 1, ent, 4, VB + P0);
+        expect_elf_bad(__LINE__, "ENTRY outside the kernel", "out of bounds");
+        build_elf(s, 1, low, 4, VB + P0);
+        expect_elf_bad(__LINE__, "VIRT_BASE above the kernel's start", "out of bounds");
+        build_elf(s, 1, p2, 4, VB + P0);
+        expect_elf_bad(__LINE__, "INIT_P2M inside the kernel", "inside the kernel");
+        build_elf(s, 1, nc, 3, bad_vb + P0);
+        expect_elf_bad(__LINE__, "a non-canonical VIRT_BASE", "not canonical");
+        build_elf(s, 1, sz, 3, VB + P0);
+        expect_elf_bad(__LINE__, "an ENTRY note of 3 bytes", "cannot read");
+        memset(long_features, 'f', sizeof(long_features) - 1);
+        build_elf(s, 1, str, 3, VB + P0);
+        expect_elf_bad(__LINE__, "a FEATURES string of 299 characters", "cannot read");
+        /* Linux's string notes (.ascii) have no NUL of their own. */
+        build_elf(s, 1, ascii, 3, P0);
+        expect_elf_ok(__LINE__, "string notes without their NUL", &x);
+        CHECK(!strcmp(x.features, "!writable_page_tables") && !strcmp(x.loader, "generic"),
+              "strings ending at the descriptor's end: \"%s\", \"%s\"", x.features, x.loader);
+    }
+}
+
+/* ------------------------------------------------------------ bootpacks */
+
+static uint8_t pack[4096];
+static size_t pack_len;
+
+static void pack_entry(const char *name, const void *data, size_t len, uint32_t mode)
+{
+    size_t n = strlen(name) + 1;
+
+    pack_len += sprintf((char *)pack + pack_len, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X",
+                        1u, mode, 0u, 0u, 1u, 0u, len, 0u, 0u, 0u, 0u, n, 0u);
+    memcpy(pack + pack_len, name, n);
+    pack_len = (pack_len + n + 3) & ~3UL;
+    memcpy(pack + pack_len, data, len);
+    pack_len = (pack_len + len + 3) & ~3UL;
+}
+
+static void good_pack(void)
+{
+    memset(pack, 0, sizeof(pack));
+    pack_len = 0;
+    pack_entry("kernel", "KERNEL!", 7, 0100644);
+    pack_entry("initrd", "INITRD", 6, 0100644);
+    pack_entry("cmdline", "console=hvc0", 12, 0100644);
+    pack_entry("TRAILER!!!", "", 0, 0);
+}
+
+static void expect_pack_bad(int line, const char *what, const char *needle)
+{
+    struct bootpack bp;
+    char why[256] = "";
+    bool ok = bootpack_parse(pack, pack_len, &bp, why, sizeof(why));
+
+    check_report(!ok && strstr(why, needle), __FILE__, line, "refused", " %s: %s; message \"%s\", "
+                 "expected one naming \"%s\"", what, ok ? "ACCEPTED" : "refused", why, needle);
+}
+
+static void test_bootpack(void)
+{
+    struct bootpack bp;
+    char why[256] = "", big[1100];
+
+    good_pack();
+    CHECK(bootpack_is(pack, pack_len) && bootpack_parse(pack, pack_len, &bp, why, sizeof(why)),
+          "a bootpack of kernel, initrd and cmdline: %s", why);
+    CHECK(bp.kernel.len == 7 && !memcmp(bp.kernel.data, "KERNEL!", 7) && bp.initrd.len == 6 &&
+          bp.cmdline.len == 12 && !memcmp(bp.cmdline.data, "console=hvc0", 12), "its three files");
+    CHECK(!bootpack_is("\177ELF", 4), "an ELF is not a bootpack");
+
+    pack_len = 0;
+    pack_entry("kernel", "K", 1, 0100644);
+    pack_entry("TRAILER!!!", "", 0, 0);
+    CHECK(bootpack_parse(pack, pack_len, &bp, why, sizeof(why)) && !bp.initrd.data && !bp.cmdline.data,
+          "a kernel alone: %s", why);
+
+    good_pack(); pack_len -= 120;
+    expect_pack_bad(__LINE__, "no trailer", "truncated");
+    good_pack(); pack_len = 110 + 7 + 3;
+    expect_pack_bad(__LINE__, "the kernel's data cut off", "past the archive's end");
+    good_pack(); pack[20] = 'G';
+    expect_pack_bad(__LINE__, "a header field that is not hex", "not hex");
+    good_pack(); pack[0] = '1';
+    expect_pack_bad(__LINE__, "an old-style cpio", "not a newc cpio header");
+    pack_len = 0;
+    pack_entry("initrd", "I", 1, 0100644);
+    pack_entry("TRAILER!!!", "", 0, 0);
+    expect_pack_bad(__LINE__, "no kernel", "no kernel");
+    pack_len = 0;
+    pack_entry("kernel", "K", 1, 0100644);
+    pack_entry("kernel", "K", 1, 0100644);
+    pack_entry("TRAILER!!!", "", 0, 0);
+    expect_pack_bad(__LINE__, "two kernels", "appears twice");
+    pack_len = 0;
+    pack_entry("kernel", "K", 1, 0100644);
+    pack_entry("modules", "M", 1, 0100644);
+    pack_entry("TRAILER!!!", "", 0, 0);
+    expect_pack_bad(__LINE__, "an unknown entry", "unknown entry \"modules\"");
+    pack_len = 0;
+    pack_entry("kernel", "K", 1, 040755);
+    pack_entry("TRAILER!!!", "", 0, 0);
+    expect_pack_bad(__LINE__, "a directory named kernel", "not a regular file");
+    memset(big, 'x', sizeof(big));
+    pack_len = 0;
+    pack_entry("kernel", "K", 1, 0100644);
+    pack_entry("cmdline", big, 1024, 0100644);
+    pack_entry("TRAILER!!!", "", 0, 0);
+    expect_pack_bad(__LINE__, "a command line of 1024 bytes", "start_info holds 1023");
+    pack_len = 0;
+    pack_entry("kernel", "K", 1, 0100644);
+    pack_entry("cmdline", "a\0b", 3, 0100644);
+    pack_entry("TRAILER!!!", "", 0, 0);
+    expect_pack_bad(__LINE__, "a NUL in the command line", "NUL byte");
+    good_pack(); pack[110 + 6] = 'X';      /* "kernel" loses its NUL */
+    expect_pack_bad(__LINE__, "a name without its NUL", "not NUL-terminated");
+}
+
+int main(void)
+{
+    test_elf();
+    test_bootpack();
+    return check_done("test_handoff_parse");
+}
