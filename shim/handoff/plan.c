@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plan.c - the next kernel's layout, as libxenguest's builder makes it
+ * (xc_dom_build_image, alloc_pgtables_pv, count_pgtables), and its frames.
+ *
+ * The initial region, from VIRT_BASE (pfn 0) up:
+ *
+ *   pfn 0                                                      v_end
+ *   | padding to the kernel | kernel | [initrd] | [p2m list] | start_info
+ *   | [xenstore, console] | page tables L4, L3, L2, L1... | boot stack
+ *   | padding: >= 512 KiB, to a 4 MiB boundary |
+ *   then, outside the mapping: [initrd by pfn] [INIT_P2M list + its tables]
+ *
+ * (the initrd mapped unless the kernel says MOD_START_PFN; the p2m list in
+ * the region unless INIT_P2M names a page-aligned address below
+ * VIRT_BASE).  The page tables map the region and themselves, so their
+ * count is a fixed point: libxenguest grows the guess until the tables,
+ * the stack and the padding fit below the next 4 MiB boundary.
+ *
+ * Frames: the next kernel's pfn p keeps the frame that is pfn p today,
+ * unless the plan writes p and that frame is live (the shim's tables, p2m,
+ * image, the bootpack) or there is none (a hole); then p swaps frames with
+ * a free pfn past everything the plan writes.  The live frames end up at
+ * pfns the next kernel sees as free RAM, unwritten: the 2006 kexec rule
+ * (build beside the live tables, never over them) costs two M2P updates
+ * per swap and not one copy.
+ */
+#include "plan.h"
+#include "../lib.h"
+
+#define FAIL(...) do { format(why, why_len, __VA_ARGS__); return false; } while (0)
+
+#define PAGE            4096UL
+#define VADDR_MASK      ((1ULL << 48) - 1)
+#define PADDING_PAGES   ((512 * 1024) / PAGE)
+
+static uint64_t pages_of(uint64_t bytes)
+{
+    return (bytes + PAGE - 1) / PAGE;
+}
+
+/* libxenguest's count_pgtables for 4 levels: [from, to] inclusive, mapping m of 2. */
+struct range { uint64_t from, to; };
+
+static void count_tables(uint64_t from, uint64_t to, const struct range *first, struct range *lv,
+                         struct plan_tables *t)
+{
+    from &= VADDR_MASK;
+    to &= VADDR_MASK;
+    *t = (struct plan_tables){ .count = { 0 } };
+    if (!first) {
+        t->count[3] = 1;                /* the L4: in the first mapping only */
+        t->total = 1;
+    }
+    for (int l = 2; l >= 0; l--) {
+        unsigned int bits = 12 + (l + 1) * 9;
+        uint64_t mask = (1ULL << bits) - 1;
+        uint64_t f = from & ~mask, e = to | mask;
+
+        if (first && first[l].from != first[l].to) {
+            if (f >= first[l].from && e <= first[l].to) {
+                f = e = 0;              /* the first mapping's tables cover it */
+            } else {
+                if (f >= first[l].from && f <= first[l].to)
+                    f = first[l].to + 1;
+                if (e >= first[l].from && e <= first[l].to)
+                    e = first[l].from - 1;
+            }
+        }
+        if (lv)
+            lv[l] = (struct range){ f, e };
+        if (f < e)
+            t->count[l] = ((e - f) >> bits) + 1;
+        t->total += t->count[l];
+    }
+}
+
+struct alloc {
+    uint64_t va;                        /* virt_alloc_end */
+    unsigned long pfn;                  /* pfn_alloc_end */
+};
+
+static void take(struct alloc *a, struct plan_seg *s, unsigned long pages, bool mapped)
+{
+    s->pfn = a->pfn;
+    s->pages = pages;
+    s->va = mapped ? a->va : 0;
+    a->pfn += pages;
+    a->va += pages * PAGE;
+}
+
+bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_swap *swaps,
+                  unsigned long cap, char *why, size_t why_len)
+{
+    const struct xen_elf *k = in->kernel;
+    const uint64_t vb = k->virt_base;
+    struct range first[3];
+    struct alloc a = { vb, 0 };
+    unsigned long extra, pages, cand;
+    uint64_t try_end, p2m_base = k->init_p2m;
+
+    memset(out, 0, sizeof(*out));
+    if (k->virt_kstart & (PAGE - 1) || k->virt_kstart < vb)
+        FAIL("plan: the kernel starts at %#lx, not on a page at or above VIRT_BASE %#lx",
+             (unsigned long)k->virt_kstart, (unsigned long)vb);
+
+    /* xc_dom_alloc_segment(kernel): padding from VIRT_BASE to the kernel, then the kernel. */
+    a.pfn = (k->virt_kstart - vb) / PAGE;
+    a.va = k->virt_kstart;
+    take(&a, &out->kernel, pages_of(k->virt_kend - k->virt_kstart), true);
+    out->initrd_mapped = in->initrd_len && !k->mod_start_pfn;
+    if (out->initrd_mapped)
+        take(&a, &out->initrd, pages_of(in->initrd_len), true);
+    /* INIT_P2M counts only for a page-aligned address below VIRT_BASE (xc_dom_build_image). */
+    out->init_p2m = p2m_base != XEN_ELF_UNSET && p2m_base < vb && !(p2m_base & (PAGE - 1));
+    if (!out->init_p2m)
+        take(&a, &out->p2m, pages_of(in->nr_pages * 8), true);
+    take(&a, &out->start_info, 1, true);
+    if (in->ring_pages) {
+        take(&a, &out->xenstore, 1, true);
+        take(&a, &out->console, 1, true);
+    }
+
+    /* alloc_pgtables_pv: the tables, the stack and 512 KiB below a 4 MiB boundary. */
+    extra = 1 + PADDING_PAGES;
+    pages = extra;
+    for (unsigned int rounds = 0;; rounds++) {
+        try_end = (a.va + pages * PAGE) | ((4UL << 20) - 1);
+        if (try_end < a.va || rounds > 64)
+            FAIL("plan: the initial region does not fit below 2^64");
+        count_tables(vb, try_end, NULL, NULL, &out->tables);
+        pages = out->tables.total + extra;
+        if (a.va + pages * PAGE <= try_end + 1)
+            break;
+    }
+    count_tables(vb, try_end, NULL, first, &out->tables);
+    out->v_end = try_end + 1;
+    out->region_pages = (out->v_end - vb) / PAGE;
+    if (out->region_pages > in->nr_pages)
+        FAIL("plan: the initial region needs %lu pages (kernel %lu, initrd %lu); the domain has %lu",
+             out->region_pages, out->kernel.pages, out->initrd.pages, in->nr_pages);
+    /* Linux's xen_setup_kernel_pagetable takes over one L2 for the whole region. */
+    if (out->tables.count[1] != 1)
+        FAIL("plan: an initial region of %lu pages [%#lx, %#lx) needs %lu L2 tables; Linux takes "
+             "over one", out->region_pages, (unsigned long)vb, (unsigned long)out->v_end,
+             out->tables.count[1]);
+    take(&a, &out->pgtables, out->tables.total, true);
+    take(&a, &out->stack, 1, true);
+    a.pfn = out->region_pages;          /* xc_dom_alloc_pad */
+    a.va = out->v_end;
+
+    if (in->initrd_len && !out->initrd_mapped)
+        take(&a, &out->initrd, pages_of(in->initrd_len), false);
+    if (out->init_p2m) {
+        uint64_t bytes = pages_of(in->nr_pages * 8) * PAGE;
+
+        if (p2m_base + bytes - 1 < p2m_base || (p2m_base < out->v_end && p2m_base + bytes > vb))
+            FAIL("plan: the INIT_P2M list at %#lx overlaps the initial region",
+                 (unsigned long)p2m_base);
+        count_tables(p2m_base, p2m_base + bytes - 1, first, NULL, &out->p2m_tables);
+        take(&a, &out->p2m, bytes / PAGE + out->p2m_tables.total, false);
+        out->p2m.va = p2m_base;
+    }
+    out->last_pfn = a.pfn;
+    if (out->last_pfn > in->nr_pages)
+        FAIL("plan: the next kernel needs pfns up to %#lx (region %lu pages, initrd %lu, p2m %lu); "
+             "the domain has %lu", out->last_pfn, out->region_pages, out->initrd.pages,
+             out->p2m.pages, in->nr_pages);
+
+    /* Frames: swap every written pfn whose frame is live or missing with a free one above. */
+    cand = in->nr_pages;
+    for (unsigned long p = 0; p < out->last_pfn; p++) {
+        if (in->ram(p, in->arg) && !in->live(p, in->arg))
+            continue;
+        while (cand > out->last_pfn && (!in->ram(cand - 1, in->arg) || in->live(cand - 1, in->arg)))
+            cand--;
+        if (cand <= out->last_pfn)
+            FAIL("plan: too few free frames past pfn %#lx to move the live ones out of the next "
+                 "kernel's way (%lu moved so far)", out->last_pfn, out->nr_swaps);
+        if (out->nr_swaps == cap)
+            FAIL("plan: more than %lu frames to move", cap);
+        swaps[out->nr_swaps++] = (struct plan_swap){ p, --cand };
+    }
+    return true;
+}
+
+bool plan_writes(const struct plan_out *p, unsigned long pfn)
+{
+    return pfn < p->last_pfn;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plan.h - where the next kernel goes: its initial region laid out as
+ * libxenguest's domain builder lays out a PV guest, and the frames that
+ * back it chosen so that no frame the shim still lives on is written.
+ *
+ * Pure: the caller says which pfns are RAM and which are live (the
+ * shim's tables, p2m, image and the bootpack itself), by callbacks, so the
+ * host tests run it on any layout.
+ */
+#ifndef SHIM_HANDOFF_PLAN_H
+#define SHIM_HANDOFF_PLAN_H
+
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xen_elf.h"
+
+/* A run of the next kernel's pfns, and where the initial mapping shows it (va 0: unmapped). */
+struct plan_seg {
+    unsigned long pfn, pages;
+    uint64_t va;
+};
+
+/*
+ * Next pfn `pfn` gets the frame that is pfn `with` today, and `with` gets
+ * pfn's: every other pfn keeps its frame.  Two M2P updates per swap.
+ */
+struct plan_swap {
+    unsigned long pfn, with;
+};
+
+struct plan_in {
+    const struct xen_elf *kernel;
+    unsigned long nr_pages;         /* the domain's pfns: the next kernel's p2m size */
+    unsigned long initrd_len;       /* bytes, 0 = none */
+    bool ring_pages;                /* a domU: xenstore and console pages */
+    bool (*ram)(unsigned long pfn, void *arg);      /* has a frame */
+    bool (*live)(unsigned long pfn, void *arg);     /* the shim still needs its frame's contents */
+    void *arg;
+};
+
+/* Page tables of one mapping, by level (0: L1 ... 3: L4). */
+struct plan_tables {
+    unsigned long count[4];
+    unsigned long total;
+};
+
+struct plan_out {
+    /* The initial region [virt_base, v_end): pfn = (va - virt_base) >> 12. */
+    struct plan_seg kernel, initrd, p2m, start_info, xenstore, console, pgtables, stack;
+    uint64_t v_end;
+    unsigned long region_pages;
+    bool initrd_mapped;             /* in the region; else at initrd.pfn, by pfn (MOD_START_PFN) */
+    struct plan_tables tables;      /* the region's mapping */
+    /* With INIT_P2M: the list at that address, its pages and then its own tables. */
+    bool init_p2m;
+    struct plan_tables p2m_tables;
+    unsigned long last_pfn;         /* one past the last pfn the plan writes */
+    unsigned long nr_swaps;
+};
+
+/*
+ * Lays the next kernel out and picks its frames; swaps (capacity cap)
+ * receives the renumbering.  false, with the cause in why, when it does
+ * not fit: more than the domain's RAM, an initial region one L2 cannot
+ * map (Linux takes over a single L2), mappings that overlap, or too few
+ * free frames to move the live ones out of the way.
+ */
+bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_swap *swaps,
+                  unsigned long cap, char *why, size_t why_len);
+
+/* Is pfn one the plan writes? */
+bool plan_writes(const struct plan_out *p, unsigned long pfn);
+
+#endif
