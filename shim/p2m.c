@@ -122,7 +122,9 @@ static void probe_list(unsigned long va, unsigned long from, unsigned long to, c
  * The end of the guest's vNUMA memory ranges (pfns), or 0 without vNUMA.
  * Xen answers -EOPNOTSUPP for a domain without vNUMA (-ENOSYS: a Xen
  * without the call), and -ENOBUFS with the sizes it needs when ours are
- * short, so the first call asks with none.
+ * short, so the first call asks with none.  An XSM policy may deny the
+ * call (-EPERM, -EACCES): then the shim cannot see RAM past nr_pages, says
+ * so, and uses nr_pages, as Linux would.
  */
 static unsigned long vnuma_end(void)
 {
@@ -134,6 +136,10 @@ static unsigned long vnuma_end(void)
 
     if (rc == -XEN_EOPNOTSUPP || rc == -XEN_ENOSYS)
         return 0;
+    if (rc == -XEN_EPERM || rc == -XEN_EACCES) {
+        mmu_print("p2m: XENMEM_get_vnumainfo denied (%ld): the list is taken as nr_pages long\n", rc);
+        return 0;
+    }
     if (rc && rc != -XEN_ENOBUFS)
         mmu_error("p2m: XENMEM_get_vnumainfo failed: %ld", rc);
     if (t.nr_vnodes > VNUMA_MAX_NODES || t.nr_vcpus > VNUMA_MAX_VCPUS || t.nr_vmemranges > VNUMA_MAX_RANGES)

@@ -35,9 +35,13 @@ extern bool m2p_strict;
  * the tools lies below it.
  */
 unsigned long p2m_init_boot(unsigned long va, unsigned long nr_pages);
-/* Caps on the vNUMA topology the shim reads (XENMEM_get_vnumainfo). */
-#define VNUMA_MAX_NODES     16
-#define VNUMA_MAX_VCPUS     128
+/*
+ * Caps on the vNUMA topology the shim reads (XENMEM_get_vnumainfo): Xen
+ * reports every vCPU the domain may have (max_vcpus), so the vCPU map is
+ * sized for many.
+ */
+#define VNUMA_MAX_NODES     32
+#define VNUMA_MAX_VCPUS     1024
 #define VNUMA_MAX_RANGES    64
 void p2m_relocate(unsigned long va);
 unsigned long p2m_list_va(void);

@@ -66,7 +66,7 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
                       char *why, size_t len)
 {
     /* What lies in the initial mapping (virtual pages), and what in pfns past it. */
-    struct piece mapped[4], pfns[2];
+    struct piece mapped[6], pfns[2];
     unsigned int n_mapped = 0, n_pfns = 0;
 
     const unsigned long mapped_pages = (b->mapped_end - b->virt_base) >> PAGE_SHIFT;
@@ -175,8 +175,6 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
                                                  pages_of(si->mod_start + si->mod_len) };
         }
     }
-    if (!check_disjoint(mapped, n_mapped, why, len) || !check_disjoint(pfns, n_pfns, why, len))
-        return false;
 
     if (strnlen((const char *)si->cmd_line, MAX_GUEST_CMDLINE) == MAX_GUEST_CMDLINE)
         FAIL("start_info.cmd_line is not NUL-terminated within %d bytes", MAX_GUEST_CMDLINE);
@@ -196,9 +194,16 @@ bool start_info_check(const start_info_t *si, const struct boot_bounds *b,
             if (pfn >= mapped_pages || b->virt_base + (pfn << PAGE_SHIFT) < b->image_end)
                 FAIL("start_info.console.domU.mfn %#lx (pfn %#lx) is not in the initial mapping",
                      (unsigned long)si->console.domU.mfn, pfn);
+            mapped[n_mapped++] = (struct piece){ "the console ring page", (b->virt_base >> PAGE_SHIFT) + pfn,
+                                                 (b->virt_base >> PAGE_SHIFT) + pfn + 1 };
+            /* The xenstore ring: ours too, where the builder put it (nothing reads it yet). */
+            if (b->m2p_read(si->store_mfn, &e) && e < mapped_pages)
+                mapped[n_mapped++] = (struct piece){ "the xenstore ring page",
+                                                     (b->virt_base >> PAGE_SHIFT) + e,
+                                                     (b->virt_base >> PAGE_SHIFT) + e + 1 };
         }
     } else if (!(si->flags & SIF_PRIVILEGED)) {
         FAIL("start_info.flags %#x: SIF_INITDOMAIN without SIF_PRIVILEGED", si->flags);
     }
-    return true;
+    return check_disjoint(mapped, n_mapped, why, len) && check_disjoint(pfns, n_pfns, why, len);
 }

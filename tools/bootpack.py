@@ -4,6 +4,7 @@
 next.  A bootpack is a newc cpio archive (the format of Linux's initramfs)
 holding
 
+    bootpack  first, the marker: "shim bootpack 1\n" (an initramfs is not a bootpack)
     kernel    the next kernel: a 64-bit PV ELF with Xen notes
     initrd    its ramdisk (optional)
     cmdline   its command line (optional, at most 1023 bytes)
@@ -28,8 +29,10 @@ import shutil
 import struct
 import subprocess
 import sys
+import zlib
 
 MAX_CMDLINE = 1023              # start_info.cmd_line: 1024 bytes with the NUL
+MARKER = b"shim bootpack 1\n"   # the first entry, "bootpack" (shim/handoff/bootpack.h)
 XEN_NOTE_NAME = b"Xen\0"
 
 
@@ -71,7 +74,10 @@ def size_trailer(payload, out):
 def decompress(payload):
     if payload[:6] == b"\xfd7zXZ\0":
         d = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
-        out = d.decompress(payload)
+        try:
+            out = d.decompress(payload)
+        except lzma.LZMAError as e:
+            raise BootpackError(f"XZ payload: {e}") from None
         if not d.eof:
             raise BootpackError("XZ payload is truncated")
         if len(d.unused_data) != 4:
@@ -91,7 +97,7 @@ def decompress(payload):
     if payload[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(payload), "gzip"
-        except (OSError, EOFError) as e:
+        except (OSError, EOFError, zlib.error) as e:
             raise BootpackError(f"gzip payload: {e}") from None
     if payload[:3] == b"BZh":
         try:
@@ -101,10 +107,13 @@ def decompress(payload):
         size_trailer(payload, out)
         return out, "bzip2"
     if payload[:3] == b"\x5d\x00\x00":
+        d = lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)
         try:
-            out = lzma.LZMADecompressor(format=lzma.FORMAT_ALONE).decompress(payload[:-4])
+            out = d.decompress(payload[:-4])
         except lzma.LZMAError as e:
             raise BootpackError(f"LZMA payload: {e}") from None
+        if not d.eof:
+            raise BootpackError("LZMA payload is truncated")
         size_trailer(payload, out)
         return out, "LZMA"
     raise BootpackError(f"bzImage payload compressed with an unsupported method "
@@ -189,7 +198,7 @@ def cpio_newc(files):
 def build(kernel, initrd=None, cmdline=None):
     """(archive bytes, a one-line description)."""
     elf, how = kernel_elf(kernel)
-    files = [("kernel", elf)]
+    files = [("bootpack", MARKER), ("kernel", elf)]
     if initrd is not None:
         files.append(("initrd", initrd))
     if cmdline is not None:

@@ -23,7 +23,12 @@
 
 bool bootpack_is(const void *buf, size_t len)
 {
-    return len >= 6 && !memcmp(buf, "070701", 6);
+    static const char first[] = "070701";
+    const uint8_t *p = buf;
+
+    /* The first header, then its name: "bootpack" and its NUL (namesize 9 at field 11). */
+    return len >= HDR_LEN + 9 && !memcmp(p, first, 6) && !memcmp(p + 6 + 8 * 11, "00000009", 8) &&
+           !memcmp(p + HDR_LEN, "bootpack", 9);
 }
 
 /* Field i (0: ino ... 12: check) of the header at h; false if not hex. */
@@ -80,6 +85,17 @@ bool bootpack_parse(const void *buf, size_t len, struct bootpack *bp, char *why,
             break;
         if (off > len || filesize > len - off)
             FAIL("bootpack: %s: %u bytes past the archive's end (truncated?)", name, filesize);
+        if (!strcmp(name, "bootpack")) {
+            if (n != 0)
+                FAIL("bootpack: the marker is entry %u, not the first", n);
+            if (off > len || filesize > len - off || filesize != sizeof(BOOTPACK_MARKER) - 1 ||
+                memcmp(p + off, BOOTPACK_MARKER, filesize))
+                FAIL("bootpack: the marker is not \"shim bootpack 1\" (a newer format?)");
+            off = pad4(off + filesize);
+            continue;
+        }
+        if (n == 0)
+            FAIL("bootpack: the first entry is \"%s\", not the marker", name);
         if (!strcmp(name, "kernel"))
             f = &bp->kernel;
         else if (!strcmp(name, "initrd"))

@@ -2,14 +2,17 @@
 /*
  * bootpack.h - the bootpack: the ramdisk that names the next kernel.
  *
- * A newc cpio archive (tools/bootpack.py writes it) with up to three
- * regular files, in any order:
+ * A newc cpio archive (tools/bootpack.py writes it) of regular files:
  *
+ *   bootpack  first: the marker, BOOTPACK_MARKER
  *   kernel    the next kernel, a 64-bit PV ELF with Xen notes (required)
  *   initrd    its ramdisk
  *   cmdline   its command line (at most 1023 bytes, no NUL)
  *
- * then the TRAILER!!! entry.  Pure: it reads only the buffer it is given,
+ * then the TRAILER!!! entry.  The marker tells a bootpack from any other
+ * cpio ramdisk (an initramfs, or Debian's initrd with its early microcode
+ * archive, whose first entry is a directory named "kernel"): those are
+ * hashed and left alone as before, while a damaged bootpack is refused.  Pure: it reads only the buffer it is given,
  * so the host tests and the fuzzer run it as the guest does.
  */
 #ifndef SHIM_HANDOFF_BOOTPACK_H
@@ -28,7 +31,9 @@ struct bootpack {
     struct bootpack_file kernel, initrd, cmdline;
 };
 
-/* Does the buffer start like a newc archive ("070701")? */
+#define BOOTPACK_MARKER "shim bootpack 1\n"
+
+/* Is the buffer a bootpack: a newc archive whose first entry is named "bootpack"? */
 bool bootpack_is(const void *buf, size_t len);
 
 /*

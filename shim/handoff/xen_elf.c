@@ -41,13 +41,18 @@ static bool canonical(uint64_t va)
 /*
  * A string note into out.  Linux's notes (.ascii) carry no NUL: the
  * string ends at the NUL or at the descriptor's end, whichever comes first.
+ * Like libelf (safe_strcpy into 16 bytes), a name that does not fit is cut
+ * short; FEATURES, which a loader acts on, must fit whole.
  */
-static bool note_string(const uint8_t *desc, uint32_t size, char *out, size_t out_len)
+static bool note_string(const uint8_t *desc, uint32_t size, char *out, size_t out_len, bool whole)
 {
     size_t n = strnlen((const char *)desc, size);
 
-    if (n >= out_len)
-        return false;
+    if (n >= out_len) {
+        if (whole)
+            return false;
+        n = out_len - 1;
+    }
     memcpy(out, desc, n);
     out[n] = '\0';
     return true;
@@ -85,19 +90,19 @@ static int parse_notes(const uint8_t *p, size_t size, struct xen_elf *x, char *w
             case XEN_ELFNOTE_INIT_P2M:       ok = numeric; x->init_p2m = v; break;
             case XEN_ELFNOTE_MOD_START_PFN:  ok = numeric; x->mod_start_pfn = v != 0; break;
             case XEN_ELFNOTE_FEATURES:
-                ok = note_string(desc, descsz, x->features, sizeof(x->features));
+                ok = note_string(desc, descsz, x->features, sizeof(x->features), true);
                 break;
             case XEN_ELFNOTE_PAE_MODE:
-                ok = note_string(desc, descsz, x->pae_mode, sizeof(x->pae_mode));
+                ok = note_string(desc, descsz, x->pae_mode, sizeof(x->pae_mode), false);
                 break;
             case XEN_ELFNOTE_LOADER:
-                ok = note_string(desc, descsz, x->loader, sizeof(x->loader));
+                ok = note_string(desc, descsz, x->loader, sizeof(x->loader), false);
                 break;
             case XEN_ELFNOTE_GUEST_OS:
-                ok = note_string(desc, descsz, x->guest_os, sizeof(x->guest_os));
+                ok = note_string(desc, descsz, x->guest_os, sizeof(x->guest_os), false);
                 break;
             case XEN_ELFNOTE_XEN_VERSION:
-                ok = note_string(desc, descsz, x->xen_version, sizeof(x->xen_version));
+                ok = note_string(desc, descsz, x->xen_version, sizeof(x->xen_version), false);
                 break;
             default:
                 break;          /* notes a PV loader need not act on */
@@ -143,12 +148,13 @@ bool xen_elf_parse(const void *elf, size_t len, struct xen_elf *x, char *why, si
     x->pstart = ~0ULL;
     for (unsigned int i = 0; i < phnum; i++) {
         const uint8_t *ph = e + phoff + (uint64_t)i * phentsize;
-        uint32_t type = rd(ph, 4);
+        uint32_t type = rd(ph, 4), flags = rd(ph + 4, 4);
         uint64_t offset = rd(ph + 8, 8), paddr = rd(ph + 24, 8), filesz = rd(ph + 32, 8),
                  memsz = rd(ph + 40, 8);
         int n;
 
-        if (type != PT_LOAD && type != PT_NOTE)
+        /* libelf's elf_phdr_is_loadable: PT_LOAD with some of PF_R, PF_W, PF_X. */
+        if ((type != PT_LOAD || !(flags & 7)) && type != PT_NOTE)
             continue;
         if (offset > len || filesz > len - offset)
             FAIL("kernel: segment %u [%#lx, +%#lx) lies outside the file", i, (unsigned long)offset,
@@ -162,11 +168,16 @@ bool xen_elf_parse(const void *elf, size_t len, struct xen_elf *x, char *why, si
             notes += n;
             continue;
         }
-        if (!memsz)
-            continue;
         if (filesz > memsz || paddr + memsz < paddr)
             FAIL("kernel: segment %u: %#lx bytes in the file, %#lx in memory at %#lx", i,
                  (unsigned long)filesz, (unsigned long)memsz, (unsigned long)paddr);
+        /* An empty segment loads nothing but counts in the kernel's span, as in libelf. */
+        if (paddr < x->pstart)
+            x->pstart = paddr;
+        if (paddr + memsz > x->pend)
+            x->pend = paddr + memsz;
+        if (!memsz)
+            continue;
         if (x->nr_loads == XEN_ELF_MAX_LOADS)
             FAIL("kernel: more than %u PT_LOAD segments", XEN_ELF_MAX_LOADS);
         for (unsigned int k = 0; k < x->nr_loads; k++)
@@ -175,10 +186,6 @@ bool xen_elf_parse(const void *elf, size_t len, struct xen_elf *x, char *why, si
                      (unsigned long)paddr, (unsigned long)memsz, (unsigned long)x->load[k].paddr,
                      (unsigned long)x->load[k].memsz);
         x->load[x->nr_loads++] = (struct xen_elf_load){ paddr, offset, filesz, memsz };
-        if (paddr < x->pstart)
-            x->pstart = paddr;
-        if (paddr + memsz > x->pend)
-            x->pend = paddr + memsz;
     }
     if (!x->nr_loads)
         FAIL("kernel: no PT_LOAD segment");

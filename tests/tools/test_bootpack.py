@@ -97,6 +97,18 @@ class Payloads(unittest.TestCase):
         with self.assertRaisesRegex(B.BootpackError, "size trailer"):
             B.kernel_elf(bzimage(lzma.compress(self.elf, format=lzma.FORMAT_XZ) + struct.pack("<I", 5)))
 
+    def test_corrupt_xz(self):
+        x = bytearray(lzma.compress(self.elf, format=lzma.FORMAT_XZ))
+        x[len(x) // 2] ^= 0xff
+        with self.assertRaisesRegex(B.BootpackError, "XZ payload"):
+            B.kernel_elf(bzimage(bytes(x) + trailer(self.elf)))
+
+    def test_corrupt_gzip(self):
+        g = bytearray(gzip.compress(self.elf))
+        g[len(g) // 2] ^= 0xff
+        with self.assertRaisesRegex(B.BootpackError, "gzip payload"):
+            B.kernel_elf(bzimage(bytes(g)))
+
     def test_truncated_xz(self):
         x = lzma.compress(self.elf, format=lzma.FORMAT_XZ)
         with self.assertRaisesRegex(B.BootpackError, "truncated"):
@@ -141,14 +153,16 @@ class Archive(unittest.TestCase):
     def test_contents_and_determinism(self):
         elf = shim_elf()
         a, desc = B.build(elf, b"INITRD", "console=hvc0 x=1")
-        self.assertEqual(parse_cpio(a), {"kernel": elf, "initrd": b"INITRD", "cmdline": b"console=hvc0 x=1"})
+        self.assertEqual(parse_cpio(a), {"bootpack": B.MARKER, "kernel": elf, "initrd": b"INITRD",
+                                         "cmdline": b"console=hvc0 x=1"})
+        self.assertEqual(a[110:119], b"bootpack\0")          # the marker is the first entry
         self.assertEqual(len(a) % 512, 0)
         self.assertEqual(B.build(elf, b"INITRD", "console=hvc0 x=1")[0], a)
         self.assertIn("initrd 6 bytes", desc)
 
     def test_kernel_only(self):
         elf = shim_elf()
-        self.assertEqual(parse_cpio(B.build(elf)[0]), {"kernel": elf})
+        self.assertEqual(parse_cpio(B.build(elf)[0]), {"bootpack": B.MARKER, "kernel": elf})
 
     def test_cmdline_limits(self):
         elf = shim_elf()

@@ -8,6 +8,7 @@
  * the shim's and Debian's, are compared with libxenguest's own parse by
  * rig/domu/check_image.py --guest-parser.)
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
 
@@ -144,6 +145,36 @@ static void test_elf(void)
               x.init_p2m == XEN_ELF_UNSET && !x.mod_start_pfn, "libelf's defaults");
     }
 
+    /* libelf's rules for what is loaded: PT_LOAD with some of R, W, X; an empty one spans. */
+    {
+        const struct seg s[] = { { 1, P0, VB + P0, 0x10, 0x2000 }, { 1, P0 + 0x1000, 0, 0x10, 0x1000 } };
+        const struct note n[] = { { XEN_ELFNOTE_LOADER, "generic", 8 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 },
+                                  { XEN_ELFNOTE_VIRT_BASE, &vb, 8 } };
+
+        build_elf(s, 2, n, 3, VB + P0);
+        put(64 + 56 + 4, 0, 4);         /* the second segment: no R, W, X */
+        expect_elf_ok(__LINE__, "an overlapping PT_LOAD without R/W/X flags (not loadable)", &x);
+        CHECK(x.nr_loads == 1 && x.virt_kend == VB + P0 + 0x2000, "it is neither loaded nor spanned");
+        build_elf(s, 2, n, 3, VB + P0);
+        put(64 + 56 + 24, P0 + 0x5000, 8);
+        put(64 + 56 + 32, 0, 8);
+        put(64 + 56 + 40, 0, 8);        /* the second segment: empty, past the first */
+        expect_elf_ok(__LINE__, "an empty PT_LOAD past the kernel", &x);
+        CHECK(x.nr_loads == 1 && x.virt_kend == VB + P0 + 0x5000, "it spans the kernel to %#llx",
+              (unsigned long long)x.virt_kend);
+    }
+    /* A name note longer than libelf keeps is cut short, as libelf cuts it. */
+    {
+        const struct seg s[] = { { 1, P0, VB + P0, 0x10, 0x2000 } };
+        const struct note n[] = { { XEN_ELFNOTE_LOADER, "generic", 8 }, { XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 8 },
+                                  { XEN_ELFNOTE_GUEST_OS, "linux-with-a-long-name", 23 },
+                                  { XEN_ELFNOTE_VIRT_BASE, &vb, 8 } };
+
+        build_elf(s, 1, n, 4, VB + P0);
+        expect_elf_ok(__LINE__, "a 22-character GUEST_OS", &x);
+        CHECK(!strcmp(x.guest_os, "linux-with-a-lo"), "cut to 15 characters: \"%s\"", x.guest_os);
+    }
+
     /* Bad images, each for its own reason. */
     linux_like(); img[0] = 'X';
     expect_elf_bad(__LINE__, "not an ELF", "not an ELF");
@@ -243,10 +274,17 @@ static void pack_entry(const char *name, const void *data, size_t len, uint32_t 
     pack_len = (pack_len + len + 3) & ~3UL;
 }
 
-static void good_pack(void)
+/* An empty archive but for the marker, which makes it a bootpack. */
+static void start_pack(void)
 {
     memset(pack, 0, sizeof(pack));
     pack_len = 0;
+    pack_entry("bootpack", BOOTPACK_MARKER, strlen(BOOTPACK_MARKER), 0100644);
+}
+
+static void good_pack(void)
+{
+    start_pack();
     pack_entry("kernel", "KERNEL!", 7, 0100644);
     pack_entry("initrd", "INITRD", 6, 0100644);
     pack_entry("cmdline", "console=hvc0", 12, 0100644);
@@ -274,8 +312,9 @@ static void test_bootpack(void)
     CHECK(bp.kernel.len == 7 && !memcmp(bp.kernel.data, "KERNEL!", 7) && bp.initrd.len == 6 &&
           bp.cmdline.len == 12 && !memcmp(bp.cmdline.data, "console=hvc0", 12), "its three files");
     CHECK(!bootpack_is("\177ELF", 4), "an ELF is not a bootpack");
+    CHECK(!bootpack_is(pack, 110 + 8), "a marker header cut short is not a bootpack");
 
-    pack_len = 0;
+    start_pack();
     pack_entry("kernel", "K", 1, 0100644);
     pack_entry("TRAILER!!!", "", 0, 0);
     CHECK(bootpack_parse(pack, pack_len, &bp, why, sizeof(why)) && !bp.initrd.data && !bp.cmdline.data,
@@ -283,43 +322,61 @@ static void test_bootpack(void)
 
     good_pack(); pack_len -= 120;
     expect_pack_bad(__LINE__, "no trailer", "truncated");
-    good_pack(); pack_len = 110 + 7 + 3;
+    good_pack(); pack_len = (size_t)((uint8_t *)memmem(pack, sizeof(pack), "KERNEL!", 7) - pack) + 3;
     expect_pack_bad(__LINE__, "the kernel's data cut off", "past the archive's end");
     good_pack(); pack[20] = 'G';
     expect_pack_bad(__LINE__, "a header field that is not hex", "not hex");
     good_pack(); pack[0] = '1';
     expect_pack_bad(__LINE__, "an old-style cpio", "not a newc cpio header");
-    pack_len = 0;
+    start_pack();
     pack_entry("initrd", "I", 1, 0100644);
     pack_entry("TRAILER!!!", "", 0, 0);
     expect_pack_bad(__LINE__, "no kernel", "no kernel");
-    pack_len = 0;
+    start_pack();
     pack_entry("kernel", "K", 1, 0100644);
     pack_entry("kernel", "K", 1, 0100644);
     pack_entry("TRAILER!!!", "", 0, 0);
     expect_pack_bad(__LINE__, "two kernels", "appears twice");
-    pack_len = 0;
+    start_pack();
     pack_entry("kernel", "K", 1, 0100644);
     pack_entry("modules", "M", 1, 0100644);
     pack_entry("TRAILER!!!", "", 0, 0);
     expect_pack_bad(__LINE__, "an unknown entry", "unknown entry \"modules\"");
-    pack_len = 0;
+    start_pack();
     pack_entry("kernel", "K", 1, 040755);
     pack_entry("TRAILER!!!", "", 0, 0);
     expect_pack_bad(__LINE__, "a directory named kernel", "not a regular file");
     memset(big, 'x', sizeof(big));
-    pack_len = 0;
+    start_pack();
     pack_entry("kernel", "K", 1, 0100644);
     pack_entry("cmdline", big, 1024, 0100644);
     pack_entry("TRAILER!!!", "", 0, 0);
     expect_pack_bad(__LINE__, "a command line of 1024 bytes", "start_info holds 1023");
-    pack_len = 0;
+    start_pack();
     pack_entry("kernel", "K", 1, 0100644);
     pack_entry("cmdline", "a\0b", 3, 0100644);
     pack_entry("TRAILER!!!", "", 0, 0);
     expect_pack_bad(__LINE__, "a NUL in the command line", "NUL byte");
-    good_pack(); pack[110 + 6] = 'X';      /* "kernel" loses its NUL */
+    good_pack(); pack[110 + 8] = 'X';      /* "bootpack" loses its NUL */
     expect_pack_bad(__LINE__, "a name without its NUL", "not NUL-terminated");
+    /* The marker: first, and the version this shim reads. */
+    pack_len = 0;
+    pack_entry("kernel", "K", 1, 0100644);
+    pack_entry("bootpack", BOOTPACK_MARKER, strlen(BOOTPACK_MARKER), 0100644);
+    pack_entry("TRAILER!!!", "", 0, 0);
+    CHECK(!bootpack_is(pack, pack_len), "an archive without the marker first is not a bootpack");
+    expect_pack_bad(__LINE__, "the marker second", "not the marker");
+    pack_len = 0;
+    pack_entry("bootpack", "shim bootpack 2\n", 16, 0100644);
+    pack_entry("kernel", "K", 1, 0100644);
+    pack_entry("TRAILER!!!", "", 0, 0);
+    expect_pack_bad(__LINE__, "a marker of another version", "newer format");
+    /* Debian's initrd starts with its early microcode archive: a directory named kernel. */
+    pack_len = 0;
+    pack_entry("kernel", "", 0, 040755);
+    pack_entry("kernel/x86/microcode/GenuineIntel.bin", "UCODE", 5, 0100644);
+    pack_entry("TRAILER!!!", "", 0, 0);
+    CHECK(!bootpack_is(pack, pack_len), "an early-microcode initrd is not a bootpack");
 }
 
 int main(void)

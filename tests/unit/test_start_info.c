@@ -455,7 +455,8 @@ static void test_boundaries(void)
          si->pt_base = f->stack_top - si->nr_pt_frames * PAGE_SIZE);
     /* (The pieces must not overlap: what a case moves onto another's pages, it moves away.) */
     GOOD(DOMU | INIT_P2M, "page tables starting exactly at the image end",
-         si->pt_base = f->image_end; b->si_va = f->image_end + si->nr_pt_frames * PAGE_SIZE);
+         si->pt_base = f->image_end; b->si_va = f->image_end + si->nr_pt_frames * PAGE_SIZE;
+         si->store_mfn = MFN_BASE + va_to_pfn(b->si_va) + 1; si->console.domU.mfn = MFN_BASE + va_to_pfn(b->si_va) + 2);
     GOOD(DOM0, "nr_pt_frames exactly 4", si->nr_pt_frames = 4);
     GOOD(DOM0, "p2m list ending exactly at the stack top",
          si->mfn_list = f->stack_top - si->nr_pages * 8; si->pt_base = f->p2m_va;
@@ -491,7 +492,7 @@ static void test_boundaries(void)
     GOOD(DOMU | INIT_P2M, "INIT_P2M frames ending exactly at nr_pages",
          si->first_p2m_pfn = si->nr_pages - si->nr_p2m_frames);
     GOOD(DOMU | INIT_P2M, "INIT_P2M declared, but the builder put the list in the mapping",
-         si->nr_pages = f->mapped_pages; si->mfn_list = f->image_end; b->si_va += PAGE_SIZE);
+         si->nr_pages = f->mapped_pages; si->mfn_list = f->image_end; b->si_va = f->stack_top - PAGE_SIZE);
 
     /* No two pieces share a page (make fuzz found a mod_len reaching into the p2m list). */
     BAD(DOM0 | RD_MAPPED, "overlaps", "mapped ramdisk one page longer, into the p2m list",
@@ -504,6 +505,12 @@ static void test_boundaries(void)
     BAD(DOM0, "overlaps", "p2m list one entry into the page tables",
         si->mfn_list = si->pt_base - si->nr_pages * 8 + 8);
     BAD(DOMU, "overlaps", "p2m list on the start_info page", b->si_va = (si->mfn_list + 8) & PAGE_MASK);
+    BAD(DOMU | RD_MAPPED, "overlaps the console ring page", "mapped ramdisk on the console ring",
+        si->mod_start = f->console_va; si->mod_len = 100);
+    BAD(DOMU | RD_MAPPED, "overlaps the xenstore ring page", "mapped ramdisk on the xenstore ring",
+        si->mod_start = f->store_va; si->mod_len = 100);
+    BAD(DOMU, "overlaps the console ring page", "page tables over the console ring",
+        si->pt_base = f->console_va);
     BAD(DOMU | INIT_P2M | RD_PFN, "overlaps", "pfn ramdisk on the INIT_P2M frames",
         si->mod_start = si->first_p2m_pfn + si->nr_p2m_frames - 1);
     GOOD(DOMU | INIT_P2M | RD_PFN, "pfn ramdisk right after the INIT_P2M frames",
