@@ -157,6 +157,89 @@ static inline bool is_xen_slot(unsigned int slot)
  * builder allocates tables in walk order and the domU builder by level, so
  * nothing is assumed about where the others lie.
  */
+/*
+ * INIT_P2M: start_info names the frames of the builder's list and of its
+ * page tables (first_p2m_pfn, nr_p2m_frames), and the page-table buffer
+ * and the allocator keep clear of exactly those.  A wrong range would let
+ * the buffer land on the list itself (make fuzz found it: the list was
+ * zeroed through the fill window, and every lookup after it gave mfn 0).
+ * So every frame of the builder's mapping of the list, tables and pages,
+ * must be ours and lie in the range.  Those tables are outside the
+ * initial mapping: they are read through the fill window, read-only, one
+ * at a time (window pages 0, 1, 2 for the L3, an L2 and an L1).
+ */
+static void p2m_frame_in_range(unsigned long mfn, const char *what, uint64_t va)
+{
+    unsigned long pfn = mfn_to_pfn(mfn);
+
+    if (pfn < boot.p2m_first_pfn || pfn - boot.p2m_first_pfn >= boot.p2m_frames ||
+        pfn_to_mfn(pfn) != mfn)
+        mmu_error("INIT_P2M: %s (for %#lx) is mfn %#lx, pfn %#lx: not in start_info's "
+                  "first_p2m_pfn %#lx + nr_p2m_frames %lu", what, (unsigned long)va, mfn, pfn,
+                  boot.p2m_first_pfn, boot.p2m_frames);
+}
+
+static unsigned long window_mfn[3];         /* what window pages 0-2 map now (0: their own) */
+
+static pte_t window_read(unsigned int page, unsigned long mfn, unsigned int slot)
+{
+    if (window_mfn[page] != mfn) {
+        batch_va(boot.window_va + page * PAGE_SIZE,
+                 ((pte_t)mfn << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_ACCESSED | pte_nx);
+        batch_flush();
+        window_mfn[page] = mfn;
+    }
+    return plat_read64(boot.window_va + page * PAGE_SIZE + slot * sizeof(pte_t));
+}
+
+static void check_boot_p2m_frames(void)
+{
+    const uint64_t gib = 1ULL << L3_SHIFT, two_mib = 1ULL << L2_SHIFT;
+    uint64_t va = boot.p2m_va, end = va + DIV_ROUND_UP(boot.nr_pages * 8, PAGE_SIZE) * PAGE_SIZE;
+    unsigned long l3 = PTE_MFN(boot_p2m_l4e);
+
+    memset(window_mfn, 0, sizeof(window_mfn));
+    if (PT_INDEX(va, L4_SHIFT) != PT_INDEX(end - 1, L4_SHIFT))
+        mmu_error("INIT_P2M: the list [%#lx, %#lx) crosses a 512 GiB slot", (unsigned long)va,
+                  (unsigned long)end);
+    p2m_frame_in_range(l3, "the L3", va);
+    for (uint64_t a3 = va & ~(gib - 1); a3 < end; a3 += gib) {
+        pte_t e3 = window_read(0, l3, PT_INDEX(a3, L3_SHIFT));
+
+        if (!(e3 & _PAGE_PRESENT) || (e3 & _PAGE_PSE))
+            mmu_error("INIT_P2M: the L3 entry for %#lx is %#lx", (unsigned long)a3, (unsigned long)e3);
+        p2m_frame_in_range(PTE_MFN(e3), "an L2", a3);
+        for (uint64_t a2 = a3 > va ? a3 : va & ~(two_mib - 1); a2 < end && a2 < a3 + gib; a2 += two_mib) {
+            pte_t e2 = window_read(1, PTE_MFN(e3), PT_INDEX(a2, L2_SHIFT));
+
+            if (!(e2 & _PAGE_PRESENT))
+                mmu_error("INIT_P2M: the L2 entry for %#lx is %#lx", (unsigned long)a2, (unsigned long)e2);
+            if (e2 & _PAGE_PSE) {           /* a 2 MiB page of the list (Xen's dom0 builder) */
+                for (unsigned int i = 0; i < PT_ENTRIES; i++)
+                    p2m_frame_in_range((PTE_MFN(e2) & ~(PT_ENTRIES - 1UL)) + i, "a page of the list",
+                                       a2 + i * PAGE_SIZE);
+                continue;
+            }
+            p2m_frame_in_range(PTE_MFN(e2), "an L1", a2);
+            for (uint64_t a1 = a2 > va ? a2 : va; a1 < end && a1 < a2 + two_mib; a1 += PAGE_SIZE) {
+                pte_t e1 = window_read(2, PTE_MFN(e2), PT_INDEX(a1, L1_SHIFT));
+
+                if (!(e1 & _PAGE_PRESENT))
+                    mmu_error("INIT_P2M: the list's page at %#lx is not mapped", (unsigned long)a1);
+                p2m_frame_in_range(PTE_MFN(e1), "a page of the list", a1);
+            }
+        }
+    }
+    /* The window's pages get their own frames back. */
+    for (unsigned int i = 0; i < 3; i++) {
+        unsigned long pfn = (boot.window_va + i * PAGE_SIZE - boot.virt_base) >> PAGE_SHIFT;
+
+        batch_va(boot.window_va + i * PAGE_SIZE, ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) |
+                 PTE_KERNEL_RW | pte_nx);
+    }
+    batch_flush();
+}
+
 static void discover_boot_tables(void)
 {
     unsigned long bound = (boot.xen_stack_top - boot.virt_base) >> PAGE_SHIFT;
@@ -188,6 +271,8 @@ static void discover_boot_tables(void)
     e = mmu_read_entry(boot_l4_mfn, KERNEL_L4_SLOT);
     if (!(e & _PAGE_PRESENT))
         mmu_error("boot L4[511] is not present");
+    if (boot_p2m_l4e)
+        check_boot_p2m_frames();
     boot_l3_mfn = PTE_MFN(e);
 
     for (unsigned int s = 0; s < PT_ENTRIES; s++) {

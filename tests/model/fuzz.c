@@ -79,6 +79,9 @@ static void apply(start_info_t *si, const struct boot_layout *L, long arg)
         default: v = si->pt_base + (w & 0xffffff); break;
         }
         memcpy(p, &v, fields[f].size);
+        if (getenv("FUZZ_VERBOSE"))
+            fprintf(stderr, "fuzz: start_info+%#zx (%zu bytes) = %#lx\n", fields[f].off, fields[f].size,
+                    (unsigned long)v);
     }
 }
 
@@ -139,6 +142,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.mutate = apply;
 
     drive_inline(&o, &r);
+    if (getenv("FUZZ_VERBOSE") && !strcmp(getenv("FUZZ_VERBOSE"), "2"))
+        fprintf(stderr, "%s", r.log);
     if (getenv("FUZZ_VERBOSE"))
         fprintf(stderr, "fuzz: %s %lu pages, ramdisk %lu%s, %u writes: %s%s %s\n",
                 o.boot.builder == BUILD_DOMU ? "domU" : "dom0", o.boot.nr_pages, o.boot.rd_len,
