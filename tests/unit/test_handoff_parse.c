@@ -106,14 +106,20 @@ static void expect_elf_ok(int line, const char *what, struct xen_elf *x)
                  " %s: %s", what, why);
 }
 
+/* One case: the parser said ok/why; it must have refused, naming needle. */
+static void refused(int line, const char *what, bool ok, const char *why, const char *needle)
+{
+    check_report(!ok && strstr(why, needle), __FILE__, line, "refused", " %s: %s; message \"%s\", "
+                 "expected one naming \"%s\"", what, ok ? "ACCEPTED" : "refused", why, needle);
+}
+
 static void expect_elf_bad(int line, const char *what, const char *needle)
 {
     struct xen_elf x;
     char why[256] = "";
     bool ok = xen_elf_parse(img, img_len, &x, why, sizeof(why));
 
-    check_report(!ok && strstr(why, needle), __FILE__, line, "refused", " %s: %s; message \"%s\", "
-                 "expected one naming \"%s\"", what, ok ? "ACCEPTED" : "refused", why, needle);
+    refused(line, what, ok, why, needle);
 }
 
 static void test_elf(void)
@@ -297,8 +303,7 @@ static void expect_pack_bad(int line, const char *what, const char *needle)
     char why[256] = "";
     bool ok = bootpack_parse(pack, pack_len, &bp, why, sizeof(why));
 
-    check_report(!ok && strstr(why, needle), __FILE__, line, "refused", " %s: %s; message \"%s\", "
-                 "expected one naming \"%s\"", what, ok ? "ACCEPTED" : "refused", why, needle);
+    refused(line, what, ok, why, needle);
 }
 
 static void test_bootpack(void)
