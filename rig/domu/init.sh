@@ -20,6 +20,7 @@
 #   @@RIG case-begin ID domid=N|- up=S
 #   @@XL ID| ...                               `xl -vvv create` output
 #   @@RIG xl-create ID rc=N domid=N|- up=S
+#   @@RIG xl-died ID rc=N domid=N              xl died of a signal, the domain exists
 #   @@RIG result ID up=S                       the guest's result line appeared
 #   @@GUEST ID| ...                            the guest's console (xenconsoled log)
 #   @@RIG case-end ID status=S shutdown=R|- up-create=S up-created=S up-result=S|-
@@ -148,9 +149,15 @@ run_case() {
     status=
     reason=-
     t_result=-
-    if [ $rc -ne 0 ]; then
+    if [ $rc -gt 128 ] && [ $rc -ne 137 ] && [ -n "$domid" ] && dom_exists "$domid"; then
+        # xl itself died of a signal after the domain was made (seen once: Xen 4.20's xl
+        # segfaulted at exit, after "unpause ... complete, rc=0"): the guest is judged as
+        # usual, and the case says what xl did.
+        say "xl-died $id rc=$rc domid=$domid"
+    elif [ $rc -ne 0 ]; then
         [ $rc -eq 137 ] && status=xl-timeout || status=xl-failed
-    else
+    fi
+    if [ -z "$status" ]; then
         ticks=0
         limit=$((TIMEOUT * 5))
         while :; do

@@ -146,6 +146,27 @@ class SessionTest(unittest.TestCase):
 """)
         self.assertEqual(rs[0].verdict, "FAILURE")
 
+    def test_xl_died_after_creating_the_domain(self):
+        # Xen 4.20's xl once segfaulted at exit after unpausing the domain: the guest is
+        # judged, and the case says what xl did; without a domain it stays an xl failure.
+        s, rs = session([R.Case("a", "k"), R.Case("b", "k")])
+        feed(s, """
+@@RIG case-begin 01 name=a up=1
+@@XL 01| Segmentation fault
+@@RIG xl-create 01 rc=139 domid=4 up=2
+@@RIG xl-died 01 rc=139 domid=4
+@@GUEST 01| Test result: SUCCESS
+@@RIG case-end 01 status=result shutdown=0 up-create=1 up-created=2 up-result=3
+@@RIG case-begin 02 name=b up=4
+@@XL 02| Segmentation fault
+@@RIG xl-create 02 rc=139 domid=- up=5
+@@RIG case-end 02 status=xl-failed shutdown=- up-create=4 up-created=5 up-result=-
+""")
+        self.assertEqual(rs[0].verdict, "SUCCESS")
+        self.assertIn("xl create died (exit 139, signal 11)", rs[0].reason)
+        self.assertEqual(rs[1].verdict, "ERROR")
+        self.assertIn("xl create failed: Segmentation fault", rs[1].reason)
+
     def test_xl_run_runner(self):
         s, rs = session([R.Case("a", "k", runner="xl-run"), R.Case("b", "k", runner="xl-run")])
         feed(s, """
