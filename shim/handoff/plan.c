@@ -183,8 +183,3 @@ bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_sw
     }
     return true;
 }
-
-bool plan_writes(const struct plan_out *p, unsigned long pfn)
-{
-    return pfn < p->last_pfn;
-}

@@ -71,7 +71,4 @@ struct plan_out {
 bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_swap *swaps,
                   unsigned long cap, char *why, size_t why_len);
 
-/* Is pfn one the plan writes? */
-bool plan_writes(const struct plan_out *p, unsigned long pfn);
-
 #endif
