@@ -20,7 +20,7 @@
 #   @@RIG case-begin ID domid=N|- up=S
 #   @@XL ID| ...                               `xl -vvv create` output
 #   @@RIG xl-create ID rc=N domid=N|- up=S
-#   @@RIG xl-died ID rc=N domid=N              xl died of a signal, the domain exists
+#   @@RIG xl-late ID rc=N domid=N              xl failed after unpausing the domain, which exists
 #   @@RIG result ID up=S                       the guest's result line appeared
 #   @@GUEST ID| ...                            the guest's console (xenconsoled log)
 #   @@RIG case-end ID status=S shutdown=R|- up-create=S up-created=S up-result=S|-
@@ -103,6 +103,31 @@ shutdown_reason() {   # $1 = xl log: the reason code, empty while the domain run
     sed -n 's/.*has shut down, reason code \([0-9]*\).*/\1/p' "$1" 2>/dev/null | head -n 1
 }
 
+# xl's log says the domain was unpaused: the unpause's ao completed with rc=0.
+unpaused() {          # $1 = xl -vvv output
+    awk '/libxl_domain_unpause: Domain [0-9]+:ao 0x[0-9a-f]+: create/ {
+             for (i = 1; i <= NF; i++) if ($i ~ /^0x[0-9a-f]+:$/) ao = $i
+         }
+         ao != "" && index($0, "ao " ao " complete, rc=0") { ok = 1 }
+         END { exit !ok }' "$1"
+}
+
+# The shutdown reason from the domain's state flags (r b p s c d), for when xl's
+# monitoring daemon, which logs the reason, never ran: crashed is 3, shut down is 0.
+state_reason() {      # $1 = domid
+    $BIN/xl list "$1" 2>/dev/null | awk 'NR == 2 {
+        st = $5
+        if (substr(st, 5, 1) == "c") print 3; else if (substr(st, 4, 1) == "s") print 0 }'
+}
+
+# The current case's shutdown reason, empty while it runs. xl's monitoring daemon logs
+# it; when xl failed late ($late), the daemon may never have run: the state flags say it.
+reason_now() {
+    r=$(shutdown_reason "$xllog")
+    [ -n "$r" ] || [ -z "$late" ] || r=$(state_reason "$domid")
+    echo "$r"
+}
+
 dom_exists() {        # $1 = domid
     [ -n "$1" ] && xenstore-exists "/local/domain/$1" 2>/dev/null
 }
@@ -149,11 +174,15 @@ run_case() {
     status=
     reason=-
     t_result=-
-    if [ $rc -gt 128 ] && [ $rc -ne 137 ] && [ -n "$domid" ] && dom_exists "$domid"; then
-        # xl itself died of a signal after the domain was made (seen once: Xen 4.20's xl
-        # segfaulted at exit, after "unpause ... complete, rc=0"): the guest is judged as
-        # usual, and the case says what xl did.
-        say "xl-died $id rc=$rc domid=$domid"
+    late=
+    if [ $rc -ne 0 ] && [ $rc -ne 137 ] && [ -n "$domid" ] && unpaused "/tmp/xl-$id.log" &&
+       dom_exists "$domid"; then
+        # xl failed after it had built and unpaused the domain: Xen accepted the guest,
+        # and what broke is xl's own exit or its monitoring daemon (seen with Xen 4.20's
+        # xl: a segfault at exit; "domain monitoring daemonizing child ... died due to
+        # fatal signal Aborted"). The guest is judged as usual and the case says what xl did.
+        late=1
+        say "xl-late $id rc=$rc domid=$domid"
     elif [ $rc -ne 0 ]; then
         [ $rc -eq 137 ] && status=xl-timeout || status=xl-failed
     fi
@@ -167,7 +196,7 @@ run_case() {
                 say "result $id up=$t_result"
                 break
             fi
-            reason=$(shutdown_reason "$xllog")
+            reason=$(reason_now)
             if [ -n "$reason" ] || { [ $((ticks % 10)) -eq 9 ] && ! dom_exists "$domid"; }; then
                 sleep 0.5           # let xenconsoled write the last of the ring
                 if grep -q "Test result:" "$log" 2>/dev/null; then
@@ -187,13 +216,13 @@ run_case() {
             # Give it 5 s to shut down by itself: a crash now still counts.
             i=0
             while [ $i -lt 25 ]; do
-                reason=$(shutdown_reason "$xllog")
+                reason=$(reason_now)
                 [ -n "$reason" ] && break
                 i=$((i + 1))
                 sleep 0.2
             done
         fi
-        [ -n "$reason" ] || reason=$(shutdown_reason "$xllog")
+        [ -n "$reason" ] || reason=$(reason_now)
         [ -n "$reason" ] || reason=-
     fi
     $BIN/xl destroy "$dom" > /dev/null 2>&1

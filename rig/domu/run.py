@@ -130,7 +130,7 @@ class CaseResult:
     guest_lines: list = dataclasses.field(default_factory=list)
     guest_times: list = dataclasses.field(default_factory=list)   # xenconsoled's stamps (1 s)
     xlrun_line: str | None = None   # runner="xl-run": its verdict line
-    xl_died: str | None = None      # xl create's exit status when it died of a signal after creating the domain
+    xl_late: str | None = None      # xl create's exit status when it failed after unpausing the domain
     xlrun_rc: str | None = None
     xl_lines: list = dataclasses.field(default_factory=list)
     xen_lines: list = dataclasses.field(default_factory=list)
@@ -485,8 +485,8 @@ class Session:
             self.dom0_error = rest
         elif what == "all-done":
             self.done = True
-        elif what == "xl-died" and words and words[0] in self.by_id:
-            self.results[self.by_id[words[0]]].xl_died = kv.get("rc")
+        elif what == "xl-late" and words and words[0] in self.by_id:
+            self.results[self.by_id[words[0]]].xl_late = kv.get("rc")
         elif what in ("case-begin", "xl-create", "case-end") and words:
             i = self.by_id.get(words[0])
             if i is None:
@@ -546,10 +546,13 @@ class Session:
         else:
             verdict, reason = "CRASH", (f"domain shut down ({r.shutdown or 'unknown reason'}) "
                                         f"with no result line")
-        if r.xl_died:
+        if r.xl_late:
+            rc = int(r.xl_late)
+            how = f"exit {rc}" + (f", signal {rc - 128}" if rc > 128 else "")
+            said = [ln for ln in r.xl_lines if re.search(r"\berror\b|fatal signal|Segmentation|Aborted", ln)]
             reason = (f"{reason}; " if reason else "") + \
-                f"note: xl create died (exit {r.xl_died}, signal {int(r.xl_died) - 128}) after creating " \
-                f"the domain: the toolstack's fault, not the guest's"
+                f"note: xl create failed after unpausing the domain ({how}" + \
+                (f": {said[0].strip()}" if said else "") + "): the toolstack's fault, not the guest's"
         if verdict == "CRASH":
             xen = [x for x in r.xen_lines if re.search(r"\bd\d+v\d+|crash|Unhandled|Bad type|"
                                                        r"mm\.c|L1TF|Pagetable walk", x)]

@@ -146,26 +146,45 @@ class SessionTest(unittest.TestCase):
 """)
         self.assertEqual(rs[0].verdict, "FAILURE")
 
-    def test_xl_died_after_creating_the_domain(self):
-        # Xen 4.20's xl once segfaulted at exit after unpausing the domain: the guest is
-        # judged, and the case says what xl did; without a domain it stays an xl failure.
-        s, rs = session([R.Case("a", "k"), R.Case("b", "k")])
+    def test_xl_failed_after_unpausing_the_domain(self):
+        # Xen 4.20's xl once segfaulted at exit after unpausing the domain, and once its
+        # monitoring daemon aborted: the guest is judged, and the case says what xl did.
+        # A crash after the result still counts; without a domain it stays an xl failure.
+        s, rs = session([R.Case("a", "k"), R.Case("b", "k"), R.Case("c", "k"), R.Case("d", "k")])
         feed(s, """
 @@RIG case-begin 01 name=a up=1
 @@XL 01| Segmentation fault
 @@RIG xl-create 01 rc=139 domid=4 up=2
-@@RIG xl-died 01 rc=139 domid=4
+@@RIG xl-late 01 rc=139 domid=4
 @@GUEST 01| Test result: SUCCESS
 @@RIG case-end 01 status=result shutdown=0 up-create=1 up-created=2 up-result=3
 @@RIG case-begin 02 name=b up=4
 @@XL 02| Segmentation fault
 @@RIG xl-create 02 rc=139 domid=- up=5
 @@RIG case-end 02 status=xl-failed shutdown=- up-create=4 up-created=5 up-result=-
+@@RIG case-begin 03 name=c up=6
+@@XL 03| libxl: error: libxl_exec.c:127:libxl_report_child_exitstatus: domain monitoring daemonizing child [203] died due to fatal signal Aborted
+@@RIG xl-create 03 rc=1 domid=5 up=7
+@@RIG xl-late 03 rc=1 domid=5
+@@GUEST 03| Test result: SUCCESS
+@@RIG case-end 03 status=result shutdown=- up-create=6 up-created=7 up-result=8
+@@RIG case-begin 04 name=d up=9
+@@XL 04| libxl: error: libxl_exec.c:127:libxl_report_child_exitstatus: domain monitoring daemonizing child [204] died due to fatal signal Aborted
+@@RIG xl-create 04 rc=1 domid=6 up=10
+@@RIG xl-late 04 rc=1 domid=6
+@@GUEST 04| Test result: SUCCESS
+@@RIG case-end 04 status=result shutdown=3 up-create=9 up-created=10 up-result=11
 """)
         self.assertEqual(rs[0].verdict, "SUCCESS")
-        self.assertIn("xl create died (exit 139, signal 11)", rs[0].reason)
+        self.assertIn("xl create failed after unpausing the domain (exit 139, signal 11: "
+                      "Segmentation fault)", rs[0].reason)
         self.assertEqual(rs[1].verdict, "ERROR")
         self.assertIn("xl create failed: Segmentation fault", rs[1].reason)
+        self.assertEqual(rs[2].verdict, "SUCCESS")
+        self.assertIn("(exit 1: libxl: error: libxl_exec.c:127:libxl_report_child_exitstatus: "
+                      "domain monitoring daemonizing child [203] died", rs[2].reason)
+        self.assertEqual(rs[3].verdict, "CRASH")
+        self.assertIn("domain shut down (crash) after 'Test result: SUCCESS'", rs[3].reason)
 
     def test_xl_run_runner(self):
         s, rs = session([R.Case("a", "k", runner="xl-run"), R.Case("b", "k", runner="xl-run")])
