@@ -19,7 +19,7 @@
 #   INIT_P2M=1                declare XEN_ELFNOTE_INIT_P2M (0x8000000000, as Linux): the
 #                             builder maps the p2m list there instead of in the initial mapping
 #   BUG=fixmap-miscopy|pgtbuf-rw|no-user-l4|stale-batch-index|p2m-cr3-first|
-#       direct-l1-write|nx-always
+#       direct-l1-write|nx-always|kexec-overwrite|kexec-rw-alias|kexec-user-pin
 #                             put one historical bug back (regression tests)
 #
 # Run variables: XEN=4.17|4.20 MODE=dom0|domU RAMDISK=<file> ARGS="guest cmdline"
@@ -41,7 +41,7 @@ XEN_ARGS ?=
 TIMEOUT  ?=
 
 BUGS := fixmap-miscopy pgtbuf-rw no-user-l4 stale-batch-index p2m-cr3-first direct-l1-write \
-        nx-always
+        nx-always kexec-overwrite kexec-rw-alias kexec-user-pin
 ifneq ($(filter-out $(BUGS),$(BUG)),)
 $(error BUG=$(BUG) is not one of: $(BUGS))
 endif
@@ -85,8 +85,9 @@ ASFLAGS += $(CONFIG_DEFS)
 GUEST_C := setup.c start_info.c console.c console_ring.c format.c lib.c result.c \
            traps.c p2m.c ramdisk.c xxhash.c xen_plat.c batch.c page_alloc.c mmu_pv.c \
            mmu_check.c pt_walk.c usermode.c ptdump.c p2m_tools.c balloon.c mm_user.c \
-           handoff/handoff.c handoff/bootpack.c handoff/xen_elf.c handoff/plan.c
-GUEST_S := xen-head.S entry.S usermode_entry.S
+           handoff/handoff.c handoff/bootpack.c handoff/xen_elf.c handoff/plan.c \
+           handoff/load.c handoff/switch.c
+GUEST_S := xen-head.S entry.S usermode_entry.S handoff/trampoline.S
 OBJS    := $(addprefix $(OUT)/,$(GUEST_S:.S=.o) $(GUEST_C:.c=.o))
 
 .PHONY: all shim run check test docs bench fuzz deps clean bootpack FORCE
@@ -114,6 +115,7 @@ $(OUT)/%.o: shim/%.c $(OUT)/config | build/include/xen
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(OUT)/%.o: shim/%.S $(OUT)/config | build/include/xen
+	@mkdir -p $(@D)
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
 

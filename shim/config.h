@@ -51,4 +51,22 @@
 #define BUG_NX_ALWAYS 0
 #endif
 
+#ifdef CONFIG_BUG_KEXEC_OVERWRITE
+#define BUG_KEXEC_OVERWRITE 1   /* the hand-off writes the next kernel's tables over the shim's live ones */
+#else
+#define BUG_KEXEC_OVERWRITE 0
+#endif
+
+#ifdef CONFIG_BUG_KEXEC_RW_ALIAS
+#define BUG_KEXEC_RW_ALIAS 1    /* the hand-off leaves one new table frame writable in the direct map */
+#else
+#define BUG_KEXEC_RW_ALIAS 0
+#endif
+
+#ifdef CONFIG_BUG_KEXEC_USER_PIN
+#define BUG_KEXEC_USER_PIN 1    /* the hand-off leaves the shim's user L4 pinned */
+#else
+#define BUG_KEXEC_USER_PIN 0
+#endif
+
 #endif

@@ -74,6 +74,8 @@ unsigned long p2m_release_boot_list(unsigned long first_pfn, unsigned long nr_en
 
 /* p2m_tools.c: what save/restore and dump tools read in shared_info. */
 void p2m_tools_init(unsigned long shared_info_va, uint32_t si_flags);
+/* Withdraw what p2m_tools_init() published (p2m_cr3 first): before a hand-off. */
+void p2m_tools_withdraw(void);
 void p2m_tools_reset(void);         /* nothing published until p2m_tools_init() */
 void p2m_generation_begin(void);
 void p2m_generation_end(void);

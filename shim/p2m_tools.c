@@ -50,6 +50,18 @@ static void set_mid_entry(unsigned long leaf)
     plat_write64(pfn_to_virt(mid_pfns[mid]) + (leaf % 512) * 8, p2m_leaf_mfn(leaf));
 }
 
+void p2m_tools_withdraw(void)
+{
+    if (!si_va)
+        return;
+    plat_write64(ARCH(p2m_cr3), 0);         /* first: the rest is then not to be read */
+    barrier();
+    plat_write64(ARCH(p2m_vaddr), 0);
+    plat_write64(ARCH(pfn_to_mfn_frame_list_list), 0);
+    plat_write64(ARCH(max_pfn), 0);
+    si_va = 0;
+}
+
 void p2m_tools_reset(void)
 {
     si_va = 0;

@@ -72,6 +72,17 @@ unsigned long pages_alloc(const char *what)
     mmu_error("out of memory allocating %s", what);
 }
 
+void pages_for_each_free(void (*fn)(unsigned long pfn, void *arg), void *arg)
+{
+    for (unsigned long pfn = free_list; pfn != FREE_LIST_END;
+         pfn = plat_read64(PAGE_OFFSET + (pfn << PAGE_SHIFT)))
+        fn(pfn, arg);
+    for (unsigned int i = 0; i < nr_ranges; i++)
+        for (unsigned long pfn = ranges[i].next; pfn < ranges[i].end; pfn++)
+            if (usable(pfn))
+                fn(pfn, arg);
+}
+
 unsigned long pages_alloc_contig(unsigned long n, const char *what)
 {
     for (unsigned int i = 0; i < nr_ranges; i++) {

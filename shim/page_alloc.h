@@ -46,5 +46,7 @@ void pages_add_range(unsigned long start, unsigned long end);
 unsigned long pages_alloc(const char *what);
 unsigned long pages_alloc_contig(unsigned long n, const char *what);
 void pages_free(unsigned long pfn);
+/* Calls fn for every pfn the allocator holds free (the hand-off's "not live"). */
+void pages_for_each_free(void (*fn)(unsigned long pfn, void *arg), void *arg);
 
 #endif

@@ -222,6 +222,6 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     printk("mmu: ok\n");
     /* A bootpack's kernel comes next, unless the command line asks for the checks alone. */
     if (!cmdline_has((const char *)si->cmd_line, "nochain"))
-        handoff_go(si);
+        handoff_go(si, shared_info);
     result_success();
 }

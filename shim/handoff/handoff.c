@@ -2,25 +2,40 @@
 /*
  * handoff.c - from setup.c's checks to the next kernel.
  *
- * What stands: the bootpack is found and read in the guest (the archive,
- * the kernel's ELF and Xen notes, as libxenguest reads them), and a bad
- * one ends in an ERROR that names the cause.  What does not yet: planning
- * the next kernel's memory beside the live tables and jumping to it.
- * Until it does, handoff_go() ends the boot in an ERROR that says so,
- * rather than pretend a hand-off happened; "nochain" on the command line
- * asks for the checks alone, with the usual result line.
+ *   read    the bootpack (bootpack.c) and its kernel's ELF and Xen notes
+ *           (xen_elf.c), right after the bring-up; a bad one is an ERROR
+ *   plan    after the checks: which frames the shim still lives on (all
+ *           but the page allocator's free ones), then the layout and the
+ *           renumbering (plan.c)
+ *   load    the next kernel's memory, written through the direct map into
+ *           free frames only (load.c)
+ *   switch  read-only tables, the pin, the renumbering, the jump (switch.c)
+ *
+ * "nochain" on the command line asks for the checks alone, with the usual
+ * result line.
  */
 #include "handoff.h"
 #include "bootpack.h"
 #include "xen_elf.h"
+#include "load.h"
+#include "plan.h"
+#include "switch.h"
+#include "../config.h"
 #include "../console.h"
+#include "../layout.h"
+#include "../mmu.h"
+#include "../mmu_plat.h"
+#include "../p2m.h"
+#include "../page_alloc.h"
 #include "../ramdisk.h"
+#include "../start_info.h"
 #include "../result.h"
 #include "../lib.h"
 
 static struct bootpack pack;
 static struct xen_elf next;
 static bool have_pack;
+static unsigned long next_nr_pages;     /* the p2m's length at boot: the next kernel's list */
 
 static void print_addr(const char *what, uint64_t v)
 {
@@ -45,6 +60,7 @@ void handoff_read(const start_info_t *si)
     if (!xen_elf_parse(pack.kernel.data, pack.kernel.len, &next, why, sizeof(why)))
         result_error("bootpack: %s", why);
     have_pack = true;
+    next_nr_pages = p2m_nr_pages();
     printk("bootpack: kernel %lu bytes, entry %#lx, kernel [%#lx, %#lx), virt_base %#lx, ",
            (unsigned long)pack.kernel.len, (unsigned long)next.entry, (unsigned long)next.virt_kstart,
            (unsigned long)next.virt_kend, (unsigned long)next.virt_base);
@@ -58,11 +74,188 @@ void handoff_read(const start_info_t *si)
     printk("bootpack: initrd %lu bytes, cmdline \"%s\"\n", (unsigned long)pack.initrd.len, cmdline);
 }
 
-void handoff_go(const start_info_t *si)
+/* ------------------------------------------------------------------ frames */
+
+static uint8_t *free_map;                  /* bit per pfn: the page allocator holds it free */
+static struct plan_out plan;
+static struct plan_swap *swaps;
+
+static void mark_free(unsigned long pfn, void *arg)
 {
-    (void)si;
+    (void)arg;
+    free_map[pfn / 8] |= (uint8_t)(1u << (pfn % 8));
+}
+
+static bool is_free(unsigned long pfn)
+{
+    return free_map[pfn / 8] & (1u << (pfn % 8));
+}
+
+static bool ram(unsigned long pfn, void *arg)
+{
+    (void)arg;
+    return pfn_has_ram(pfn);
+}
+
+static bool live(unsigned long pfn, void *arg)
+{
+    (void)arg;
+    return !is_free(pfn);
+}
+
+static bool any(unsigned long pfn, void *arg)
+{
+    (void)pfn, (void)arg;
+    return true;
+}
+
+static bool none(unsigned long pfn, void *arg)
+{
+    (void)pfn, (void)arg;
+    return false;
+}
+
+/*
+ * The shim's pfn of the frame that will be the next kernel's pfn x: the
+ * swaps are sorted by pfn (ascending) and by with (descending).
+ */
+static unsigned long old_pfn(unsigned long x)
+{
+    unsigned long lo = 0, hi = plan.nr_swaps;
+
+    while (lo < hi) {
+        unsigned long mid = (lo + hi) / 2;
+
+        if (swaps[mid].pfn == x)
+            return swaps[mid].with;
+        if (swaps[mid].pfn < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    lo = 0;
+    hi = plan.nr_swaps;
+    while (lo < hi) {
+        unsigned long mid = (lo + hi) / 2;
+
+        if (swaps[mid].with == x)
+            return swaps[mid].pfn;
+        if (swaps[mid].with > x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return x;
+}
+
+static unsigned long next_mfn(unsigned long x, void *arg)
+{
+    unsigned long q = old_pfn(x);
+
+    (void)arg;
+    if (BUG_KEXEC_OVERWRITE && plan_is_table(&plan, x))
+        q = pgtbuf.start + (x - plan.pgtables.pfn);
+    return pfn_has_ram(q) ? mmu_pfn_to_mfn(q) : LOAD_INVALID_MFN;
+}
+
+/* Where the next kernel's pfn x is written: its frame's direct mapping, which must be free. */
+static uint8_t *next_page(unsigned long x, void *arg)
+{
+    unsigned long q = old_pfn(x);
+
+    (void)arg;
+    if (BUG_KEXEC_OVERWRITE && plan_is_table(&plan, x))
+        /* The bug: the new tables go where the shim's own live tables are. */
+        return (uint8_t *)pfn_to_virt(pgtbuf.start + (x - plan.pgtables.pfn));
+    if (!is_free(q))
+        mmu_error("hand-off: the next kernel's pfn %#lx would be written into pfn %#lx, which the "
+                  "shim still uses", x, q);
+    return (uint8_t *)pfn_to_virt(q);
+}
+
+static unsigned long alloc_pages_for(unsigned long bytes, const char *what)
+{
+    return pages_alloc_contig(DIV_ROUND_UP(bytes, PAGE_SIZE), what);
+}
+
+/*
+ * The layout first (it does not depend on frames), to size the swap list
+ * and to know where the trampoline goes; then everything the hand-off
+ * allocates; then the free map, so that nothing allocated after it is
+ * taken for free; then the real plan.
+ */
+static unsigned long plan_frames(const start_info_t *si)
+{
+    static char why[256];
+    unsigned long nr = next_nr_pages, l1 = 0;
+    struct plan_in in = {
+        .kernel = &next, .nr_pages = nr, .initrd_len = pack.initrd.len,
+        .ring_pages = !si_is_dom0(si), .ram = any, .live = none,
+    };
+    uint64_t tva;
+
+    /* The checks grew the list (the balloon's far page) and gave that page back: nothing is left there. */
+    for (unsigned long pfn = nr; pfn < p2m_nr_pages(); pfn++)
+        if (pfn_has_ram(pfn))
+            result_error("hand-off: pfn %#lx has a frame, past the %lu pfns the next kernel's p2m "
+                         "list will hold", pfn, nr);
+    if (!handoff_plan(&in, &plan, NULL, 0, why, sizeof(why)))
+        result_error("hand-off: %s", why);
+    tva = handoff_trampoline_va(&plan);
+    if (tva < KERNEL_MAP_BASE || tva - KERNEL_MAP_BASE >= (1UL << L3_SHIFT))
+        result_error("hand-off: the next kernel's region ends at %#lx, outside the 1 GiB the "
+                     "shim's kernel L2 maps, so no trampoline can share an address with it",
+                     (unsigned long)plan.v_end);
+    if (mmu_read_entry(mmu_pfn_to_mfn(mmu_tables.level2_kernel), PT_INDEX(tva, L2_SHIFT)))
+        result_error("hand-off: the next kernel's region ends at %#lx, within the shim's own "
+                     "image mapping, so no trampoline can share an address with it",
+                     (unsigned long)plan.v_end);
+    l1 = pt_page_alloc("hand-off trampoline L1");
+    swaps = (struct plan_swap *)pfn_to_virt(alloc_pages_for(plan.last_pfn * sizeof(*swaps),
+                                                            "hand-off swap list"));
+    free_map = (uint8_t *)pfn_to_virt(alloc_pages_for(DIV_ROUND_UP(nr, 8), "hand-off free map"));
+    memset(free_map, 0, DIV_ROUND_UP(nr, 8));
+    pages_for_each_free(mark_free, NULL);
+
+    in.ram = ram;
+    in.live = live;
+    if (!handoff_plan(&in, &plan, swaps, plan.last_pfn, why, sizeof(why)))
+        result_error("hand-off: %s", why);
+    return l1;
+}
+
+void handoff_go(const start_info_t *si, shared_info_t *shared_info)
+{
+    unsigned long tramp_l1, written, l4;
+
     if (!have_pack)
         return;
-    result_error("hand-off: booting the bootpack's kernel is not built yet; put nochain on the "
-                 "command line to run the checks alone");
+    mmu_phase_begin("handoff-plan");
+    tramp_l1 = plan_frames(si);
+    mmu_phase_end();
+    printk("hand-off: region [%#lx, %#lx) %lu pages, %lu page tables (+%lu for the p2m at %#lx), "
+           "p2m %lu pages, start_info %#lx, stack %#lx, %lu pfns written, %lu frames to move\n",
+           (unsigned long)next.virt_base, (unsigned long)plan.v_end, plan.region_pages,
+           plan.tables.total, plan.p2m_tables.total, (unsigned long)plan.p2m.va, plan.p2m.pages,
+           (unsigned long)plan.start_info.va, (unsigned long)plan.stack.va, plan.last_pfn,
+           plan.nr_swaps);
+
+    mmu_phase_begin("handoff-load");
+    struct load_in ld = {
+        .kernel = &next, .image = pack.kernel.data, .initrd = pack.initrd.data,
+        .initrd_len = pack.initrd.len, .cmdline = (const char *)pack.cmdline.data,
+        .cmdline_len = pack.cmdline.len, .plan = &plan, .si = si, .nr_pages = next_nr_pages,
+        .mfn = next_mfn, .page = next_page,
+    };
+    written = handoff_load(&ld);
+    mmu_phase_end();
+    printk("hand-off: %lu pages written\n", written);
+
+    struct switch_in sw = {
+        .plan = &plan, .swaps = swaps, .old_pfn = old_pfn, .tramp_l1 = tramp_l1,
+        .entry = next.entry, .shared_info = shared_info,
+    };
+    l4 = handoff_protect_and_pin(&sw);
+    long rc = handoff_switch(&sw, l4);
+    result_error("hand-off: Xen refused NEW_BASEPTR to the next kernel's L4 (mfn %#lx): %ld", l4, rc);
 }

@@ -22,6 +22,6 @@ void handoff_read(const start_info_t *si);
  * the boot goes on into the next kernel.  Returns when there is nothing
  * to hand over.
  */
-void handoff_go(const start_info_t *si);
+void handoff_go(const start_info_t *si, shared_info_t *shared_info);
 
 #endif

@@ -75,6 +75,58 @@ static void count_tables(uint64_t from, uint64_t to, const struct range *first, 
     }
 }
 
+/* A mapping's record: its area, and its tables level by level from the top, from pfn on. */
+static void set_map(struct plan_map *m, uint64_t from, uint64_t to, unsigned long area_pfn,
+                    const struct range *lv, const struct plan_tables *t, unsigned long pfn)
+{
+    m->from = from & VADDR_MASK;
+    m->to = to & VADDR_MASK;
+    m->pfn = area_pfn;
+    for (int l = 3; l >= 0; l--) {
+        m->lv[l].from = l == 3 ? 0 : lv[l].from;
+        m->lv[l].count = t->count[l];
+        m->lv[l].pfn = pfn;
+        pfn += t->count[l];
+    }
+}
+
+bool plan_is_table(const struct plan_out *p, unsigned long pfn)
+{
+    for (unsigned int m = 0; m < p->nr_maps; m++)
+        for (unsigned int l = 0; l < 4; l++)
+            if (pfn >= p->map[m].lv[l].pfn && pfn - p->map[m].lv[l].pfn < p->map[m].lv[l].count)
+                return true;
+    return false;
+}
+
+bool plan_entry(const struct plan_out *p, unsigned int m, unsigned int level, unsigned long table,
+                unsigned int slot, unsigned long *pfn, bool *table_pfn)
+{
+    const struct plan_map *map = &p->map[m];
+    unsigned int shift = 12 + 9 * level;        /* what one entry spans */
+    uint64_t va = map->lv[level].from + ((uint64_t)table << (shift + 9)) + ((uint64_t)slot << shift);
+
+    if (level == 0) {
+        if (va < map->from || va > map->to)
+            return false;
+        *pfn = map->pfn + ((va - map->from) >> 12);
+        *table_pfn = plan_is_table(p, *pfn);
+        return true;
+    }
+    /* The next level's table that covers va, in whichever mapping has it (libxenguest's get_pg_table). */
+    for (unsigned int n = 0; n < p->nr_maps; n++) {
+        uint64_t from = p->map[n].lv[level - 1].from;
+        unsigned long count = p->map[n].lv[level - 1].count;
+
+        if (count && va >= from && ((va - from) >> shift) < count) {
+            *pfn = p->map[n].lv[level - 1].pfn + ((va - from) >> shift);
+            *table_pfn = true;
+            return true;
+        }
+    }
+    return false;
+}
+
 struct alloc {
     uint64_t va;                        /* virt_alloc_end */
     unsigned long pfn;                  /* pfn_alloc_end */
@@ -94,7 +146,7 @@ bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_sw
 {
     const struct xen_elf *k = in->kernel;
     const uint64_t vb = k->virt_base;
-    struct range first[3];
+    struct range first[3], lv[3];
     struct alloc a = { vb, 0 };
     unsigned long extra, pages, cand;
     uint64_t try_end, p2m_base = k->init_p2m;
@@ -145,6 +197,8 @@ bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_sw
              "over one", out->region_pages, (unsigned long)vb, (unsigned long)out->v_end,
              out->tables.count[1]);
     take(&a, &out->pgtables, out->tables.total, true);
+    set_map(&out->map[0], vb, try_end, 0, first, &out->tables, out->pgtables.pfn);
+    out->nr_maps = 1;
     take(&a, &out->stack, 1, true);
     a.pfn = out->region_pages;          /* xc_dom_alloc_pad */
     a.va = out->v_end;
@@ -157,9 +211,12 @@ bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_sw
         if (p2m_base + bytes - 1 < p2m_base || (p2m_base < out->v_end && p2m_base + bytes > vb))
             FAIL("plan: the INIT_P2M list at %#lx overlaps the initial region",
                  (unsigned long)p2m_base);
-        count_tables(p2m_base, p2m_base + bytes - 1, first, NULL, &out->p2m_tables);
+        count_tables(p2m_base, p2m_base + bytes - 1, first, lv, &out->p2m_tables);
         take(&a, &out->p2m, bytes / PAGE + out->p2m_tables.total, false);
         out->p2m.va = p2m_base;
+        set_map(&out->map[1], p2m_base, p2m_base + bytes - 1, out->p2m.pfn, lv, &out->p2m_tables,
+                out->p2m.pfn + bytes / PAGE);
+        out->nr_maps = 2;
     }
     out->last_pfn = a.pfn;
     if (out->last_pfn > in->nr_pages)

@@ -47,6 +47,19 @@ struct plan_tables {
     unsigned long total;
 };
 
+/*
+ * One mapping of the next kernel's initial tables, as libxenguest keeps it
+ * (struct xc_dom_x86_mapping): the area [from, to] shows pfns from pfn on,
+ * and at each level (0: L1 ... 3: L4) `count` tables, consecutive from
+ * `pfn`, cover the addresses from `from` (all 48-bit, sign dropped).  A
+ * level the first mapping's tables already cover has count 0.
+ */
+struct plan_map {
+    uint64_t from, to;
+    unsigned long pfn;
+    struct { uint64_t from; unsigned long pfn, count; } lv[4];
+};
+
 struct plan_out {
     /* The initial region [virt_base, v_end): pfn = (va - virt_base) >> 12. */
     struct plan_seg kernel, initrd, p2m, start_info, xenstore, console, pgtables, stack;
@@ -57,6 +70,8 @@ struct plan_out {
     /* With INIT_P2M: the list at that address, its pages and then its own tables. */
     bool init_p2m;
     struct plan_tables p2m_tables;
+    struct plan_map map[2];         /* the region; with INIT_P2M also the list */
+    unsigned int nr_maps;
     unsigned long last_pfn;         /* one past the last pfn the plan writes */
     unsigned long nr_swaps;
 };
@@ -70,5 +85,18 @@ struct plan_out {
  */
 bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_swap *swaps,
                   unsigned long cap, char *why, size_t why_len);
+
+/*
+ * The entry at `slot` of the level-`level` table `table` (an index into
+ * map[m].lv[level]): the pfn it points at (the next level's table, or for
+ * an L1 the page the area shows there), or false when the entry is empty.
+ * *table_pfn says whether that pfn is itself a page table (mapped
+ * read-only, as libxenguest does).
+ */
+bool plan_entry(const struct plan_out *p, unsigned int m, unsigned int level, unsigned long table,
+                unsigned int slot, unsigned long *pfn, bool *table_pfn);
+
+/* Is pfn one of the plan's page tables (any mapping, any level)? */
+bool plan_is_table(const struct plan_out *p, unsigned long pfn);
 
 #endif

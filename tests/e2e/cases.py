@@ -54,6 +54,9 @@ class Case:
     # kernel "shim" (the default build) or "debian" (the vmlinuz of this Xen's dom0: bookworm's
     # XZ bzImage for 4.17, trixie's zstd one for 4.20), damage None or "truncate".
     bootpack: tuple | None = None
+    # The bootpack's kernel is booted (the hand-off): "linux" (Debian's, with the hand-off's
+    # /init from rig/domu/build_dom0.py) or "shim" (a second shim); the judge checks both stages.
+    chain: str | None = None
 
     @property
     def variant(self):
@@ -115,6 +118,8 @@ ONE_G = _mv(KERNEL_IMAGE_SIZE="1G")
 MAPPED_1G = _mv(MAPPED_RAMDISK=1, KERNEL_IMAGE_SIZE="1G")
 INIT_P2M = _mv(INIT_P2M=1)
 MAPPED_INIT_P2M = _mv(MAPPED_RAMDISK=1, INIT_P2M=1)
+# A bootpack's kernel by name: "shim" is the case's own build, these are other builds.
+SHIM_BUILDS = {"shim-initp2m": INIT_P2M, "shim-mapped": MAPPED}
 
 
 def _matrix():
@@ -181,9 +186,16 @@ def _matrix():
         # cut short (an ERROR naming it).
         cases.append(Case(name=f"handoff-debian-nochain-{xen}", make_vars=DEFAULT, xen=xen, mem=512,
                           args="nochain", bootpack=("debian", "console=hvc0 quiet", None)))
-        cases.append(Case(name=f"handoff-shim-{xen}", make_vars=DEFAULT, xen=xen, mem=256,
-                          bootpack=("shim", "", None), expect=frozenset({"ERROR"}),
-                          reason_re=r"^hand-off: .*not built yet"))
+        # The hand-off itself: Debian's Linux reaches /init; a second shim (each build) boots
+        # and passes its own checks on the tables and p2m the first one left it.
+        cases.append(Case(name=f"handoff-linux-{xen}", make_vars=DEFAULT, xen=xen, mem=512,
+                          bootpack=("debian", "console=hvc0 handoff=linux", None), chain="linux"))
+        ctl_chain = Case(name=f"handoff-shim-{xen}", make_vars=DEFAULT, xen=xen, mem=256,
+                         bootpack=("shim", "second", None), chain="shim")
+        cases.append(ctl_chain)
+        for second in ("shim-initp2m", "shim-mapped"):
+            cases.append(Case(name=f"handoff-{second}-{xen}", make_vars=DEFAULT, xen=xen, mem=256,
+                              bootpack=(second, "second", None), chain="shim"))
         cases.append(Case(name=f"handoff-bad-truncated-{xen}", make_vars=DEFAULT, xen=xen, mem=256,
                           bootpack=("shim", "", "truncate"), expect=frozenset({"ERROR"}),
                           reason_re=r"^bootpack: kernel: \d+ bytes past the archive's end"))
@@ -198,12 +210,16 @@ def _matrix():
                 ("pgtbuf-rw", ctl_default, r"failed: -22$"),              # Xen: -EINVAL
                 ("no-user-l4", ctl_nostrict, r"the kernel is visible to user mode"),
                 ("no-user-l4", ctl_default, r"#PF"),                      # M2P zapped
-                ("nx-always", ctl_nonx, r"failed: -22$")):                # Xen: NX reserved
+                ("nx-always", ctl_nonx, r"failed: -22$"),                 # Xen: NX reserved
+                ("kexec-overwrite", ctl_chain, r"#PF .*cr2=0xffff888"),   # a live table is read-only
+                ("kexec-rw-alias", ctl_chain,                             # Xen refuses the pin
+                 r"^handoff-pin: .*PIN_L4_TABLE .* failed: -22$")):
             mv = _mv(**dict(ctl.make_vars), BUG=bug)
             suffix = "-strict" if bug == "no-user-l4" and ctl is ctl_default else ""
             cases.append(Case(name=f"bug-{bug}{suffix}-{xen}", make_vars=mv, xen=xen, mem=ctl.mem,
                               ramdisk=ctl.ramdisk, args=ctl.args, expect=NOT_SUCCESS,
-                              reason_re=why, control=ctl.name, no_nx=ctl.no_nx))
+                              reason_re=why, control=ctl.name, no_nx=ctl.no_nx,
+                              bootpack=ctl.bootpack))
     return cases
 
 

@@ -133,16 +133,29 @@ def bootpack(case, kernel_path, log=print):
     import check_image
     import struct
     which, cmdline, damage = case.bootpack
+    initrd = f"initrd of {case.name}\n".encode() * 100
+    stage2 = {}
     if which == "debian":
         import build_dom0
         try:
-            kernel_path, _ = build_dom0.build(case.xen)
+            if case.chain == "linux":
+                kernel_path, initrd_path, stage2["sha256"] = build_dom0.linux_handoff(case.xen)
+                with open(initrd_path, "rb") as f:
+                    initrd = f.read()
+            else:
+                kernel_path, _ = build_dom0.build(case.xen)
         except Exception as e:          # noqa: BLE001 - any failure to fetch is a setup error
             raise SetupError(f"Debian's kernel for Xen {case.xen}: {e}") from e
+    elif which in C.SHIM_BUILDS:
+        kernel_path = build(C.SHIM_BUILDS[which], log=log)
     out_dir = os.path.join(E2E_BUILD, "bootpacks")
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, f"{case.name}.cpio")
-    initrd = f"initrd of {case.name}\n".encode() * 100
+    if case.chain == "shim":
+        # What the second shim must say about its ramdisk (the pack's initrd), from xxhsum.
+        with open(path + ".initrd", "wb") as f:
+            f.write(initrd)
+        stage2["ramdisk"] = f"ramdisk: bytes={len(initrd)} xxh64={_xxh64(path + '.initrd')}"
     try:
         with open(kernel_path, "rb") as f:
             elf, how = BP.kernel_elf(f.read())
@@ -179,7 +192,7 @@ def bootpack(case, kernel_path, log=print):
     ]
     log(f"bootpack: {rel(path)}: {len(data)} bytes, kernel {rel(kernel_path)} ({how})"
         + (f", {damage}d" if damage else ""))
-    return path, len(data), _xxh64(path), required
+    return path, len(data), _xxh64(path), required, stage2
 
 
 # -------------------------------------------------------------------- builds
@@ -324,6 +337,60 @@ def expected_counts(case, log_text):
     }
 
 
+HANDOFF_SWITCH_RE = r"^hand-off: \d+ frames renumbered; switching to L4 mfn 0x[0-9a-f]+, entry "
+
+
+def judge_chain(case, res, rd):
+    """A hand-off that ended in SUCCESS: the first shim's checks and its hand-off line, then
+    what the next kernel must show, each stage on its own lines and in that order."""
+    lines = res["guest_lines"]
+    at = next((i for i, l in enumerate(lines) if re.search(HANDOFF_SWITCH_RE, l)), None)
+    if at is None:
+        return False, "SUCCESS, but the shim never said it switched to the next kernel"
+    first, second = lines[:at], lines[at + 1:]
+    if any(l.startswith("Test result:") for l in first):
+        return False, "the first shim printed a result line before its hand-off"
+    want = list(C.REQUIRED_SUCCESS_LINES) + list(rd[3]) + [
+        re.escape(f"ramdisk: bytes={rd[1]} xxh64={rd[2]}") + "$",
+        r"^hand-off: \d+ page tables read-only, L4 mfn 0x[0-9a-f]+ pinned$"]
+    try:
+        with open(res["log"], errors="replace") as f:
+            exp = expected_counts(case, f.read())
+    except OSError:
+        exp = None
+    if exp is None:
+        return False, "SUCCESS, but Xen's VIRTUAL MEMORY ARRANGEMENT is not in the log"
+    want += [rf"^start_info: .*nr_pages={exp['nr_pages']} ", exp["build"], exp["pgtbuf"], exp["p2m"]]
+    missing = [rx for rx in want if not any(re.search(rx, l) for l in first)]
+    if missing:
+        return False, "before the hand-off, no line of the first shim matches /" + missing[0] + "/"
+    stage2 = rd[4]
+    if case.chain == "linux":
+        # In this order: Linux's banner, /init's lines with the host's values, the result.
+        kb = case.mem * 1024
+        order = [r"\] Linux version \d", "^handoff-init: .*, data sha256 " + stage2["sha256"] + "$",
+                 r"^handoff-init: MemTotal (\d+) kB$",
+                 "^handoff-init: cmdline " + re.escape(case.bootpack[1]) + "$", r"^Test result: SUCCESS"]
+        i = 0
+        for rx in order:
+            while i < len(second) and not re.search(rx, second[i]):
+                i += 1
+            if i == len(second):
+                return False, f"after the hand-off, no line matches /{rx}/ (in order: {' , '.join(order)})"
+            m = re.search(r"^handoff-init: MemTotal (\d+) kB$", second[i])
+            if m and not kb // 2 < int(m.group(1)) <= kb:
+                return False, f"Linux found MemTotal {m.group(1)} kB in a domain of {kb} kB"
+        return True, ""
+    # A second shim: its own full checks, on the memory and ramdisk the first one gave it.
+    want = list(C.REQUIRED_SUCCESS_LINES) + [
+        rf"^start_info: .*nr_pages={exp['nr_pages']} ", re.escape(stage2["ramdisk"]) + "$",
+        "^start_info: cmdline=" + re.escape(f'"{case.bootpack[1]}"') + "$"]
+    missing = [rx for rx in want if not any(re.search(rx, l) for l in second)]
+    if missing:
+        return False, "after the hand-off, no line of the second shim matches /" + missing[0] + "/"
+    return True, ""
+
+
 def judge(case, res, rd=None):
     """(ok, message) for one case from boot_case()'s dict. rd: (path, size, xxh64)."""
     if "rig_error" in res:
@@ -344,6 +411,8 @@ def judge(case, res, rd=None):
         return True, f"caught: {got}"
     if not case.expects_success and v != "SUCCESS":
         return True, f"as expected: {got}"
+    if case.chain and v == "SUCCESS":
+        return judge_chain(case, res, rd)
     required = list(case.required) + (list(rd[3]) if rd and len(rd) > 3 else [])
     if v == "SUCCESS":
         required = list(C.REQUIRED_SUCCESS_LINES) + required
