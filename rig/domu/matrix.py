@@ -83,6 +83,10 @@ def cases():
         ("missing-kernel", dict(kernel="missing", mem=128, expect=["ERROR"],
                                 reason_re="No such file")),
         ("linux-selftest", dict(kernel=R.LINUX, mem=256, expect=ok)),
+        # The hand-off (docs/handoff.md): the shim boots Debian's Linux to its /init, and
+        # a second shim, from a bootpack given as the domU's ramdisk.
+        ("handoff-linux", dict(kernel="shim", mem=512, ramdisk=R.PACK_LINUX, expect=ok)),
+        ("handoff-shim", dict(kernel="shim", mem=256, ramdisk=R.PACK_SHIM, expect=ok)),
         # The real-host runner (xl-run.sh: create -p, console, unpause) on the same xl.
         ("xl-run-rd100", dict(kernel="shim", mem=256, ramdisk="rd100", expect=ok, runner="xl-run")),
         ("xl-run-too-small", dict(kernel="shim", mem=64, ramdisk="rd100", expect=["ERROR"],
@@ -155,7 +159,7 @@ def to_cases(selected):
             kw["kernel"] = k
         else:
             kw["kernel"] = kernel(k)
-        if kw.get("ramdisk"):
+        if kw.get("ramdisk") and not kw["ramdisk"].startswith("@"):
             kw["ramdisk"] = ramdisk_path(kw["ramdisk"])
         out.append((R.Case(name=name, **kw), no_nx))
     return out

@@ -118,6 +118,8 @@ class Case:
     require: list | None = None     # regexes some guest line must match for SUCCESS to stand
     reason_re: str | None = None    # with expect: the reason must match this too
     runner: str = "rig"             # "xl-run": dom0 runs the case with rig/domu/xl-run.sh
+    order: list | None = None       # regexes guest lines must match in this order for SUCCESS
+    memtotal_kb: tuple | None = None  # (lo, hi]: a "handoff-init: MemTotal N kB" line must be inside
 
 
 @dataclasses.dataclass
@@ -570,6 +572,20 @@ class Session:
                                                  f"host {r.ramdisk_host}"
             elif any(ln.startswith("ramdisk: none") for ln in r.guest_lines):
                 verdict, reason = "FAILURE", "a ramdisk was given but the guest saw none"
+        if verdict == "SUCCESS" and c.order:
+            i = 0
+            for rx in c.order:
+                while i < len(r.guest_lines) and not re.search(rx, r.guest_lines[i]):
+                    i += 1
+                if i == len(r.guest_lines):
+                    verdict, reason = "FAILURE", f"no guest line matches {rx!r} after the ones before it"
+                    break
+        if verdict == "SUCCESS" and c.memtotal_kb:
+            got = [int(m.group(1)) for m in (re.search(r"^handoff-init: MemTotal (\d+) kB$", ln)
+                                             for ln in r.guest_lines) if m]
+            lo, hi = c.memtotal_kb
+            if len(got) != 1 or not lo < got[0] <= hi:
+                verdict, reason = "FAILURE", f"MemTotal {got} kB, expected one line in ({lo}, {hi}]"
         if verdict == "SUCCESS" and c.require:
             missing = [rx for rx in c.require if not any(re.search(rx, ln) for ln in r.guest_lines)]
             if missing:
@@ -689,7 +705,7 @@ def run_cases(xen, cases, echo=None, log=None, max_boots=None, keep_dir=None, xe
     dom0 never comes up."""
     if not cases:
         raise RigError("no cases")
-    cases = [resolve_linux(xen, c) for c in cases]
+    cases = [resolve_pack(xen, resolve_linux(xen, c)) for c in cases]
     names = [c.name for c in cases]
     results = [CaseResult(n, None, None, "") for n in names]
     rr = RunResult(xen, results)
@@ -718,6 +734,52 @@ def run_cases(xen, cases, echo=None, log=None, max_boots=None, keep_dir=None, xe
 
 
 LINUX = "@linux"
+PACK_LINUX = "@pack-linux"      # ramdisk: a bootpack of Debian's Linux and the hand-off's /init
+PACK_SHIM = "@pack-shim"        # ramdisk: a bootpack of the shim (default build) itself
+HANDOFF_SWITCH = r"^hand-off: \d+ frames renumbered; switching to L4 mfn 0x[0-9a-f]+, entry "
+
+
+def resolve_pack(xen, c):
+    """ramdisk "@pack-linux" or "@pack-shim": the hand-off's bootpack, built here for this
+    Xen's Linux (or the shim), and what the guest must print, in order, with the values
+    the host computed: the shim's switch, then Linux's banner and /init's lines, or the
+    second shim's start_info, ramdisk and checks."""
+    if c.ramdisk not in (PACK_LINUX, PACK_SHIM):
+        return c
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    import bootpack as BP
+    out = os.path.join(REPO, "build", "domu", "packs")
+    os.makedirs(out, exist_ok=True)
+    cmdline = c.args or "handoff"
+    if c.ramdisk == PACK_LINUX:
+        kernel, initrd_path, digest = build_dom0.linux_handoff(xen)
+        with open(initrd_path, "rb") as f:
+            initrd = f.read()
+        cmdline = "console=hvc0 handoff=linux"
+        order = [HANDOFF_SWITCH, r"\] Linux version \d", "^handoff-init: .*, data sha256 " + digest + "$",
+                 r"^handoff-init: MemTotal \d+ kB$", "^handoff-init: cmdline " + re.escape(cmdline) + "$",
+                 r"^Test result: SUCCESS"]
+        extra = dict(memtotal_kb=(c.mem * 1024 // 2, c.mem * 1024))
+    else:
+        kernel = os.path.join(REPO, "build", "shim", "shim")
+        initrd = f"initrd of {c.name}\n".encode() * 100
+        with open(os.path.join(out, f"{c.name}.initrd"), "wb") as f:
+            f.write(initrd)
+        want = host_xxh64(os.path.join(out, f"{c.name}.initrd"))
+        if want is None:
+            raise RigError("xxhsum is needed to check the second shim's ramdisk")
+        order = [HANDOFF_SWITCH, rf"^start_info: .*nr_pages={c.mem * 256} ",
+                 "^start_info: cmdline=" + re.escape(f'"{cmdline}"') + "$",
+                 "^ramdisk: " + re.escape(want) + "$", r"^mmu: check after exercises: .* invariants hold$",
+                 r"^Test result: SUCCESS"]
+        extra = {}
+    with open(kernel, "rb") as f:
+        elf, _how = BP.kernel_elf(f.read())
+    data, _desc = BP.build(elf, initrd, cmdline)
+    path = os.path.join(out, f"{xen}-{c.name}.cpio")
+    with open(path, "wb") as f:
+        f.write(data)
+    return dataclasses.replace(c, ramdisk=path, args="", order=(c.order or []) + order, **extra)
 
 
 def resolve_linux(xen, c):

@@ -78,7 +78,7 @@ void handoff_read(const start_info_t *si)
 
 static uint8_t *free_map;                  /* bit per pfn: the page allocator holds it free */
 static struct plan_out plan;
-static struct plan_swap *swaps;
+static struct plan_move *moves;
 
 static void mark_free(unsigned long pfn, void *arg)
 {
@@ -115,37 +115,27 @@ static bool none(unsigned long pfn, void *arg)
     return false;
 }
 
-/*
- * The shim's pfn of the frame that will be the next kernel's pfn x: the
- * swaps are sorted by pfn (ascending) and by with (descending).
- */
+/* The shim's pfn of the frame that will be the next kernel's pfn x (PLAN_NO_FRAME: none). */
 static unsigned long old_pfn(unsigned long x)
 {
-    unsigned long lo = 0, hi = plan.nr_swaps;
+    unsigned long lo = 0, hi = plan.nr_moves;
 
     while (lo < hi) {
         unsigned long mid = (lo + hi) / 2;
 
-        if (swaps[mid].pfn == x)
-            return swaps[mid].with;
-        if (swaps[mid].pfn < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    lo = 0;
-    hi = plan.nr_swaps;
-    while (lo < hi) {
-        unsigned long mid = (lo + hi) / 2;
-
-        if (swaps[mid].with == x)
-            return swaps[mid].pfn;
-        if (swaps[mid].with > x)
+        if (moves[mid].pfn == x)
+            return moves[mid].from;
+        if (moves[mid].pfn < x)
             lo = mid + 1;
         else
             hi = mid;
     }
     return x;
+}
+
+static bool is_ring_slot(unsigned long x)
+{
+    return plan.xenstore.pages && (x == plan.xenstore.pfn || x == plan.console.pfn);
 }
 
 static unsigned long next_mfn(unsigned long x, void *arg)
@@ -155,7 +145,7 @@ static unsigned long next_mfn(unsigned long x, void *arg)
     (void)arg;
     if (BUG_KEXEC_OVERWRITE && plan_is_table(&plan, x))
         q = pgtbuf.start + (x - plan.pgtables.pfn);
-    return pfn_has_ram(q) ? mmu_pfn_to_mfn(q) : LOAD_INVALID_MFN;
+    return q != PLAN_NO_FRAME && pfn_has_ram(q) ? mmu_pfn_to_mfn(q) : LOAD_INVALID_MFN;
 }
 
 /* Where the next kernel's pfn x is written: its frame's direct mapping, which must be free. */
@@ -167,7 +157,7 @@ static uint8_t *next_page(unsigned long x, void *arg)
     if (BUG_KEXEC_OVERWRITE && plan_is_table(&plan, x))
         /* The bug: the new tables go where the shim's own live tables are. */
         return (uint8_t *)pfn_to_virt(pgtbuf.start + (x - plan.pgtables.pfn));
-    if (!is_free(q))
+    if (q == PLAN_NO_FRAME || !is_free(q) || is_ring_slot(x))
         mmu_error("hand-off: the next kernel's pfn %#lx would be written into pfn %#lx, which the "
                   "shim still uses", x, q);
     return (uint8_t *)pfn_to_virt(q);
@@ -179,7 +169,7 @@ static unsigned long alloc_pages_for(unsigned long bytes, const char *what)
 }
 
 /*
- * The layout first (it does not depend on frames), to size the swap list
+ * The layout first (it does not depend on frames), to size the move list
  * and to know where the trampoline goes; then everything the hand-off
  * allocates; then the free map, so that nothing allocated after it is
  * taken for free; then the real plan.
@@ -192,6 +182,7 @@ static unsigned long plan_frames(const start_info_t *si)
         .kernel = &next, .nr_pages = nr, .initrd_len = pack.initrd.len,
         .ring_pages = !si_is_dom0(si), .ram = any, .live = none,
     };
+    unsigned long cap;
     uint64_t tva;
 
     /* The checks grew the list (the balloon's far page) and gave that page back: nothing is left there. */
@@ -211,15 +202,20 @@ static unsigned long plan_frames(const start_info_t *si)
                      "image mapping, so no trampoline can share an address with it",
                      (unsigned long)plan.v_end);
     l1 = pt_page_alloc("hand-off trampoline L1");
-    swaps = (struct plan_swap *)pfn_to_virt(alloc_pages_for(plan.last_pfn * sizeof(*swaps),
-                                                            "hand-off swap list"));
+    cap = 2 * plan.last_pfn + 2;
+    moves = (struct plan_move *)pfn_to_virt(alloc_pages_for(cap * sizeof(*moves), "hand-off moves"));
     free_map = (uint8_t *)pfn_to_virt(alloc_pages_for(DIV_ROUND_UP(nr, 8), "hand-off free map"));
     memset(free_map, 0, DIV_ROUND_UP(nr, 8));
     pages_for_each_free(mark_free, NULL);
 
     in.ram = ram;
     in.live = live;
-    if (!handoff_plan(&in, &plan, swaps, plan.last_pfn, why, sizeof(why)))
+    if (in.ring_pages) {
+        /* The rings keep their frames, which the plan puts in the region's ring slots. */
+        in.store_pfn = mfn_to_pfn(si->store_mfn);
+        in.console_pfn = mfn_to_pfn(si->console.domU.mfn);
+    }
+    if (!handoff_plan(&in, &plan, moves, cap, why, sizeof(why)))
         result_error("hand-off: %s", why);
     return l1;
 }
@@ -238,7 +234,7 @@ void handoff_go(const start_info_t *si, shared_info_t *shared_info)
            (unsigned long)next.virt_base, (unsigned long)plan.v_end, plan.region_pages,
            plan.tables.total, plan.p2m_tables.total, (unsigned long)plan.p2m.va, plan.p2m.pages,
            (unsigned long)plan.start_info.va, (unsigned long)plan.stack.va, plan.last_pfn,
-           plan.nr_swaps);
+           plan.nr_moves);
 
     mmu_phase_begin("handoff-load");
     struct load_in ld = {
@@ -252,7 +248,7 @@ void handoff_go(const start_info_t *si, shared_info_t *shared_info)
     printk("hand-off: %lu pages written\n", written);
 
     struct switch_in sw = {
-        .plan = &plan, .swaps = swaps, .old_pfn = old_pfn, .tramp_l1 = tramp_l1,
+        .plan = &plan, .moves = moves, .old_pfn = old_pfn, .tramp_l1 = tramp_l1,
         .entry = next.entry, .shared_info = shared_info,
     };
     l4 = handoff_protect_and_pin(&sw);

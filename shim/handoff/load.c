@@ -9,8 +9,9 @@
  *   p2m list   next pfn -> mfn, INVALID for a pfn without a frame
  *   start_info what Xen and the toolstack would say, for the next kernel
  *   xenstore, console
- *              zero pages: the rings themselves keep their frames, which
- *              start_info names (the toolstack and xenconsoled have them)
+ *              not written: the plan puts the rings' own frames there (the
+ *              toolstack and xenconsoled have them mapped), start_info
+ *              names them
  *   tables     L4, L3, L2, L1 for the region (and with INIT_P2M: L3, L2,
  *              L1 for the list), every table page mapped read-only
  *   stack      zero (the trampoline borrows it, switch.c)
@@ -188,11 +189,6 @@ unsigned long handoff_load(const struct load_in *in)
     zero_pages(in, p->p2m.pfn, p->p2m.pages);
     load_p2m(in);
     load_start_info(in);
-    if (p->xenstore.pages) {
-        zero_pages(in, p->xenstore.pfn, 1);
-        zero_pages(in, p->console.pfn, 1);
-        pages += 2;
-    }
     load_tables(in);
     zero_pages(in, p->stack.pfn, 1);
     return pages;

@@ -19,11 +19,14 @@
  *
  * Frames: the next kernel's pfn p keeps the frame that is pfn p today,
  * unless the plan writes p and that frame is live (the shim's tables, p2m,
- * image, the bootpack) or there is none (a hole); then p swaps frames with
- * a free pfn past everything the plan writes.  The live frames end up at
- * pfns the next kernel sees as free RAM, unwritten: the 2006 kexec rule
- * (build beside the live tables, never over them) costs two M2P updates
- * per swap and not one copy.
+ * image, the bootpack) or there is none (a hole); then p takes a free
+ * frame from the top of memory, and the frame it had moves up into the
+ * place that one left.  The xenstore and console slots take the rings'
+ * own frames (the toolstack and xenconsoled have them mapped; a kernel
+ * finds them at these pfns, as libxenguest leaves them).  The live frames
+ * end up at pfns the next kernel sees as free RAM, unwritten: the 2006
+ * kexec rule (build beside the live tables, never over them) costs one M2P
+ * update per move and not one copy.
  */
 #include "plan.h"
 #include "../lib.h"
@@ -141,14 +144,103 @@ static void take(struct alloc *a, struct plan_seg *s, unsigned long pages, bool 
     a->va += pages * PAGE;
 }
 
-bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_swap *swaps,
+/* Sorted by pfn: the moves past the plan arrive in descending order, with the rings' at the end. */
+static void sort_tail(struct plan_move *m, unsigned long n)
+{
+    for (unsigned long i = 0, j = n ? n - 1 : 0; i < j; i++, j--) {
+        struct plan_move t = m[i];
+
+        m[i] = m[j];
+        m[j] = t;
+    }
+    for (unsigned long i = 1; i < n; i++)           /* nearly sorted: insertion is linear */
+        for (unsigned long j = i; j && m[j - 1].pfn > m[j].pfn; j--) {
+            struct plan_move t = m[j];
+
+            m[j] = m[j - 1];
+            m[j - 1] = t;
+        }
+}
+
+static bool plan_frames(const struct plan_in *in, struct plan_out *out, struct plan_move *moves,
+                        unsigned long cap, char *why, size_t why_len)
+{
+    unsigned long cand = in->nr_pages, n = 0, first_high, d;
+    unsigned long slot[2] = { PLAN_NO_FRAME, PLAN_NO_FRAME }, src[2] = { PLAN_NO_FRAME, PLAN_NO_FRAME };
+
+#define MOVE(p, f) do {                                                             \
+        if (n == cap)                                                               \
+            FAIL("plan: more than %lu frames to move", cap);                        \
+        moves[n++] = (struct plan_move){ (p), (f) };                                \
+    } while (0)
+
+    if (in->ring_pages) {
+        slot[0] = out->xenstore.pfn;
+        slot[1] = out->console.pfn;
+        src[0] = in->store_pfn;
+        src[1] = in->console_pfn;
+        for (unsigned int r = 0; r < 2; r++)
+            if (src[r] >= in->nr_pages || !in->ram(src[r], in->arg) || !in->live(src[r], in->arg))
+                FAIL("plan: the %s ring at pfn %#lx is not a live frame of the domain",
+                     r ? "console" : "xenstore", src[r]);
+    }
+    /* The written pfns: their own frame if it is free, a ring's in its slot, else one from the top. */
+    for (unsigned long p = 0; p < out->last_pfn; p++) {
+        if (p == slot[0] || p == slot[1]) {
+            unsigned long f = src[p == slot[1]];
+
+            if (f != p)
+                MOVE(p, f);
+            continue;
+        }
+        if (in->ram(p, in->arg) && !in->live(p, in->arg))
+            continue;
+        while (cand > out->last_pfn && (!in->ram(cand - 1, in->arg) || in->live(cand - 1, in->arg)))
+            cand--;
+        if (cand <= out->last_pfn)
+            FAIL("plan: too few free frames past pfn %#lx to move the live ones out of the next "
+                 "kernel's way (%lu moved so far)", out->last_pfn, n);
+        MOVE(p, --cand);
+    }
+    /*
+     * The places left empty (the free frames' old pfns, and a ring's if it
+     * lay past the plan) take the frames moved out of the written pfns, in
+     * order; with holes some stay empty: the holes moved up.
+     */
+    first_high = n;
+    for (unsigned long i = 0; i < first_high; i++) {
+        unsigned long f = moves[i].from;
+
+        if (f >= out->last_pfn && f != src[0] && f != src[1])
+            MOVE(f, PLAN_NO_FRAME);                 /* a free frame's old place: filled below */
+    }
+    for (unsigned int r = 0; r < 2; r++)
+        if (src[r] != PLAN_NO_FRAME && src[r] >= out->last_pfn)
+            MOVE(src[r], PLAN_NO_FRAME);
+    d = first_high;
+    for (unsigned long i = 0; i < first_high; i++) {
+        unsigned long p = moves[i].pfn;
+
+        if (!in->ram(p, in->arg) || p == src[0] || p == src[1])
+            continue;                               /* a hole, or a ring: nothing displaced */
+        if (d == n)
+            FAIL("plan: more frames displaced than places to put them (pfn %#lx)", p);
+        moves[d++].from = p;
+    }
+    sort_tail(moves + first_high, n - first_high);
+    out->nr_moves = n;
+    return true;
+#undef MOVE
+}
+
+bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_move *moves,
                   unsigned long cap, char *why, size_t why_len)
 {
     const struct xen_elf *k = in->kernel;
     const uint64_t vb = k->virt_base;
     struct range first[3], lv[3];
     struct alloc a = { vb, 0 };
-    unsigned long extra, pages, cand;
+    unsigned long extra, pages;
     uint64_t try_end, p2m_base = k->init_p2m;
 
     memset(out, 0, sizeof(*out));
@@ -224,19 +316,5 @@ bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_sw
              "the domain has %lu", out->last_pfn, out->region_pages, out->initrd.pages,
              out->p2m.pages, in->nr_pages);
 
-    /* Frames: swap every written pfn whose frame is live or missing with a free one above. */
-    cand = in->nr_pages;
-    for (unsigned long p = 0; p < out->last_pfn; p++) {
-        if (in->ram(p, in->arg) && !in->live(p, in->arg))
-            continue;
-        while (cand > out->last_pfn && (!in->ram(cand - 1, in->arg) || in->live(cand - 1, in->arg)))
-            cand--;
-        if (cand <= out->last_pfn)
-            FAIL("plan: too few free frames past pfn %#lx to move the live ones out of the next "
-                 "kernel's way (%lu moved so far)", out->last_pfn, out->nr_swaps);
-        if (out->nr_swaps == cap)
-            FAIL("plan: more than %lu frames to move", cap);
-        swaps[out->nr_swaps++] = (struct plan_swap){ p, --cand };
-    }
-    return true;
+    return !moves || plan_frames(in, out, moves, cap, why, why_len);
 }

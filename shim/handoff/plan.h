@@ -24,18 +24,22 @@ struct plan_seg {
 };
 
 /*
- * Next pfn `pfn` gets the frame that is pfn `with` today, and `with` gets
- * pfn's: every other pfn keeps its frame.  Two M2P updates per swap.
+ * Next pfn `pfn` gets the frame that is pfn `from` today (PLAN_NO_FRAME:
+ * none, a hole moved up); every pfn not in the list keeps its frame.  One
+ * M2P update per move that carries a frame.
  */
-struct plan_swap {
-    unsigned long pfn, with;
+#define PLAN_NO_FRAME (~0UL)
+
+struct plan_move {
+    unsigned long pfn, from;
 };
 
 struct plan_in {
     const struct xen_elf *kernel;
     unsigned long nr_pages;         /* the domain's pfns: the next kernel's p2m size */
     unsigned long initrd_len;       /* bytes, 0 = none */
-    bool ring_pages;                /* a domU: xenstore and console pages */
+    bool ring_pages;                /* a domU: xenstore and console pages ... */
+    unsigned long store_pfn, console_pfn;   /* ... which are today these pfns (live ones) */
     bool (*ram)(unsigned long pfn, void *arg);      /* has a frame */
     bool (*live)(unsigned long pfn, void *arg);     /* the shim still needs its frame's contents */
     void *arg;
@@ -73,17 +77,19 @@ struct plan_out {
     struct plan_map map[2];         /* the region; with INIT_P2M also the list */
     unsigned int nr_maps;
     unsigned long last_pfn;         /* one past the last pfn the plan writes */
-    unsigned long nr_swaps;
+    unsigned long nr_moves;
 };
 
 /*
- * Lays the next kernel out and picks its frames; swaps (capacity cap)
- * receives the renumbering.  false, with the cause in why, when it does
- * not fit: more than the domain's RAM, an initial region one L2 cannot
- * map (Linux takes over a single L2), mappings that overlap, or too few
- * free frames to move the live ones out of the way.
+ * Lays the next kernel out and picks its frames; moves (capacity cap, at
+ * most 2 * last_pfn + 2 are needed) receives the renumbering, sorted by
+ * pfn.  With moves NULL only the layout is made (the frames are not
+ * looked at).  false, with the cause in why, when it does not fit: more
+ * than the domain's RAM, an initial region one L2 cannot map (Linux takes
+ * over a single L2), mappings that overlap, or too few free frames to move
+ * the live ones out of the way.
  */
-bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_swap *swaps,
+bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_move *moves,
                   unsigned long cap, char *why, size_t why_len);
 
 /*

@@ -10,7 +10,7 @@
  *   2. the trampoline page mapped in the shim's tables at the address the
  *      next kernel's tables show it (the region's last page, padding): the
  *      code that makes the switch must still be mapped after it.
- *   3. the renumbering: one MMU_MACHPHYS_UPDATE batch (two per swap).
+ *   3. the renumbering: one MMU_MACHPHYS_UPDATE batch (one per move).
  *   4. the shim's domain state undone: the p2m it published for the tools,
  *      m2p_strict, events masked (Xen must not push a frame on a stack that
  *      is about to vanish), and its trap table last.
@@ -106,18 +106,14 @@ static uint64_t prepare_trampoline(const struct switch_in *in, unsigned long l4_
     return tva;
 }
 
-/* Next pfn s.pfn gets s.with's frame and the reverse: two M2P entries per swap. */
+/* Each move: the frame that was pfn `from` is the next kernel's pfn from now on. */
 static void renumber(const struct switch_in *in)
 {
     const struct plan_out *p = in->plan;
 
-    for (unsigned long i = 0; i < p->nr_swaps; i++) {
-        const struct plan_swap *s = &in->swaps[i];
-
-        batch_machphys(mmu_pfn_to_mfn(s->with), s->pfn);
-        if (pfn_has_ram(s->pfn))
-            batch_machphys(mmu_pfn_to_mfn(s->pfn), s->with);
-    }
+    for (unsigned long i = 0; i < p->nr_moves; i++)
+        if (in->moves[i].from != PLAN_NO_FRAME)
+            batch_machphys(mmu_pfn_to_mfn(in->moves[i].from), in->moves[i].pfn);
     batch_flush();
 }
 
@@ -140,7 +136,7 @@ long handoff_switch(const struct switch_in *in, unsigned long l4_mfn)
     barrier();
     mmu_phase_end();
     printk("hand-off: %lu frames renumbered; switching to L4 mfn %#lx, entry %#lx, start_info %#lx\n",
-           in->plan->nr_swaps, l4_mfn, (unsigned long)in->entry, (unsigned long)in->plan->start_info.va);
+           in->plan->nr_moves, l4_mfn, (unsigned long)in->entry, (unsigned long)in->plan->start_info.va);
     console_flush();
 
     /* Last: from here a fault has no handler, and Xen crashes the domain. */

@@ -13,7 +13,7 @@
 
 struct switch_in {
     const struct plan_out *plan;
-    const struct plan_swap *swaps;
+    const struct plan_move *moves;
     unsigned long (*old_pfn)(unsigned long next_pfn);   /* the shim's pfn of that frame */
     unsigned long tramp_l1;         /* the shim's L1 for the trampoline (pfn), still writable */
     uint64_t entry;                 /* the next kernel's */

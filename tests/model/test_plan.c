@@ -13,9 +13,10 @@
  * stack and the tables' fixed point decide it.
  *
  * Frames: on layouts with live frames and holes strewn through the region,
- * the renumbering must be a bijection, no written pfn may keep a live frame
- * or a hole, no live frame may be written, and the next p2m and its M2P
- * must agree, entry for entry.  And the refusals, each named.
+ * and the rings inside it or past it, the renumbering must be a bijection
+ * that loses no frame, the rings must land in their slots, no other written
+ * pfn may keep a live frame or a hole, and the next p2m and its M2P must
+ * agree, entry for entry.  And the refusals, each named.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,7 @@ static bool none_live(unsigned long pfn, void *arg)
     return false;
 }
 
-static struct plan_swap swaps[1 << 16];
+static struct plan_move moves[1 << 21];
 
 static void layout_case(unsigned long bytes, unsigned long rd, bool rd_mapped, unsigned long init_p2m)
 {
@@ -64,7 +65,7 @@ static void layout_case(unsigned long bytes, unsigned long rd, bool rd_mapped, u
     k.init_p2m = init_p2m ? init_p2m : XEN_ELF_UNSET;
     in = (struct plan_in){ .kernel = &k, .nr_pages = c.nr_pages, .initrd_len = rd, .ring_pages = true,
                            .ram = all_ram, .live = none_live };
-    if (!CHECK(handoff_plan(&in, &p, swaps, N_ELEMS(swaps), why, sizeof(why)), "%s: plan: %s", what, why))
+    if (!CHECK(handoff_plan(&in, &p, NULL, 0, why, sizeof(why)), "%s: plan: %s", what, why))
         return;
     CHECK(p.start_info.va == L.vstartinfo_start && p.xenstore.va == L.vxenstore_start &&
           p.console.va == L.vconsole_start, "%s: start_info %#lx, builder %#lx", what,
@@ -109,7 +110,8 @@ static bool w_live(unsigned long pfn, void *arg)
     return ((struct world *)arg)->live[pfn];
 }
 
-static void frames_case(unsigned long nr, unsigned int live_every, unsigned int hole_every, uint64_t seed)
+static void frames_case(unsigned long nr, unsigned int live_every, unsigned int hole_every, uint64_t seed,
+                        unsigned long store, unsigned long console)
 {
     struct world w = { nr, calloc(nr, 1), calloc(nr, 1) };
     struct xen_elf k = { .virt_base = 0xffffffff80000000ULL, .virt_kstart = 0xffffffff81000000ULL,
@@ -117,55 +119,67 @@ static void frames_case(unsigned long nr, unsigned int live_every, unsigned int 
                          .init_p2m = 0x8000000000ULL };
     unsigned long *next = malloc(nr * sizeof(*next)), *m2p = malloc((nr + 16) * sizeof(*m2p));
     struct plan_in in = { .kernel = &k, .nr_pages = nr, .initrd_len = 3 * MiB + 5, .ring_pages = true,
-                          .ram = w_ram, .live = w_live, .arg = &w };
+                          .store_pfn = store, .console_pfn = console, .ram = w_ram, .live = w_live,
+                          .arg = &w };
     struct plan_out p;
-    char why[256] = "", what[96];
+    char why[256] = "", what[128];
+    unsigned long frames = 0, placed = 0;
     bool ok = true;
 
-    snprintf(what, sizeof(what), "%lu pages, live 1/%u, holes 1/%u", nr, live_every, hole_every);
+    snprintf(what, sizeof(what), "%lu pages, live 1/%u, holes 1/%u, rings at %#lx %#lx", nr, live_every,
+             hole_every, store, console);
     for (unsigned long i = 0; i < nr; i++) {
         uint64_t r = test_rand(&seed);
 
-        w.live[i] = live_every && r % live_every == 0;
+        w.live[i] = (live_every && r % live_every == 0) || i == store || i == console;
         w.hole[i] = !w.live[i] && hole_every && (r >> 20) % hole_every == 0;
+        frames += !w.hole[i];
     }
-    if (!CHECK(handoff_plan(&in, &p, swaps, N_ELEMS(swaps), why, sizeof(why)), "%s: %s", what, why))
+    if (!CHECK(handoff_plan(&in, &p, moves, N_ELEMS(moves), why, sizeof(why)), "%s: %s", what, why))
         goto out;
-    /* The next p2m: today pfn -> mfn (pfn + 0x1000, none for a hole), then the swaps. */
+    CHECK(p.nr_moves <= 2 * p.last_pfn + 2, "%s: %lu moves for %lu written pfns: more than the caller "
+          "is told to make room for", what, p.nr_moves, p.last_pfn);
+    /* The next p2m: today pfn -> mfn (pfn + 0x1000, none for a hole), then the moves. */
     for (unsigned long i = 0; i < nr; i++)
         next[i] = w.hole[i] ? ~0UL : i + 0x1000;
-    for (unsigned long s = 0; s < p.nr_swaps; s++) {
-        unsigned long a = swaps[s].pfn, b = swaps[s].with, t = next[a];
+    for (unsigned long m = 0; m < p.nr_moves; m++) {
+        unsigned long a = moves[m].pfn, f = moves[m].from;
 
-        ok &= a < p.last_pfn && b >= p.last_pfn && b < nr && a != b;
-        next[a] = next[b];
-        next[b] = t;
+        ok &= a < nr && (f == PLAN_NO_FRAME || f < nr) && (!m || moves[m - 1].pfn < a);
+        if (ok)
+            next[a] = f == PLAN_NO_FRAME || w.hole[f] ? ~0UL : f + 0x1000;
     }
-    CHECK(ok, "%s: every swap trades a written pfn for one past the plan", what);
+    if (!CHECK(ok, "%s: the moves name pfns of the domain, sorted, each once", what))
+        goto out;
     /* Bijection over the mfns, and the M2P the updates make agrees with the next p2m. */
     for (unsigned long i = 0; i < nr + 16; i++)
         m2p[i] = ~0UL;
-    ok = true;
     for (unsigned long i = 0; i < nr; i++) {
         if (next[i] == ~0UL)
             continue;
         ok &= next[i] >= 0x1000 && next[i] - 0x1000 < nr && m2p[next[i] - 0x1000] == ~0UL;
         if (ok)
             m2p[next[i] - 0x1000] = i;
+        placed++;
     }
-    CHECK(ok, "%s: every mfn has exactly one next pfn", what);
+    CHECK(ok && placed == frames, "%s: every frame has exactly one next pfn (%lu of %lu placed)", what,
+          placed, frames);
     ok = true;
     for (unsigned long i = 0; i < nr; i++)
-        ok &= w.hole[i] || next[m2p[i]] == i + 0x1000;
+        ok &= w.hole[i] || (m2p[i] != ~0UL && next[m2p[i]] == i + 0x1000);
     CHECK(ok, "%s: M2P[p2m[pfn]] == pfn for every frame", what);
-    /* Nothing written keeps a live frame or a hole; no live frame is written. */
+    /* The rings in their slots; nothing else written keeps a live frame or a hole. */
+    CHECK(next[p.xenstore.pfn] == store + 0x1000 && next[p.console.pfn] == console + 0x1000,
+          "%s: the xenstore and console slots (pfns %#lx, %#lx) hold the rings' frames", what,
+          p.xenstore.pfn, p.console.pfn);
     ok = true;
     for (unsigned long i = 0; i < p.last_pfn; i++) {
         unsigned long today = next[i] == ~0UL ? ~0UL : next[i] - 0x1000;
 
-        ok &= today != ~0UL && !w.live[today] && !w.hole[today];
+        if (i != p.xenstore.pfn && i != p.console.pfn)
+            ok &= today != ~0UL && !w.live[today] && !w.hole[today];
     }
-    CHECK(ok, "%s: the %lu written pfns all get free frames (%lu swaps)", what, p.last_pfn, p.nr_swaps);
+    CHECK(ok, "%s: the %lu written pfns all get free frames (%lu moves)", what, p.last_pfn, p.nr_moves);
 out:
     free(w.live);
     free(w.hole);
@@ -177,7 +191,7 @@ static void expect_refused(int line, const char *what, const struct plan_in *in,
 {
     struct plan_out p;
     char why[256] = "";
-    bool ok = handoff_plan(in, &p, swaps, N_ELEMS(swaps), why, sizeof(why));
+    bool ok = handoff_plan(in, &p, moves, N_ELEMS(moves), why, sizeof(why));
 
     check_report(!ok && strstr(why, needle), __FILE__, line, "refused", " %s: %s; \"%s\", expected \"%s\"",
                  what, ok ? "ACCEPTED" : "refused", why, needle);
@@ -194,8 +208,8 @@ static void refusals(void)
     struct xen_elf k = { .virt_base = 0xffffffff80000000ULL, .virt_kstart = 0xffffffff81000000ULL,
                          .virt_kend = 0xffffffff81000000ULL + 40 * MiB, .mod_start_pfn = true,
                          .init_p2m = XEN_ELF_UNSET };
-    struct plan_in in = { .kernel = &k, .nr_pages = 16384, .ring_pages = true, .ram = all_ram,
-                          .live = none_live };
+    struct plan_in in = { .kernel = &k, .nr_pages = 16384, .ring_pages = true, .store_pfn = 0,
+                          .console_pfn = 2, .ram = all_ram, .live = every_other_live };
 
     expect_refused(__LINE__, "a 41 MiB kernel in a 64 MiB domain with 30 MiB of initrd",
                    (in.initrd_len = 30 * MiB, &in), "the domain has 16384");
@@ -205,8 +219,15 @@ static void refusals(void)
     expect_refused(__LINE__, "an initial region past one L2 (1.1 GiB kernel)", &in, "Linux takes over one");
     k.virt_kend = k.virt_kstart + 40 * MiB;
     in.nr_pages = 20000;
-    in.live = every_other_live;
     expect_refused(__LINE__, "half the frames live, too few free above the plan", &in, "too few free frames");
+    in.nr_pages = 1 << 20;
+    in.console_pfn = 3;
+    expect_refused(__LINE__, "a console ring on a frame the caller did not call live", &in,
+                   "console ring at pfn 0x3 is not a live frame");
+    in.console_pfn = 1 << 20;
+    expect_refused(__LINE__, "a console ring past the domain's pfns", &in, "console ring at pfn 0x100000");
+    in.console_pfn = 2;
+    in.nr_pages = 20000;
     in.live = none_live;
     k.virt_kstart += 0x800;
     expect_refused(__LINE__, "a kernel that does not start on a page", &in, "not on a page");
@@ -229,11 +250,12 @@ int main(void)
     /* And a page apart where it crosses (one page of stack or padding decides). */
     for (unsigned long rd = 2 * MiB; rd < 3 * MiB; rd += 4096)
         layout_case(256 * MiB, rd, true, 0);
-    frames_case(65536, 0, 0, 1);
-    frames_case(65536, 7, 0, 2);
-    frames_case(65536, 3, 11, 3);
-    frames_case(262144, 5, 50, 4);
-    frames_case(1 << 20, 2, 9, 5);
+    /* Rings low (inside the written pfns, as the builder puts them), high, and one of each. */
+    frames_case(65536, 0, 0, 1, 0x20, 0x21);
+    frames_case(65536, 7, 0, 2, 0x4000, 0x4001);
+    frames_case(65536, 3, 11, 3, 0x10, 0xff00);
+    frames_case(262144, 5, 50, 4, 0x3fff0, 0x11);
+    frames_case(1 << 20, 2, 9, 5, 0x123, 0x124);
     refusals();
     return check_done(TEST_NAME);
 }
