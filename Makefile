@@ -86,7 +86,7 @@ GUEST_C := setup.c start_info.c console.c console_ring.c format.c lib.c result.c
            traps.c p2m.c ramdisk.c xxhash.c xen_plat.c batch.c page_alloc.c mmu_pv.c \
            mmu_check.c pt_walk.c usermode.c ptdump.c p2m_tools.c balloon.c mm_user.c \
            handoff/handoff.c handoff/bootpack.c handoff/xen_elf.c handoff/plan.c \
-           handoff/load.c handoff/switch.c
+           handoff/load.c handoff/switch.c handoff/record.c
 GUEST_S := xen-head.S entry.S usermode_entry.S handoff/trampoline.S
 OBJS    := $(addprefix $(OUT)/,$(GUEST_S:.S=.o) $(GUEST_C:.c=.o))
 

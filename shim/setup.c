@@ -24,6 +24,7 @@
 #include "pgtable.h"
 #include "ptdump.h"
 #include "handoff/handoff.h"
+#include "handoff/record.h"
 #include "ramdisk.h"
 #include "result.h"
 #include "start_info.h"
@@ -162,6 +163,8 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     /* The pfns there are: nr_pages, or the end of the vNUMA memory ranges. */
     unsigned long nr_pfns = p2m_init_boot(si->mfn_list, si->nr_pages);
     print_summary(si, &b);
+    /* Booted by a shim's hand-off that left its record: check it before anything is reused. */
+    record_check(si, virt_base);
 
     struct mmu_boot mb = {
         .virt_base = virt_base,

@@ -120,6 +120,7 @@ class Case:
     runner: str = "rig"             # "xl-run": dom0 runs the case with rig/domu/xl-run.sh
     order: list | None = None       # regexes guest lines must match in this order for SUCCESS
     memtotal_kb: tuple | None = None  # (lo, hi]: a "handoff-init: MemTotal N kB" line must be inside
+    same_groups: tuple | None = None  # (rx_a, rx_b): the first lines matching each capture the same
 
 
 @dataclasses.dataclass
@@ -580,6 +581,12 @@ class Session:
                 if i == len(r.guest_lines):
                     verdict, reason = "FAILURE", f"no guest line matches {rx!r} after the ones before it"
                     break
+        if verdict == "SUCCESS" and c.same_groups:
+            got = [next((m.groups() for m in (re.search(rx, ln) for ln in r.guest_lines) if m), None)
+                   for rx in c.same_groups]
+            if got[0] is None or got[0] != got[1]:
+                verdict, reason = "FAILURE", f"{got[0]} and {got[1]} differ: /{c.same_groups[0]}/ " \
+                                             f"and /{c.same_groups[1]}/"
         if verdict == "SUCCESS" and c.memtotal_kb:
             got = [int(m.group(1)) for m in (re.search(r"^handoff-init: MemTotal (\d+) kB$", ln)
                                              for ln in r.guest_lines) if m]
@@ -762,17 +769,24 @@ def resolve_pack(xen, c):
         extra = dict(memtotal_kb=(c.mem * 1024 // 2, c.mem * 1024))
     else:
         kernel = os.path.join(REPO, "build", "shim", "shim")
+        cmdline = c.args or "handoff handoff-record"
         initrd = f"initrd of {c.name}\n".encode() * 100
         with open(os.path.join(out, f"{c.name}.initrd"), "wb") as f:
             f.write(initrd)
         want = host_xxh64(os.path.join(out, f"{c.name}.initrd"))
         if want is None:
             raise RigError("xxhsum is needed to check the second shim's ramdisk")
-        order = [HANDOFF_SWITCH, rf"^start_info: .*nr_pages={c.mem * 256} ",
-                 "^start_info: cmdline=" + re.escape(f'"{cmdline}"') + "$",
+        # The record's line in the first shim, then the switch, then the second shim's check.
+        rec = r"(\d+ page tables \(L4 \d+, L3 \d+, L2 \d+, L1 \d+\)), (\d+ p2m pages)"
+        order = [r"^hand-off: record at mfn 0x[0-9a-f]+: " + rec + "$",
+                 HANDOFF_SWITCH, rf"^start_info: .*nr_pages={c.mem * 256} ",
+                 "^start_info: cmdline=" + re.escape(f'"{cmdline}"').replace(
+                     "handoff\\-record", "handoff\\-record=0x[0-9a-f]+") + "$",
+                 "^handoff-record: " + rec + " of the first shim: unchanged, in the p2m and the M2P, "
+                 "writable now$",
                  "^ramdisk: " + re.escape(want) + "$", r"^mmu: check after exercises: .* invariants hold$",
                  r"^Test result: SUCCESS"]
-        extra = {}
+        extra = dict(same_groups=(order[0], order[4]))
     with open(kernel, "rb") as f:
         elf, _how = BP.kernel_elf(f.read())
     data, _desc = BP.build(elf, initrd, cmdline)

@@ -146,6 +146,32 @@ class SessionTest(unittest.TestCase):
 """)
         self.assertEqual(rs[0].verdict, "FAILURE")
 
+    def test_order_same_groups_and_memtotal(self):
+        # The hand-off's cases: lines in order, two lines that must agree, MemTotal in range.
+        order = [r"^hand-off: record (\d+)$", r"^switch$", r"^second record (\d+)$", r"^Test result: SUCCESS"]
+        mk = lambda n: R.Case(n, "k", order=order, same_groups=(order[0], order[2]),
+                              memtotal_kb=(100, 200))
+
+        def run(lines):
+            s, rs = session([mk("a")])
+            feed(s, "@@RIG case-begin 01 name=a up=1\n" +
+                 "".join(f"@@GUEST 01| {ln}\n" for ln in lines) +
+                 "@@RIG case-end 01 status=result shutdown=0 up-create=1 up-created=2 up-result=2\n")
+            return rs[0]
+        good = ["hand-off: record 7", "switch", "second record 7", "handoff-init: MemTotal 150 kB",
+                "Test result: SUCCESS"]
+        self.assertEqual(run(good).verdict, "SUCCESS")
+        r = run(["switch", "hand-off: record 7", "second record 7", "handoff-init: MemTotal 150 kB",
+                 "Test result: SUCCESS"])
+        self.assertEqual(r.verdict, "FAILURE")
+        self.assertIn("after the ones before it", r.reason)
+        r = run([ln.replace("second record 7", "second record 8") for ln in good])
+        self.assertEqual(r.verdict, "FAILURE")
+        self.assertIn("differ", r.reason)
+        r = run([ln.replace("MemTotal 150", "MemTotal 250") for ln in good])
+        self.assertEqual(r.verdict, "FAILURE")
+        self.assertIn("MemTotal [250]", r.reason)
+
     def test_xl_failed_after_unpausing_the_domain(self):
         # Xen 4.20's xl once segfaulted at exit after unpausing the domain, and once its
         # monitoring daemon aborted: the guest is judged, and the case says what xl did.

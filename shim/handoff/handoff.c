@@ -19,6 +19,7 @@
 #include "xen_elf.h"
 #include "load.h"
 #include "plan.h"
+#include "record.h"
 #include "switch.h"
 #include "../config.h"
 #include "../console.h"
@@ -36,6 +37,8 @@ static struct bootpack pack;
 static struct xen_elf next;
 static bool have_pack;
 static unsigned long next_nr_pages;     /* the p2m's length at boot: the next kernel's list */
+static char next_cmdline[MAX_GUEST_CMDLINE];
+static size_t next_cmdline_len;
 
 static void print_addr(const char *what, uint64_t v)
 {
@@ -71,6 +74,8 @@ void handoff_read(const start_info_t *si)
     if (pack.cmdline.data)
         memcpy(cmdline, pack.cmdline.data, pack.cmdline.len);
     cmdline[pack.cmdline.data ? pack.cmdline.len : 0] = '\0';
+    memcpy(next_cmdline, cmdline, strlen(cmdline) + 1);
+    next_cmdline_len = strlen(cmdline);
     printk("bootpack: initrd %lu bytes, cmdline \"%s\"\n", (unsigned long)pack.initrd.len, cmdline);
 }
 
@@ -169,6 +174,50 @@ static unsigned long alloc_pages_for(unsigned long bytes, const char *what)
 }
 
 /*
+ * The word "handoff-record" on the next kernel's command line asks for the
+ * record (record.h): it becomes "handoff-record=0x<mfn of its head>".
+ */
+static bool want_record(void)
+{
+    size_t n = sizeof(RECORD_WORD) - 1;
+
+    for (size_t i = 0; i + n <= next_cmdline_len; i++)
+        if ((!i || next_cmdline[i - 1] == ' ') && !strncmp(next_cmdline + i, RECORD_WORD, n) &&
+            (next_cmdline[i + n] == ' ' || next_cmdline[i + n] == '\0'))
+            return true;
+    return false;
+}
+
+static void name_record(unsigned long mfn)
+{
+    static char out[MAX_GUEST_CMDLINE];
+    size_t n = sizeof(RECORD_WORD) - 1, o = 0;
+    char arg[32];
+
+    format(arg, sizeof(arg), "=%#lx", mfn);
+    for (size_t i = 0; i <= next_cmdline_len; i++) {
+        bool word = (!i || next_cmdline[i - 1] == ' ') && i + n <= next_cmdline_len &&
+                    !strncmp(next_cmdline + i, RECORD_WORD, n) &&
+                    (next_cmdline[i + n] == ' ' || next_cmdline[i + n] == '\0');
+        const char *add = word ? arg : NULL;
+
+        if (o + 1 >= sizeof(out) || (add && o + n + strlen(add) >= sizeof(out)))
+            result_error("hand-off: the next kernel's command line with " RECORD_WORD "=%#lx is longer "
+                         "than start_info's %d bytes", mfn, MAX_GUEST_CMDLINE - 1);
+        if (word) {
+            memcpy(out + o, RECORD_WORD, n);
+            memcpy(out + o + n, add, strlen(add));
+            o += n + strlen(add);
+            i += n - 1;
+        } else {
+            out[o++] = next_cmdline[i];
+        }
+    }
+    memcpy(next_cmdline, out, o);
+    next_cmdline_len = o - 1;
+}
+
+/*
  * The layout first (it does not depend on frames), to size the move list
  * and to know where the trampoline goes; then everything the hand-off
  * allocates; then the free map, so that nothing allocated after it is
@@ -202,6 +251,10 @@ static unsigned long plan_frames(const start_info_t *si)
                      "image mapping, so no trampoline can share an address with it",
                      (unsigned long)plan.v_end);
     l1 = pt_page_alloc("hand-off trampoline L1");
+    if (want_record()) {
+        record_reserve(nr);
+        name_record(record_head_mfn());
+    }
     cap = 2 * plan.last_pfn + 2;
     moves = (struct plan_move *)pfn_to_virt(alloc_pages_for(cap * sizeof(*moves), "hand-off moves"));
     free_map = (uint8_t *)pfn_to_virt(alloc_pages_for(DIV_ROUND_UP(nr, 8), "hand-off free map"));
@@ -239,8 +292,8 @@ void handoff_go(const start_info_t *si, shared_info_t *shared_info)
     mmu_phase_begin("handoff-load");
     struct load_in ld = {
         .kernel = &next, .image = pack.kernel.data, .initrd = pack.initrd.data,
-        .initrd_len = pack.initrd.len, .cmdline = (const char *)pack.cmdline.data,
-        .cmdline_len = pack.cmdline.len, .plan = &plan, .si = si, .nr_pages = next_nr_pages,
+        .initrd_len = pack.initrd.len, .cmdline = next_cmdline,
+        .cmdline_len = next_cmdline_len, .plan = &plan, .si = si, .nr_pages = next_nr_pages,
         .mfn = next_mfn, .page = next_page,
     };
     written = handoff_load(&ld);

@@ -10,7 +10,8 @@
  *   2. the trampoline page mapped in the shim's tables at the address the
  *      next kernel's tables show it (the region's last page, padding): the
  *      code that makes the switch must still be mapped after it.
- *   3. the renumbering: one MMU_MACHPHYS_UPDATE batch (one per move).
+ *   3. the record (record.h) if the next kernel asked for it, then the
+ *      renumbering: one MMU_MACHPHYS_UPDATE batch (one per move).
  *   4. the shim's domain state undone: the p2m it published for the tools,
  *      m2p_strict, events masked (Xen must not push a frame on a stack that
  *      is about to vanish), and its trap table last.
@@ -20,6 +21,7 @@
  *      ordinary memory of the next kernel.  Then rsi = start_info and the
  *      jump.
  */
+#include "record.h"
 #include "switch.h"
 #include "trampoline.h"
 #include "../batch.h"
@@ -125,6 +127,7 @@ long handoff_switch(const struct switch_in *in, unsigned long l4_mfn)
 
     mmu_phase_begin("handoff-switch");
     tva = prepare_trampoline(in, l4_mfn);
+    record_fill();              /* the shim's tables are final now */
     renumber(in);
     p2m_tools_withdraw();
     if (m2p_strict) {

@@ -381,10 +381,21 @@ def judge_chain(case, res, rd):
             if m and not kb // 2 < int(m.group(1)) <= kb:
                 return False, f"Linux found MemTotal {m.group(1)} kB in a domain of {kb} kB"
         return True, ""
-    # A second shim: its own full checks, on the memory and ramdisk the first one gave it.
+    # A second shim: its own full checks, on the memory and ramdisk the first one gave it, and
+    # (when its command line asks) the first one's record, which says what the first recorded.
+    cmdline = re.escape(f'"{case.bootpack[1]}"')
     want = list(C.REQUIRED_SUCCESS_LINES) + [
-        rf"^start_info: .*nr_pages={exp['nr_pages']} ", re.escape(stage2["ramdisk"]) + "$",
-        "^start_info: cmdline=" + re.escape(f'"{case.bootpack[1]}"') + "$"]
+        rf"^start_info: .*nr_pages={exp['nr_pages']} ", re.escape(stage2["ramdisk"]) + "$"]
+    if "handoff-record" in case.bootpack[1].split():
+        rec = [m for m in (re.search(r"^hand-off: record at mfn (0x[0-9a-f]+): (\d+ page tables \(.*\)), "
+                                     r"(\d+ p2m pages)$", l) for l in first) if m]
+        if len(rec) != 1:
+            return False, "the first shim printed no 'hand-off: record at mfn ...' line"
+        mfn, tables, p2m = rec[0].groups()
+        cmdline = cmdline.replace("handoff\\-record", "handoff\\-record=" + mfn)
+        want.append("^handoff-record: " + re.escape(f"{tables}, {p2m} of the first shim: unchanged, in "
+                                                    "the p2m and the M2P, writable now") + "$")
+    want.append("^start_info: cmdline=" + cmdline + "$")
     missing = [rx for rx in want if not any(re.search(rx, l) for l in second)]
     if missing:
         return False, "after the hand-off, no line of the second shim matches /" + missing[0] + "/"

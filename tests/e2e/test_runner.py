@@ -80,6 +80,82 @@ class Matrix(unittest.TestCase):
                          ["MAPPED_RAMDISK=1", "KERNEL_IMAGE_SIZE=512M", "INIT_P2M=0", "BUG="])
 
 
+CHAIN_SHIM_LOG = os.path.join(FIXTURES, "handoff-shim-4.17.log")
+CHAIN_LINUX_LOG = os.path.join(FIXTURES, "handoff-linux-4.17.log")
+LINUX_SHA256 = "5734b0a713591c9ae7bb58e77dfc63def05182b083dead05a2e3126e6ff04292"
+
+
+def chain_rd(lines, stage2):
+    """The bootpack tuple runner.bootpack() would give for a fixture: the pack's size and hash
+    and the two bootpack lines as the log has them (the judge's own checks are what is tested)."""
+    import re
+    rd = next(l for l in lines if l.startswith("ramdisk: "))
+    size, h = re.match(r"ramdisk: bytes=(\d+) xxh64=([0-9a-f]+)", rd).groups()
+    bp = [re.escape(l) for l in lines if l.startswith("bootpack: ")][:2]
+    return ("/x/pack.cpio", int(size), h, bp, stage2)
+
+
+class Chain(unittest.TestCase):
+    """The hand-off's judge: the first shim's checks and its switch, then the next kernel's."""
+    shim = guest_lines(CHAIN_SHIM_LOG)
+    linux = guest_lines(CHAIN_LINUX_LOG)
+
+    def shim_rd(self, lines=None):
+        lines = self.shim if lines is None else lines
+        second = [l for l in lines if l.startswith("ramdisk: ")][1]
+        return chain_rd(lines, {"ramdisk": second})
+
+    def judge_shim(self, lines):
+        return R.judge(C.BY_NAME["handoff-shim-4.17"], res("SUCCESS", "", lines, CHAIN_SHIM_LOG),
+                       self.shim_rd())
+
+    def judge_linux(self, lines, sha=LINUX_SHA256):
+        return R.judge(C.BY_NAME["handoff-linux-4.17"], res("SUCCESS", "", lines, CHAIN_LINUX_LOG),
+                       chain_rd(self.linux, {"sha256": sha}))
+
+    def test_real_chains_pass(self):
+        self.assertEqual(self.judge_shim(self.shim), (True, ""))
+        self.assertEqual(self.judge_linux(self.linux), (True, ""))
+
+    def test_no_switch_line(self):
+        ok, msg = self.judge_shim([l for l in self.shim if "switching to L4" not in l])
+        self.assertFalse(ok)
+        self.assertIn("never said it switched", msg)
+
+    def test_second_shim_must_report_the_same_record(self):
+        bad = [l.replace("L1 133)", "L1 132)") if l.startswith("handoff-record: ") else l for l in self.shim]
+        ok, msg = self.judge_shim(bad)
+        self.assertFalse(ok)
+        self.assertIn("^handoff-record: 144", msg)
+        bad = [l for l in self.shim if not l.startswith("hand-off: record at")]
+        self.assertFalse(self.judge_shim(bad)[0])
+
+    def test_second_shim_needs_its_checks_after_the_switch(self):
+        at = next(i for i, l in enumerate(self.shim) if "switching to L4" in l)
+        second_checks = [i for i, l in enumerate(self.shim) if i > at and l.startswith("mmu: check after exercises")]
+        bad = [l for i, l in enumerate(self.shim) if i not in second_checks]
+        ok, msg = self.judge_shim(bad)
+        self.assertFalse(ok)
+        self.assertIn("second shim", msg)
+
+    def test_first_shim_result_line_fails(self):
+        at = next(i for i, l in enumerate(self.shim) if "switching to L4" in l)
+        bad = self.shim[:at] + ["Test result: SUCCESS"] + self.shim[at:]
+        self.assertFalse(self.judge_shim(bad)[0])
+
+    def test_linux_order_and_values(self):
+        self.assertFalse(self.judge_linux(self.linux, sha="0" * 64)[0])
+        # /init's lines before Linux's banner: out of order.
+        init = [l for l in self.linux if l.startswith("handoff-init: ")]
+        rest = [l for l in self.linux if not l.startswith("handoff-init: ")]
+        at = next(i for i, l in enumerate(rest) if "switching to L4" in l)
+        self.assertFalse(self.judge_linux(rest[:at + 1] + init + rest[at + 1:])[0])
+        bad = [l.replace("MemTotal ", "MemTotal 9") if "MemTotal" in l else l for l in self.linux]
+        ok, msg = self.judge_linux(bad)
+        self.assertFalse(ok)
+        self.assertIn("MemTotal", msg)
+
+
 class Judge(unittest.TestCase):
     def case(self, name):
         return C.BY_NAME[name]
