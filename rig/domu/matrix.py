@@ -87,6 +87,10 @@ def cases():
         # a second shim, from a bootpack given as the domU's ramdisk.
         ("handoff-linux", dict(kernel="shim", mem=512, ramdisk=R.PACK_LINUX, expect=ok)),
         ("handoff-shim", dict(kernel="shim", mem=256, ramdisk=R.PACK_SHIM, expect=ok)),
+        ("handoff-shim-initp2m", dict(kernel="shim", mem=256, ramdisk=R.PACK_SHIM + "-initp2m",
+                                      expect=ok, builds=("initp2m",))),
+        ("handoff-shim-mapped", dict(kernel="shim", mem=256, ramdisk=R.PACK_SHIM + "-mapped",
+                                     expect=ok, builds=("mapped",))),
         # The real-host runner (xl-run.sh: create -p, console, unpause) on the same xl.
         ("xl-run-rd100", dict(kernel="shim", mem=256, ramdisk="rd100", expect=ok, runner="xl-run")),
         ("xl-run-too-small", dict(kernel="shim", mem=64, ramdisk="rd100", expect=["ERROR"],
@@ -152,6 +156,7 @@ def to_cases(selected):
     for name, kw in selected:
         kw = dict(kw)
         no_nx = kw.pop("no_nx", False)
+        kw.pop("builds", None)
         k = kw.pop("kernel")
         if k == "missing":
             kw["kernel"] = os.path.join(REPO, "build", "no-such-dir", "shim")
@@ -186,7 +191,8 @@ def main():
     xens = ("4.17", "4.20") if o.xen == "both" else (o.xen,)
     t0 = time.monotonic()
     try:
-        build({kw["kernel"] for _, kw in selected if kw["kernel"] in BUILDS})
+        build({kw["kernel"] for _, kw in selected if kw["kernel"] in BUILDS} |
+              {b for _, kw in selected for b in kw.get("builds", ())})
         cs = to_cases(selected)
     except (R.RigError, OSError, subprocess.CalledProcessError) as e:
         print(f"matrix: setup failed: {e}", file=sys.stderr)

@@ -742,7 +742,8 @@ def run_cases(xen, cases, echo=None, log=None, max_boots=None, keep_dir=None, xe
 
 LINUX = "@linux"
 PACK_LINUX = "@pack-linux"      # ramdisk: a bootpack of Debian's Linux and the hand-off's /init
-PACK_SHIM = "@pack-shim"        # ramdisk: a bootpack of the shim (default build) itself
+PACK_SHIM = "@pack-shim"        # ramdisk: a bootpack of the shim (default build) itself;
+                                # "@pack-shim-initp2m", "@pack-shim-mapped": of those builds
 HANDOFF_SWITCH = r"^hand-off: \d+ frames renumbered; switching to L4 mfn 0x[0-9a-f]+, entry "
 
 
@@ -751,7 +752,7 @@ def resolve_pack(xen, c):
     Xen's Linux (or the shim), and what the guest must print, in order, with the values
     the host computed: the shim's switch, then Linux's banner and /init's lines, or the
     second shim's start_info, ramdisk and checks."""
-    if c.ramdisk not in (PACK_LINUX, PACK_SHIM):
+    if c.ramdisk != PACK_LINUX and not (c.ramdisk or "").startswith(PACK_SHIM):
         return c
     sys.path.insert(0, os.path.join(REPO, "tools"))
     import bootpack as BP
@@ -768,7 +769,10 @@ def resolve_pack(xen, c):
                  r"^Test result: SUCCESS"]
         extra = dict(memtotal_kb=(c.mem * 1024 // 2, c.mem * 1024))
     else:
-        kernel = os.path.join(REPO, "build", "shim", "shim")
+        variant = "shim" + c.ramdisk[len(PACK_SHIM):]
+        kernel = os.path.join(REPO, "build", variant, "shim")
+        if not os.path.isfile(kernel):
+            raise RigError(f"{c.ramdisk}: build {os.path.relpath(kernel, REPO)} first")
         cmdline = c.args or "handoff handoff-record"
         initrd = f"initrd of {c.name}\n".encode() * 100
         with open(os.path.join(out, f"{c.name}.initrd"), "wb") as f:
