@@ -183,6 +183,8 @@ static bool plan_frames(const struct plan_in *in, struct plan_out *out, struct p
             if (src[r] >= in->nr_pages || !in->ram(src[r], in->arg) || !in->live(src[r], in->arg))
                 FAIL("plan: the %s ring at pfn %#lx is not a live frame of the domain",
                      r ? "console" : "xenstore", src[r]);
+        if (src[0] == src[1])
+            FAIL("plan: the xenstore and console rings share pfn %#lx", src[0]);
     }
     /* The written pfns: their own frame if it is free, a ring's in its slot, else one from the top. */
     for (unsigned long p = 0; p < out->last_pfn; p++) {

@@ -226,6 +226,8 @@ static void refusals(void)
                    "console ring at pfn 0x3 is not a live frame");
     in.console_pfn = 1 << 20;
     expect_refused(__LINE__, "a console ring past the domain's pfns", &in, "console ring at pfn 0x100000");
+    in.console_pfn = 0;
+    expect_refused(__LINE__, "both rings on one frame", &in, "rings share pfn 0");
     in.console_pfn = 2;
     in.nr_pages = 20000;
     in.live = none_live;
