@@ -11,11 +11,12 @@
 # with shell builtins only (no fork steals the one CPU from the guest):
 #   first   the log has a line besides xenconsoled's "Logfile Opened"
 #   result  a "Test result:" line
+#   init    Linux's "Run /init as init process" (it counts as the result)
 # Times are dom0 uptime (/proc/uptime, 10 ms), taken just before `xl create`.
 #
 #   /bench/cases/list        case ids in order
 #   /bench/cases/ID/cfg      xl config
-#   /bench/cases/ID/env      NAME= END=first|result LIMIT=<s> LINGER=<s after the end>
+#   /bench/cases/ID/env      NAME= END=first|result|init LIMIT=<s> LINGER=<s after the end>
 #
 # Prints (parsed by bench/domu.py):
 #   @@BENCH case-begin ID name=NAME up=S
@@ -48,9 +49,9 @@ running() {                             # $1 = pid: alive and not a zombie (no f
     [ "$st" != Z ]
 }
 
-has_result() {
+has_result() {                          # $1 = log, $2 = the line that ends the case
     while read -r l; do
-        case $l in *"Test result:"*) return 0 ;; esac
+        case $l in *"$2"*) return 0 ;; esac
     done < "$1"
     return 1
 }
@@ -59,6 +60,8 @@ run_case() {
     id=$1
     NAME=case; END=result; LIMIT=30; LINGER=0
     . "/bench/cases/$id/env"
+    marker="Test result:"
+    [ "$END" = init ] && marker="Run /init as init process"
     dom="bench-$id"
     log="/var/log/xen/console/guest-$dom.log"
     rm -f "$log"
@@ -71,14 +74,14 @@ run_case() {
     limit=$((LIMIT * 100))
     while [ $ticks -lt $limit ]; do
         if [ "$t_first" = - ] && has_output "$log"; then t_first=$(up); fi
-        if [ "$t_first" != - ] && [ "$t_result" = - ] && has_result "$log"; then t_result=$(up); fi
+        if [ "$t_first" != - ] && [ "$t_result" = - ] && has_result "$log" "$marker"; then t_result=$(up); fi
         if [ "$t_created" = - ] && ! running $xl; then
             wait $xl
             rc=$?
             t_created=$(up)
         fi
         if [ "$END" = first ] && [ "$t_first" != - ]; then status=first; break; fi
-        if [ "$END" = result ] && [ "$t_result" != - ]; then status=result; break; fi
+        if [ "$END" != first ] && [ "$t_result" != - ]; then status=result; break; fi
         if [ "$t_created" != - ] && [ "$rc" != 0 ]; then status=xl-failed; break; fi
         ticks=$((ticks + 1))
         nap 0.01

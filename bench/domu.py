@@ -58,11 +58,13 @@ def rig_available():
 class Case:
     name: str
     kernel: str
-    end: str = "result"             # "result": a Test result line; "first": any output
+    end: str = "result"             # "result": a Test result line; "first": any output;
+                                    # "init": Linux's "Run /init as init process"
     mem: int = 256
     limit: int = 30                 # seconds to wait for the end
     linger: float = 0               # seconds to let the guest run on after the end
     args: str = ""
+    ramdisk: str = ""
 
 
 @dataclasses.dataclass
@@ -83,12 +85,14 @@ TAG_RE = re.compile(r"^@@(BXL|BGUEST) (\d+)\| ?(.*)$")
 KV_RE = re.compile(r"(\S+)=(\S*)")
 
 
-def _cfg(cid, c, kernel_path):
+def _cfg(cid, c, kernel_path, ramdisk_path=None):
     lines = ['type = "pv"', f'name = "bench-{cid}"', f'kernel = "{kernel_path}"',
              f"memory = {int(c.mem)}", "vcpus = 1",
              'on_poweroff = "destroy"', 'on_reboot = "destroy"', 'on_crash = "destroy"']
     if c.args:
         lines.append('extra = "%s"' % c.args.replace("\\", "\\\\").replace('"', '\\"'))
+    if ramdisk_path:
+        lines.append(f'ramdisk = "{ramdisk_path}"')
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -110,12 +114,14 @@ def run_cases(xen, cases, log_path, echo=None, timeout=None):
     for i, case in enumerate(cases):
         cid = f"{i + 1:02d}"
         ids.append(cid)
-        k = os.path.abspath(case.kernel)
-        if k not in files:
-            files[k] = f"/bench/files/k{len(files)}-{os.path.basename(k)}"
-            with open(k, "rb") as f:
-                c.file(files[k].lstrip("/"), f.read(), 0o644)
-        c.file(f"bench/cases/{cid}/cfg", _cfg(cid, case, files[k]))
+        for path in filter(None, (case.kernel, case.ramdisk)):
+            k = os.path.abspath(path)
+            if k not in files:
+                files[k] = f"/bench/files/k{len(files)}-{os.path.basename(k)}"
+                with open(k, "rb") as f:
+                    c.file(files[k].lstrip("/"), f.read(), 0o644)
+        c.file(f"bench/cases/{cid}/cfg", _cfg(cid, case, files[os.path.abspath(case.kernel)],
+                                             files[os.path.abspath(case.ramdisk)] if case.ramdisk else None))
         name = re.sub(r"[^A-Za-z0-9_.:+-]", "_", case.name)
         c.file(f"bench/cases/{cid}/env", (f"NAME={name}\nEND={case.end}\nLIMIT={int(case.limit)}\n"
                                           f"LINGER={case.linger:g}\n").encode())
