@@ -580,6 +580,13 @@ def _linux_domu(kernel, d):
     out = os.path.join(d, "linux-domu.cpio.gz")
     if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(os.path.join(d, "stamp")):
         return kernel, out
+    busybox_initrd(d, out, LINUX_DOMU_INIT)
+    return kernel, out
+
+
+def busybox_initrd(d, out, init, files=()):
+    """A gzip initramfs at `out`: the busybox of the dom0 unpacked in d/root, /dev/console,
+    `init` as /init, and (name, bytes) files."""
     root = os.path.join(d, "root")
     bb = "bin/busybox" if os.path.exists(os.path.join(root, "bin/busybox")) else "usr/bin/busybox"
     c = Cpio()
@@ -589,11 +596,12 @@ def _linux_domu(kernel, d):
     with open(os.path.join(root, bb), "rb") as f:
         c.file("bin/busybox", f.read(), 0o755)
     c.symlink("bin/sh", "busybox")
-    c.file("init", LINUX_DOMU_INIT, 0o755)
+    c.file("init", init, 0o755)
+    for name, data in files:
+        c.file(name, data)
     with open(out + ".tmp", "wb") as f:
         f.write(gzip.compress(c.finish(), compresslevel=6, mtime=0))
     os.replace(out + ".tmp", out)
-    return kernel, out
 
 
 # The hand-off's proof (docs/handoff.md): Debian's Linux, booted by the shim, runs this /init.
@@ -645,21 +653,8 @@ def linux_handoff(ver):
         digest = hashlib.sha256(data).hexdigest()
         stamp = os.path.join(d, "stamp")
         if not (os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(stamp)):
-            root = os.path.join(d, "root")
-            bb = "bin/busybox" if os.path.exists(os.path.join(root, "bin/busybox")) else "usr/bin/busybox"
-            c = Cpio()
-            for dd in ("bin", "dev", "proc", "sys"):
-                c.dir(dd)
-            c.chardev("dev/console", 5, 1)
-            with open(os.path.join(root, bb), "rb") as f:
-                c.file("bin/busybox", f.read(), 0o755)
-            c.symlink("bin/sh", "busybox")
-            c.file("init", LINUX_HANDOFF_INIT, 0o755)
-            c.file("data", data)
-            c.file("expected", digest.encode() + b"\n")
-            with open(out + ".tmp", "wb") as f:
-                f.write(gzip.compress(c.finish(), compresslevel=6, mtime=0))
-            os.replace(out + ".tmp", out)
+            busybox_initrd(d, out, LINUX_HANDOFF_INIT,
+                           [("data", data), ("expected", digest.encode() + b"\n")])
         return kernel, out, digest
 
 

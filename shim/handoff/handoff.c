@@ -82,18 +82,20 @@ void handoff_read(const start_info_t *si)
 /* ------------------------------------------------------------------ frames */
 
 static uint8_t *free_map;                  /* bit per pfn: the page allocator holds it free */
+static unsigned long free_map_pfns;
 static struct plan_out plan;
 static struct plan_move *moves;
 
 static void mark_free(unsigned long pfn, void *arg)
 {
     (void)arg;
-    free_map[pfn / 8] |= (uint8_t)(1u << (pfn % 8));
+    if (pfn < free_map_pfns)                /* a free pfn past the list is no use to the plan */
+        free_map[pfn / 8] |= (uint8_t)(1u << (pfn % 8));
 }
 
 static bool is_free(unsigned long pfn)
 {
-    return free_map[pfn / 8] & (1u << (pfn % 8));
+    return pfn < free_map_pfns && (free_map[pfn / 8] & (1u << (pfn % 8)));
 }
 
 static bool ram(unsigned long pfn, void *arg)
@@ -123,19 +125,7 @@ static bool none(unsigned long pfn, void *arg)
 /* The shim's pfn of the frame that will be the next kernel's pfn x (PLAN_NO_FRAME: none). */
 static unsigned long old_pfn(unsigned long x)
 {
-    unsigned long lo = 0, hi = plan.nr_moves;
-
-    while (lo < hi) {
-        unsigned long mid = (lo + hi) / 2;
-
-        if (moves[mid].pfn == x)
-            return moves[mid].from;
-        if (moves[mid].pfn < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return x;
+    return plan_from(moves, plan.nr_moves, x);
 }
 
 static bool is_ring_slot(unsigned long x)
@@ -162,6 +152,9 @@ static uint8_t *next_page(unsigned long x, void *arg)
     if (BUG_KEXEC_OVERWRITE && plan_is_table(&plan, x))
         /* The bug: the new tables go where the shim's own live tables are. */
         return (uint8_t *)pfn_to_virt(pgtbuf.start + (x - plan.pgtables.pfn));
+    if (x >= plan.last_pfn)
+        mmu_error("hand-off: the load writes the next kernel's pfn %#lx, past the plan's %#lx", x,
+                  plan.last_pfn);
     if (q == PLAN_NO_FRAME || !is_free(q) || is_ring_slot(x))
         mmu_error("hand-off: the next kernel's pfn %#lx would be written into pfn %#lx, which the "
                   "shim still uses", x, q);
@@ -259,6 +252,7 @@ static unsigned long plan_frames(const start_info_t *si)
     moves = (struct plan_move *)pfn_to_virt(alloc_pages_for(cap * sizeof(*moves), "hand-off moves"));
     free_map = (uint8_t *)pfn_to_virt(alloc_pages_for(DIV_ROUND_UP(nr, 8), "hand-off free map"));
     memset(free_map, 0, DIV_ROUND_UP(nr, 8));
+    free_map_pfns = nr;
     pages_for_each_free(mark_free, NULL);
 
     in.ram = ram;

@@ -93,6 +93,23 @@ static void set_map(struct plan_map *m, uint64_t from, uint64_t to, unsigned lon
     }
 }
 
+unsigned long plan_from(const struct plan_move *moves, unsigned long nr_moves, unsigned long x)
+{
+    unsigned long lo = 0, hi = nr_moves;
+
+    while (lo < hi) {
+        unsigned long mid = lo + (hi - lo) / 2;
+
+        if (moves[mid].pfn == x)
+            return moves[mid].from;
+        if (moves[mid].pfn < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return x;
+}
+
 bool plan_is_table(const struct plan_out *p, unsigned long pfn)
 {
     for (unsigned int m = 0; m < p->nr_maps; m++)

@@ -102,6 +102,9 @@ bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_mo
 bool plan_entry(const struct plan_out *p, unsigned int m, unsigned int level, unsigned long table,
                 unsigned int slot, unsigned long *pfn, bool *table_pfn);
 
+/* The pfn whose frame the next kernel's pfn x gets: moves[] sorted by pfn (PLAN_NO_FRAME: none). */
+unsigned long plan_from(const struct plan_move *moves, unsigned long nr_moves, unsigned long x);
+
 /* Is pfn one of the plan's page tables (any mapping, any level)? */
 bool plan_is_table(const struct plan_out *p, unsigned long pfn);
 

@@ -337,6 +337,15 @@ def expected_counts(case, log_text):
     }
 
 
+def log_counts(case, res):
+    """expected_counts() from the case's serial log, or None without Xen's arrangement in it."""
+    try:
+        with open(res["log"], errors="replace") as f:
+            return expected_counts(case, f.read())
+    except OSError:
+        return None
+
+
 HANDOFF_SWITCH_RE = r"^hand-off: \d+ frames renumbered; switching to L4 mfn 0x[0-9a-f]+, entry "
 
 
@@ -353,11 +362,7 @@ def judge_chain(case, res, rd):
     want = list(C.REQUIRED_SUCCESS_LINES) + list(rd[3]) + [
         re.escape(f"ramdisk: bytes={rd[1]} xxh64={rd[2]}") + "$",
         r"^hand-off: \d+ page tables read-only, L4 mfn 0x[0-9a-f]+ pinned$"]
-    try:
-        with open(res["log"], errors="replace") as f:
-            exp = expected_counts(case, f.read())
-    except OSError:
-        exp = None
+    exp = log_counts(case, res)
     if exp is None:
         return False, "SUCCESS, but Xen's VIRTUAL MEMORY ARRANGEMENT is not in the log"
     want += [rf"^start_info: .*nr_pages={exp['nr_pages']} ", exp["build"], exp["pgtbuf"], exp["p2m"]]
@@ -431,11 +436,7 @@ def judge(case, res, rd=None):
     if missing:
         return False, f"{v}, but no guest line matches " + ", ".join(f"/{m}/" for m in missing)
     if v == "SUCCESS":
-        try:
-            with open(res["log"], errors="replace") as f:
-                exp = expected_counts(case, f.read())
-        except OSError:
-            exp = None
+        exp = log_counts(case, res)
         if exp is None:
             return False, "SUCCESS, but Xen's VIRTUAL MEMORY ARRANGEMENT is not in the log"
         if not any(re.search(rf"^start_info: .*nr_pages={exp['nr_pages']} ", l) for l in lines):

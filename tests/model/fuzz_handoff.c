@@ -60,19 +60,7 @@ static bool f_live(unsigned long pfn, void *arg)
 
 static unsigned long from_of(unsigned long x)
 {
-    unsigned long lo = 0, hi = plan.nr_moves;
-
-    while (lo < hi) {
-        unsigned long mid = (lo + hi) / 2;
-
-        if (moves[mid].pfn == x)
-            return moves[mid].from;
-        if (moves[mid].pfn < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return x;
+    return plan_from(moves, plan.nr_moves, x);
 }
 
 static bool ring_slot(unsigned long x)
