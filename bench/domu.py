@@ -96,9 +96,11 @@ def _cfg(cid, c, kernel_path, ramdisk_path=None):
     return ("\n".join(lines) + "\n").encode()
 
 
-def run_cases(xen, cases, log_path, echo=None, timeout=None):
+def run_cases(xen, cases, log_path, echo=None, timeout=None, dom0_mib=None):
     """Boot the rig's dom0 once and run `cases` in order. Returns
-    (list of CaseResult, dom0 kernel description, t_dom0_ready since QEMU start)."""
+    (list of CaseResult, dom0 kernel description, t_dom0_ready since QEMU start).
+    dom0_mib: dom0's memory when the cases' files need more than the rig's (its initramfs
+    holds them, and the initramfs's tmpfs may use half of dom0's memory)."""
     why = rig_available()
     if why:
         raise DomuError(why)
@@ -135,9 +137,10 @@ def run_cases(xen, cases, log_path, echo=None, timeout=None):
             o.write(f.read())
             o.write(b"\0" * (-o.tell() % 512))
             o.write(c.finish())
-        qemu_mib = rig.DOM0_MIB + max(case.mem for case in cases) + rig.HEADROOM_MIB
+        d0 = dom0_mib or rig.DOM0_MIB
+        qemu_mib = d0 + max(case.mem for case in cases) + rig.HEADROOM_MIB
         xen_cmdline = (f"console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all "
-                       f"dom0_mem={rig.DOM0_MIB}M,max:{rig.DOM0_MIB}M dom0_max_vcpus=1")
+                       f"dom0_mem={d0}M,max:{d0}M dom0_max_vcpus=1")
         modules = (boot.module_arg(dom0_kernel, "dom0 kernel") + " " + rig.DOM0_ARGS +
                    " rdinit=/bench/init," + boot.module_arg(initrd, "dom0 initrd"))
         boot.ensure_qemu()

@@ -270,6 +270,7 @@ static unsigned long plan_frames(const start_info_t *si)
 void handoff_go(const start_info_t *si, shared_info_t *shared_info)
 {
     unsigned long tramp_l1, written, l4;
+    uint64_t tsc_start = plat_tsc();
 
     if (!have_pack)
         return;
@@ -296,7 +297,7 @@ void handoff_go(const start_info_t *si, shared_info_t *shared_info)
 
     struct switch_in sw = {
         .plan = &plan, .moves = moves, .old_pfn = old_pfn, .tramp_l1 = tramp_l1,
-        .entry = next.entry, .shared_info = shared_info,
+        .entry = next.entry, .shared_info = shared_info, .tsc_start = tsc_start,
     };
     l4 = handoff_protect_and_pin(&sw);
     long rc = handoff_switch(&sw, l4);

@@ -138,6 +138,16 @@ long handoff_switch(const struct switch_in *in, unsigned long l4_mfn)
     in->shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
     barrier();
     mmu_phase_end();
+    {
+        /* Guest time so far, with Xen's scale for this vCPU: ns = ((tsc << shift) * mul) >> 32. */
+        const struct vcpu_time_info *t = &in->shared_info->vcpu_info[0].time;
+        uint64_t d = plat_tsc() - in->tsc_start;
+
+        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
+        uint64_t ns = (uint64_t)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
+
+        printk("hand-off: %lu us in the guest from the plan to the switch\n", (unsigned long)(ns / 1000));
+    }
     printk("hand-off: %lu frames renumbered; switching to L4 mfn %#lx, entry %#lx, start_info %#lx\n",
            in->plan->nr_moves, l4_mfn, (unsigned long)in->entry, (unsigned long)in->plan->start_info.va);
     console_flush();

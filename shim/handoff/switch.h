@@ -18,6 +18,7 @@ struct switch_in {
     unsigned long tramp_l1;         /* the shim's L1 for the trampoline (pfn), still writable */
     uint64_t entry;                 /* the next kernel's */
     shared_info_t *shared_info;     /* the shim's mapping of it */
+    uint64_t tsc_start;             /* when the hand-off began (its guest time is reported) */
 };
 
 /* Where the trampoline page is, in both trees: the region's last page (padding). */
