@@ -194,7 +194,7 @@ static void name_record(unsigned long mfn)
                     (next_cmdline[i + n] == ' ' || next_cmdline[i + n] == '\0');
         const char *add = word ? arg : NULL;
 
-        if (o + 1 >= sizeof(out) || (add && o + n + strlen(add) >= sizeof(out)))
+        if (word ? o + n + strlen(add) >= sizeof(out) : o >= sizeof(out))
             result_error("hand-off: the next kernel's command line with " RECORD_WORD "=%#lx is longer "
                          "than start_info's %d bytes", mfn, MAX_GUEST_CMDLINE - 1);
         if (word) {

@@ -14,7 +14,7 @@
  *              names them
  *   tables     L4, L3, L2, L1 for the region (and with INIT_P2M: L3, L2,
  *              L1 for the list), every table page mapped read-only
- *   stack      zero (the trampoline borrows it, switch.c)
+ *   stack      zero: the next kernel's initial %rsp is its top
  */
 #include "load.h"
 #include "../pgtable.h"

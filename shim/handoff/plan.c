@@ -127,11 +127,14 @@ bool plan_entry(const struct plan_out *p, unsigned int m, unsigned int level, un
     uint64_t va = map->lv[level].from + ((uint64_t)table << (shift + 9)) + ((uint64_t)slot << shift);
 
     if (level == 0) {
-        if (va < map->from || va > map->to)
-            return false;
-        *pfn = map->pfn + ((va - map->from) >> 12);
-        *table_pfn = plan_is_table(p, *pfn);
-        return true;
+        /* Whichever mapping's area holds va (libxenguest fills an L1 from every area it covers). */
+        for (unsigned int n = 0; n < p->nr_maps; n++)
+            if (va >= p->map[n].from && va <= p->map[n].to) {
+                *pfn = p->map[n].pfn + ((va - p->map[n].from) >> 12);
+                *table_pfn = plan_is_table(p, *pfn);
+                return true;
+            }
+        return false;
     }
     /* The next level's table that covers va, in whichever mapping has it (libxenguest's get_pg_table). */
     for (unsigned int n = 0; n < p->nr_maps; n++) {
@@ -267,6 +270,12 @@ bool handoff_plan(const struct plan_in *in, struct plan_out *out, struct plan_mo
         FAIL("plan: the kernel starts at %#lx, not on a page at or above VIRT_BASE %#lx",
              (unsigned long)k->virt_kstart, (unsigned long)vb);
 
+    /* The hypercall page is written into the kernel's pages (Xen's dom0 builder refuses one past the region). */
+    if (k->hypercall_page != XEN_ELF_UNSET &&
+        (k->hypercall_page & (PAGE - 1) || k->hypercall_page < k->virt_kstart ||
+         k->hypercall_page >= k->virt_kend))
+        FAIL("plan: HYPERCALL_PAGE %#lx is not a page of the kernel [%#lx, %#lx)",
+             (unsigned long)k->hypercall_page, (unsigned long)k->virt_kstart, (unsigned long)k->virt_kend);
     /* xc_dom_alloc_segment(kernel): padding from VIRT_BASE to the kernel, then the kernel. */
     a.pfn = (k->virt_kstart - vb) / PAGE;
     a.va = k->virt_kstart;

@@ -30,6 +30,17 @@
 
 #define AD_MASK (~(_PAGE_ACCESSED | _PAGE_DIRTY))
 
+/*
+ * A table's hash: Accessed and Dirty masked (the CPU sets them), and in an
+ * L4 Xen's own slots left out (Xen writes them).  Both shims hash alike.
+ */
+static uint64_t table_hash(uint64_t *t, uint64_t kind)
+{
+    for (unsigned int i = 0; i < 512; i++)
+        t[i] = kind == RECORD_L4 && i >= XEN_FIRST_SLOT && i <= XEN_LAST_SLOT ? 0 : t[i] & AD_MASK;
+    return xxh64(t, PAGE_SIZE, 0);
+}
+
 /* ----------------------------------------------------------- first shim */
 
 static unsigned long rec_pfn, rec_pages, rec_cap, rec_n, seen_bytes;
@@ -66,9 +77,7 @@ static void add(unsigned long mfn, unsigned int kind)
             e->hash = xxh64(page, PAGE_SIZE, 0);
         } else {
             memcpy(table_buf, page, PAGE_SIZE);
-            for (unsigned int i = 0; i < 512; i++)
-                table_buf[i] &= AD_MASK;
-            e->hash = xxh64(table_buf, PAGE_SIZE, 0);
+            e->hash = table_hash(table_buf, kind);
         }
         head->count[kind]++;
     }
@@ -251,10 +260,7 @@ void record_check(const start_info_t *si, unsigned long virt_base)
             result_error("handoff-record: %s mfn %#lx: the M2P says pfn %#lx, and the p2m does not "
                          "name it there", kind_name(e->kind), (unsigned long)e->mfn, pfn);
         copy_frame(e->mfn, frame, kind_name(e->kind));
-        if (e->kind != RECORD_P2M)
-            for (unsigned int s = 0; s < 512; s++)
-                frame[s] &= AD_MASK;
-        h = xxh64(frame, PAGE_SIZE, 0);
+        h = e->kind == RECORD_P2M ? xxh64(frame, PAGE_SIZE, 0) : table_hash(frame, e->kind);
         if (h != e->hash && !bad++)
             printk("handoff-record: %s mfn %#lx (pfn %#lx) changed: xxh64 %#lx, recorded %#lx\n",
                    kind_name(e->kind), (unsigned long)e->mfn, pfn, (unsigned long)h,

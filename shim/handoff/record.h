@@ -41,7 +41,7 @@ struct record_head {
 
 struct record_entry {
     uint64_t mfn, kind;
-    uint64_t hash;                          /* tables: with Accessed and Dirty masked */
+    uint64_t hash;                          /* tables: A/D masked, an L4's Xen slots zeroed */
 };
 
 #define RECORD_PER_PAGE (4096 / sizeof(struct record_entry))

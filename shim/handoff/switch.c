@@ -10,11 +10,12 @@
  *   2. the trampoline page mapped in the shim's tables at the address the
  *      next kernel's tables show it (the region's last page, padding): the
  *      code that makes the switch must still be mapped after it.
- *   3. the record (record.h) if the next kernel asked for it, then the
- *      renumbering: one MMU_MACHPHYS_UPDATE batch (one per move).
- *   4. the shim's domain state undone: the p2m it published for the tools,
- *      m2p_strict, events masked (Xen must not push a frame on a stack that
- *      is about to vanish), and its trap table last.
+ *   3. the record (record.h) if the next kernel asked for it; the p2m the
+ *      shim published for the tools withdrawn; then the renumbering: one
+ *      MMU_MACHPHYS_UPDATE batch (one per move).
+ *   4. the rest of the shim's domain state undone: m2p_strict, events still masked
+ *      as the builder left them, the kernel stack Xen switches to set to the
+ *      next kernel's boot stack, and the trap table last.
  *   5. from the trampoline, one mmuext_op: NEW_BASEPTR to the new L4,
  *      NEW_USER_BASEPTR 0, then the shim's two L4s unpinned, which lets Xen
  *      devalidate its whole tree.  The shim's frames, unwritten, become
@@ -128,15 +129,20 @@ long handoff_switch(const struct switch_in *in, unsigned long l4_mfn)
     mmu_phase_begin("handoff-switch");
     tva = prepare_trampoline(in, l4_mfn);
     record_fill();              /* the shim's tables are final now */
+    p2m_tools_withdraw();       /* before the M2P changes: no tool may read the two disagreeing */
     renumber(in);
-    p2m_tools_withdraw();
     if (m2p_strict) {
         rc = HYPERVISOR_vm_assist(VMASST_CMD_disable, VMASST_TYPE_m2p_strict);
         if (rc)
             mmu_error("hand-off: vm_assist(disable, m2p_strict) failed: %ld", rc);
     }
+    /* Events masked, as the builder leaves a new vCPU (the shim never unmasked them). */
     in->shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
     barrier();
+    /* The kernel stack Xen switches to from user mode: the next kernel's, as the builder sets it. */
+    rc = HYPERVISOR_stack_switch(FLAT_KERNEL_SS, in->plan->stack.va + PAGE_SIZE);
+    if (rc)
+        mmu_error("hand-off: stack_switch to the next kernel's boot stack failed: %ld", rc);
     mmu_phase_end();
     {
         /* Guest time so far, with Xen's scale for this vCPU: ns = ((tsc << shift) * mul) >> 32. */

@@ -49,7 +49,11 @@ handoff_trampoline:
     jne  2f
     pop  %rbx               /* NEW_BASEPTR refused: still on the shim's tables */
     ret
-2:  /* Refused past NEW_BASEPTR: the shim is unmapped. Say so, and crash the domain. */
+2:  /*
+     * Refused past NEW_BASEPTR: the shim is unmapped.  Say so on Xen's console (a
+     * release build of Xen drops a domU's console_io, so there only the crash shows),
+     * and crash the domain.
+     */
     mov  $CONSOLEIO_write, %edi
     mov  HB_MSG_LEN(%rbx), %rsi
     mov  HB_MSG(%rbx), %rdx

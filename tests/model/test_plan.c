@@ -50,7 +50,7 @@ static void layout_case(unsigned long bytes, unsigned long rd, bool rd_mapped, u
     struct boot_cfg c = { .builder = BUILD_DOMU, .nr_pages = bytes >> 12, .rd_len = rd,
                           .rd_mapped = rd_mapped, .init_p2m = init_p2m };
     struct boot_layout L;
-    struct xen_elf k = { .virt_base = 0, .init_p2m = XEN_ELF_UNSET };
+    struct xen_elf k = { .virt_base = 0, .init_p2m = XEN_ELF_UNSET, .hypercall_page = XEN_ELF_UNSET };
     struct plan_in in;
     struct plan_out p;
     char what[128], why[256] = "";
@@ -115,6 +115,7 @@ static void frames_case(unsigned long nr, unsigned int live_every, unsigned int 
 {
     struct world w = { nr, calloc(nr, 1), calloc(nr, 1) };
     struct xen_elf k = { .virt_base = 0xffffffff80000000ULL, .virt_kstart = 0xffffffff81000000ULL,
+                         .hypercall_page = XEN_ELF_UNSET,
                          .virt_kend = 0xffffffff81000000ULL + 40 * MiB, .mod_start_pfn = true,
                          .init_p2m = 0x8000000000ULL };
     unsigned long *next = malloc(nr * sizeof(*next)), *m2p = malloc((nr + 16) * sizeof(*m2p));
@@ -206,6 +207,7 @@ static bool every_other_live(unsigned long pfn, void *arg)
 static void refusals(void)
 {
     struct xen_elf k = { .virt_base = 0xffffffff80000000ULL, .virt_kstart = 0xffffffff81000000ULL,
+                         .hypercall_page = XEN_ELF_UNSET,
                          .virt_kend = 0xffffffff81000000ULL + 40 * MiB, .mod_start_pfn = true,
                          .init_p2m = XEN_ELF_UNSET };
     struct plan_in in = { .kernel = &k, .nr_pages = 16384, .ring_pages = true, .store_pfn = 0,
@@ -231,6 +233,11 @@ static void refusals(void)
     in.console_pfn = 2;
     in.nr_pages = 20000;
     in.live = none_live;
+    k.hypercall_page = k.virt_kend;
+    expect_refused(__LINE__, "a hypercall page just past the kernel", &in, "is not a page of the kernel");
+    k.hypercall_page = k.virt_kstart + 0x10;
+    expect_refused(__LINE__, "a hypercall page not on a page", &in, "is not a page of the kernel");
+    k.hypercall_page = XEN_ELF_UNSET;
     k.virt_kstart += 0x800;
     expect_refused(__LINE__, "a kernel that does not start on a page", &in, "not on a page");
 }
