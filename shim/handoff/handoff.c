@@ -128,11 +128,6 @@ static unsigned long old_pfn(unsigned long x)
     return plan_from(moves, plan.nr_moves, x);
 }
 
-static bool is_ring_slot(unsigned long x)
-{
-    return plan.xenstore.pages && (x == plan.xenstore.pfn || x == plan.console.pfn);
-}
-
 static unsigned long next_mfn(unsigned long x, void *arg)
 {
     unsigned long q = old_pfn(x);
@@ -155,7 +150,7 @@ static uint8_t *next_page(unsigned long x, void *arg)
     if (x >= plan.last_pfn)
         mmu_error("hand-off: the load writes the next kernel's pfn %#lx, past the plan's %#lx", x,
                   plan.last_pfn);
-    if (q == PLAN_NO_FRAME || !is_free(q) || is_ring_slot(x))
+    if (q == PLAN_NO_FRAME || !is_free(q) || plan_is_ring_slot(&plan, x))
         mmu_error("hand-off: the next kernel's pfn %#lx would be written into pfn %#lx, which the "
                   "shim still uses", x, q);
     return (uint8_t *)pfn_to_virt(q);

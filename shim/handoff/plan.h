@@ -105,6 +105,12 @@ bool plan_entry(const struct plan_out *p, unsigned int m, unsigned int level, un
 /* The pfn whose frame the next kernel's pfn x gets: moves[] sorted by pfn (PLAN_NO_FRAME: none). */
 unsigned long plan_from(const struct plan_move *moves, unsigned long nr_moves, unsigned long x);
 
+/* Is pfn the xenstore or console slot (a domU's: the rings' own frames, never written)? */
+static inline bool plan_is_ring_slot(const struct plan_out *p, unsigned long pfn)
+{
+    return p->xenstore.pages && (pfn == p->xenstore.pfn || pfn == p->console.pfn);
+}
+
 /* Is pfn one of the plan's page tables (any mapping, any level)? */
 bool plan_is_table(const struct plan_out *p, unsigned long pfn);
 

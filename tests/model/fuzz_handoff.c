@@ -63,11 +63,6 @@ static unsigned long from_of(unsigned long x)
     return plan_from(moves, plan.nr_moves, x);
 }
 
-static bool ring_slot(unsigned long x)
-{
-    return plan.xenstore.pages && (x == plan.xenstore.pfn || x == plan.console.pfn);
-}
-
 static unsigned long f_mfn(unsigned long x, void *arg)
 {
     unsigned long f = from_of(x);
@@ -81,7 +76,7 @@ static uint8_t *f_page(unsigned long x, void *arg)
     unsigned long f = from_of(x);
 
     (void)arg;
-    if (x >= plan.last_pfn || f == PLAN_NO_FRAME || live[f] || hole[f] || ring_slot(x))
+    if (x >= plan.last_pfn || f == PLAN_NO_FRAME || live[f] || hole[f] || plan_is_ring_slot(&plan, x))
         abort();                        /* a write outside the plan, or into a live frame */
     return mem[f];
 }
@@ -152,7 +147,7 @@ static void check_plan(const struct xen_elf *x, const uint8_t *image, size_t ima
         if (seen[f]++)
             abort();                    /* one frame at two pfns */
         placed++;
-        if (i < plan.last_pfn && !ring_slot(i) && live[f])
+        if (i < plan.last_pfn && !plan_is_ring_slot(&plan, i) && live[f])
             abort();                    /* a written pfn on a live frame */
     }
     if (placed != frames)
