@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import unittest.mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -243,6 +244,50 @@ class SessionTest(unittest.TestCase):
 
 
 @unittest.skipUnless(shutil.which("xxhsum"), "xxhsum missing")
+class RetryTest(unittest.TestCase):
+    """matrix.py: a failed case marked retry runs once more in a fresh boot; both are printed."""
+
+    def run_matrix(self, outcomes):
+        import contextlib
+        import io
+        import matrix as M
+        calls = []
+
+        def fake_run_cases(xen, group, **kw):
+            ok = outcomes[len(calls)]
+            calls.append([c.name for c in group])
+            rr = unittest.mock.Mock(t_dom0_ready=[1.0], boots=1, t_total=2.0, log_paths=[])
+            rr.cases = [R.CaseResult(c.name, "SUCCESS" if ok else "FAILURE", 0 if ok else 5,
+                                     "" if ok else "boom") for c in group]
+            for r in rr.cases:
+                r.passed = ok
+            return rr
+        out = io.StringIO()
+        with unittest.mock.patch.object(M.R, "run_cases", fake_run_cases), \
+                unittest.mock.patch.object(M.R.build_dom0, "build", lambda x: ("k", "i")), \
+                unittest.mock.patch.object(M, "build", lambda names: None), \
+                unittest.mock.patch.object(sys, "argv", ["matrix.py", "--only", "^handoff-linux$",
+                                                         "--xen", "4.17"]), \
+                contextlib.redirect_stdout(out):
+            rc = M.main()
+        return rc, calls, out.getvalue()
+
+    def test_second_attempt_passes(self):
+        rc, calls, out = self.run_matrix([False, True])
+        self.assertEqual((rc, calls), (0, [["handoff-linux"], ["handoff-linux"]]))
+        self.assertIn("(first attempt) xen 4.17 handoff-linux: FAILURE (exit 5): boom", out)
+        self.assertIn("PASS xen 4.17 handoff-linux: SUCCESS (exit 0) (second attempt)", out)
+
+    def test_two_failures_fail(self):
+        rc, calls, out = self.run_matrix([False, False])
+        self.assertEqual((rc, len(calls)), (1, 2))
+        self.assertIn("FAIL xen 4.17 handoff-linux", out)
+
+    def test_a_pass_is_not_run_again(self):
+        rc, calls, out = self.run_matrix([True])
+        self.assertEqual((rc, calls), (0, [["handoff-linux"]]))
+
+
 class RamdiskTest(unittest.TestCase):
     def setUp(self):
         self.d = tempfile.mkdtemp()
