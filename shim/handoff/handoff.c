@@ -165,13 +165,20 @@ static unsigned long alloc_pages_for(unsigned long bytes, const char *what)
  * The word "handoff-record" on the next kernel's command line asks for the
  * record (record.h): it becomes "handoff-record=0x<mfn of its head>".
  */
-static bool want_record(void)
+/* Does the word "handoff-record" start at next_cmdline[i]? */
+static bool record_word_at(size_t i)
 {
     size_t n = sizeof(RECORD_WORD) - 1;
 
-    for (size_t i = 0; i + n <= next_cmdline_len; i++)
-        if ((!i || next_cmdline[i - 1] == ' ') && !strncmp(next_cmdline + i, RECORD_WORD, n) &&
-            (next_cmdline[i + n] == ' ' || next_cmdline[i + n] == '\0'))
+    return (!i || next_cmdline[i - 1] == ' ') && i + n <= next_cmdline_len &&
+           !strncmp(next_cmdline + i, RECORD_WORD, n) &&
+           (next_cmdline[i + n] == ' ' || next_cmdline[i + n] == '\0');
+}
+
+static bool want_record(void)
+{
+    for (size_t i = 0; i < next_cmdline_len; i++)
+        if (record_word_at(i))
             return true;
     return false;
 }
@@ -184,9 +191,7 @@ static void name_record(unsigned long mfn)
 
     format(arg, sizeof(arg), "=%#lx", mfn);
     for (size_t i = 0; i <= next_cmdline_len; i++) {
-        bool word = (!i || next_cmdline[i - 1] == ' ') && i + n <= next_cmdline_len &&
-                    !strncmp(next_cmdline + i, RECORD_WORD, n) &&
-                    (next_cmdline[i + n] == ' ' || next_cmdline[i + n] == '\0');
+        bool word = record_word_at(i);
         const char *add = word ? arg : NULL;
 
         if (word ? o + n + strlen(add) >= sizeof(out) : o >= sizeof(out))
