@@ -34,7 +34,6 @@
 #include "page_alloc.h"
 #include "lib.h"
 
-#define PTE_TABLE       (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
 #define PTE_USER_TABLE  (PTE_TABLE | _PAGE_USER)
 #define PTE_DMAP_RW     (PTE_KERNEL_RW | pte_nx)
 #define PTE_DMAP_RO     (PTE_KERNEL_RO | pte_nx)

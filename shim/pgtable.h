@@ -42,5 +42,6 @@ typedef uint64_t pte_t;
 /* Kernel data page (Xen adds _PAGE_USER itself: a PV kernel runs in ring 3). */
 #define PTE_KERNEL_RW   (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
 #define PTE_KERNEL_RO   (_PAGE_PRESENT | _PAGE_ACCESSED)
+#define PTE_TABLE       (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)   /* an entry naming a table */
 
 #endif

@@ -34,8 +34,6 @@
 #include "../p2m.h"
 #include "../lib.h"
 
-#define PTE_TABLE   (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
-
 static unsigned long table_mfn(const struct switch_in *in, unsigned long next_pfn)
 {
     return mmu_pfn_to_mfn(in->old_pfn(next_pfn));
@@ -53,7 +51,7 @@ unsigned long handoff_protect_and_pin(const struct switch_in *in)
                 /* The bug forgets the region's last L1: writable, so Xen cannot type it. */
                 if (BUG_KEXEC_RW_ALIAS && m == 0 && l == 0 && t == p->map[0].lv[0].count - 1)
                     continue;
-                dmap_set(in->old_pfn(p->map[m].lv[l].pfn + t), PTE_KERNEL_RO | pte_nx);
+                pt_page_protect(in->old_pfn(p->map[m].lv[l].pfn + t));
                 n++;
             }
     batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
