@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mmu_plat.h - everything mmu_pv.c, pt_walk.c and page_alloc.c need from
- * the world, and nothing more.
+ * mmu_plat.h - everything mmu_pv.c, pt_walk.c, page_alloc.c and the
+ * hand-off need from the world, and nothing more.
  *
  * In the guest (xen_plat.c) these are hypercalls and plain memory accesses.
  * In the host model (tests/model) the same calls go to a simulated Xen that
@@ -14,6 +14,7 @@
 #define SHIM_MMU_PLAT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "xen.h"
 #include "pgtable.h"
 
@@ -62,6 +63,28 @@ static inline void plat_zero_page(unsigned long va)
         p[i] = 0;
 }
 #endif
+
+/*
+ * What the hand-off (shim/handoff/) needs besides the above.
+ *
+ * plat_view: a C pointer through which the code may access [va, va + len)
+ * of its own address space (write: it will write there).  In the guest
+ * that is va itself.  In the model it is the frames' words, after the
+ * model has checked that the current tables map every page of the range
+ * (writable, for a write): so a write into a live table's frame is
+ * refused there as Xen's read-only mapping refuses it here.
+ */
+void *plat_view(unsigned long va, size_t len, bool write);
+long plat_vm_assist(unsigned int cmd, unsigned int type);
+/* The kernel stack Xen switches to on a trap from user mode. */
+long plat_stack_switch(unsigned long sp);
+long plat_set_trap_table(const struct trap_info *table);
+long plat_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags);
+/*
+ * Calls the trampoline the hand-off copied to va (handoff/trampoline.h)
+ * with its block at block_va; it returns only when Xen refused the first op.
+ */
+long plat_call_trampoline(unsigned long va, unsigned long block_va);
 
 /* Ends the run: "Test result: ERROR <why>" in the guest, a caught error in the model. */
 __attribute__((noreturn, format(printf, 1, 2))) void mmu_error(const char *fmt, ...);

@@ -27,6 +27,37 @@ long plat_memory_op(unsigned int cmd, void *arg)
     return HYPERVISOR_memory_op(cmd, arg);
 }
 
+void *plat_view(unsigned long va, size_t len, bool write)
+{
+    (void)len, (void)write;
+    return (void *)va;
+}
+
+long plat_vm_assist(unsigned int cmd, unsigned int type)
+{
+    return HYPERVISOR_vm_assist(cmd, type);
+}
+
+long plat_stack_switch(unsigned long sp)
+{
+    return HYPERVISOR_stack_switch(FLAT_KERNEL_SS, sp);
+}
+
+long plat_set_trap_table(const struct trap_info *table)
+{
+    return HYPERVISOR_set_trap_table(table);
+}
+
+long plat_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
+{
+    return HYPERVISOR_update_va_mapping(va, pte, flags);
+}
+
+long plat_call_trampoline(unsigned long va, unsigned long block_va)
+{
+    return ((long (*)(unsigned long))va)(block_va);
+}
+
 /*
  * A ring-3 kernel cannot read CR3; the instruction faults into Xen, which
  * emulates it for a PV kernel and returns the machine address of the

@@ -55,7 +55,7 @@ void handoff_read(const start_info_t *si)
 
     if (!si->mod_len)
         return;
-    va = (const void *)ramdisk_va(si);
+    va = plat_view(ramdisk_va(si), si->mod_len, false);
     if (!bootpack_is(va, si->mod_len))
         return;
     if (!bootpack_parse(va, si->mod_len, &pack, why, sizeof(why)))
@@ -146,14 +146,14 @@ static uint8_t *next_page(unsigned long x, void *arg)
     (void)arg;
     if (BUG_KEXEC_OVERWRITE && plan_is_table(&plan, x))
         /* The bug: the new tables go where the shim's own live tables are. */
-        return (uint8_t *)pfn_to_virt(pgtbuf.start + (x - plan.pgtables.pfn));
+        return plat_view(pfn_to_virt(pgtbuf.start + (x - plan.pgtables.pfn)), PAGE_SIZE, true);
     if (x >= plan.last_pfn)
         mmu_error("hand-off: the load writes the next kernel's pfn %#lx, past the plan's %#lx", x,
                   plan.last_pfn);
     if (q == PLAN_NO_FRAME || !is_free(q) || plan_is_ring_slot(&plan, x))
         mmu_error("hand-off: the next kernel's pfn %#lx would be written into pfn %#lx, which the "
                   "shim still uses", x, q);
-    return (uint8_t *)pfn_to_virt(q);
+    return plat_view(pfn_to_virt(q), PAGE_SIZE, true);
 }
 
 static unsigned long alloc_pages_for(unsigned long bytes, const char *what)
@@ -249,8 +249,10 @@ static unsigned long plan_frames(const start_info_t *si)
         name_record(record_head_mfn());
     }
     cap = 2 * plan.last_pfn + 2;
-    moves = (struct plan_move *)pfn_to_virt(alloc_pages_for(cap * sizeof(*moves), "hand-off moves"));
-    free_map = (uint8_t *)pfn_to_virt(alloc_pages_for(DIV_ROUND_UP(nr, 8), "hand-off free map"));
+    moves = plat_view(pfn_to_virt(alloc_pages_for(cap * sizeof(*moves), "hand-off moves")),
+                      cap * sizeof(*moves), true);
+    free_map = plat_view(pfn_to_virt(alloc_pages_for(DIV_ROUND_UP(nr, 8), "hand-off free map")),
+                         DIV_ROUND_UP(nr, 8), true);
     memset(free_map, 0, DIV_ROUND_UP(nr, 8));
     free_map_pfns = nr;
     pages_for_each_free(mark_free, NULL);

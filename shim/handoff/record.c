@@ -18,7 +18,7 @@
  * a table Xen never devalidated, is named here.
  */
 #include "record.h"
-#include "../hypercall.h"
+#include "../mmu_plat.h"
 #include "../layout.h"
 #include "../mmu.h"
 #include "../p2m.h"
@@ -65,12 +65,12 @@ static void add(unsigned long mfn, unsigned int kind)
 {
     if (filling) {
         struct record_entry *e;
-        const uint8_t *page = (const uint8_t *)mmu_table_va(mfn);
+        const uint8_t *page = plat_view(mmu_table_va(mfn), PAGE_SIZE, false);
 
         if (rec_n == rec_cap)
             result_error("hand-off: the record holds %lu frames; the shim has more now", rec_cap);
-        e = (struct record_entry *)pfn_to_virt(rec_pfn + 1 + rec_n / RECORD_PER_PAGE) +
-            rec_n % RECORD_PER_PAGE;
+        e = (struct record_entry *)plat_view(pfn_to_virt(rec_pfn + 1 + rec_n / RECORD_PER_PAGE),
+                                             PAGE_SIZE, true) + rec_n % RECORD_PER_PAGE;
         e->mfn = mfn;
         e->kind = kind;
         if (kind == RECORD_P2M) {
@@ -115,7 +115,8 @@ static void walk_all(void)
 void record_reserve(unsigned long nr_pfns)
 {
     seen_bytes = DIV_ROUND_UP(nr_pfns, 8);
-    seen = (uint8_t *)pfn_to_virt(pages_alloc_contig(DIV_ROUND_UP(seen_bytes, PAGE_SIZE), "record map"));
+    seen = plat_view(pfn_to_virt(pages_alloc_contig(DIV_ROUND_UP(seen_bytes, PAGE_SIZE), "record map")),
+                     seen_bytes, true);
     memset(seen, 0, seen_bytes);
     filling = false;
     walk_all();
@@ -136,7 +137,7 @@ void record_fill(void)
 {
     if (!rec_pages)
         return;
-    head = (struct record_head *)pfn_to_virt(rec_pfn);
+    head = plat_view(pfn_to_virt(rec_pfn), PAGE_SIZE, true);
     memset(head, 0, PAGE_SIZE);
     memset(seen, 0, seen_bytes);
     filling = true;
@@ -167,7 +168,7 @@ static long window_map(unsigned long mfn, bool writable)
     pte_t e = ((pte_t)mfn << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_ACCESSED |
               (writable ? _PAGE_RW | _PAGE_DIRTY : 0);
 
-    return HYPERVISOR_update_va_mapping((unsigned long)window, e, UVMF_INVLPG | UVMF_LOCAL);
+    return plat_update_va_mapping((unsigned long)window, e, UVMF_INVLPG | UVMF_LOCAL);
 }
 
 static void window_restore(void)

@@ -28,7 +28,6 @@
 #include "../batch.h"
 #include "../config.h"
 #include "../console.h"
-#include "../hypercall.h"
 #include "../mmu.h"
 #include "../mmu_plat.h"
 #include "../p2m.h"
@@ -70,7 +69,7 @@ static uint64_t prepare_trampoline(const struct switch_in *in, unsigned long l4_
                               "so the domain is crashed\n";
     uint64_t tva = handoff_trampoline_va(p);
     unsigned long page_pfn = in->old_pfn(p->region_pages - 1);
-    uint8_t *page = (uint8_t *)pfn_to_virt(page_pfn);
+    uint8_t *page = plat_view(pfn_to_virt(page_pfn), PAGE_SIZE, true);
     struct mmuext_op *ops = (struct mmuext_op *)(page + TRAMP_OPS_OFF);
     struct handoff_block *b = (struct handoff_block *)(page + TRAMP_BLOCK_OFF);
     size_t code = (size_t)(handoff_trampoline_end - (char *)handoff_trampoline);
@@ -120,7 +119,6 @@ static void renumber(const struct switch_in *in)
 
 long handoff_switch(const struct switch_in *in, unsigned long l4_mfn)
 {
-    long (*trampoline)(const struct handoff_block *);
     uint64_t tva;
     long rc;
 
@@ -130,7 +128,7 @@ long handoff_switch(const struct switch_in *in, unsigned long l4_mfn)
     p2m_tools_withdraw();       /* before the M2P changes: no tool may read the two disagreeing */
     renumber(in);
     if (m2p_strict) {
-        rc = HYPERVISOR_vm_assist(VMASST_CMD_disable, VMASST_TYPE_m2p_strict);
+        rc = plat_vm_assist(VMASST_CMD_disable, VMASST_TYPE_m2p_strict);
         if (rc)
             mmu_error("hand-off: vm_assist(disable, m2p_strict) failed: %ld", rc);
     }
@@ -138,7 +136,7 @@ long handoff_switch(const struct switch_in *in, unsigned long l4_mfn)
     in->shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
     barrier();
     /* The kernel stack Xen switches to from user mode: the next kernel's, as the builder sets it. */
-    rc = HYPERVISOR_stack_switch(FLAT_KERNEL_SS, in->plan->stack.va + PAGE_SIZE);
+    rc = plat_stack_switch(in->plan->stack.va + PAGE_SIZE);
     if (rc)
         mmu_error("hand-off: stack_switch to the next kernel's boot stack failed: %ld", rc);
     mmu_phase_end();
@@ -157,9 +155,8 @@ long handoff_switch(const struct switch_in *in, unsigned long l4_mfn)
     console_flush();
 
     /* Last: from here a fault has no handler, and Xen crashes the domain. */
-    rc = HYPERVISOR_set_trap_table(NULL);
+    rc = plat_set_trap_table(NULL);
     if (rc)
         mmu_error("hand-off: set_trap_table(NULL) failed: %ld", rc);
-    trampoline = (long (*)(const struct handoff_block *))tva;
-    return trampoline((const struct handoff_block *)(tva + TRAMP_BLOCK_OFF));
+    return plat_call_trampoline(tva, tva + TRAMP_BLOCK_OFF);
 }
