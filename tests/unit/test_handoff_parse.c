@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "craft_image.h"
 #include "handoff/bootpack.h"
 #include "handoff/xen_elf.h"
 #include "xen.h"
@@ -22,63 +23,22 @@
 #define VB      0xffffffff80000000ULL
 #define P0      0x1000000ULL            /* the first segment's paddr (16 MiB, as Linux) */
 
-struct note { uint32_t type; const void *desc; uint32_t size; };
-struct seg { uint32_t type; uint64_t paddr, vaddr, filesz, memsz; };
+#define note craft_note
+#define seg craft_seg
 
 static uint8_t img[1 << 16];
 static size_t img_len;
 
 static void put(size_t off, uint64_t v, unsigned int bytes)
 {
-    for (unsigned int i = 0; i < bytes; i++)
-        img[off + i] = v >> (8 * i);
+    craft_put(img, off, v, bytes);
 }
 
 /* An ELF64 x86-64 executable: the segments, then one PT_NOTE of the notes. */
 static void build_elf(const struct seg *segs, unsigned int nsegs, const struct note *notes,
                       unsigned int nnotes, uint64_t e_entry)
 {
-    size_t ph = 64, data = 64 + 56 * (nsegs + 1), note_off, off;
-
-    memset(img, 0, sizeof(img));
-    memcpy(img, "\177ELF", 4);
-    img[4] = 2;
-    img[5] = 1;
-    img[6] = 1;
-    put(16, 2, 2);
-    put(18, 62, 2);
-    put(20, 1, 4);
-    put(24, e_entry, 8);
-    put(32, ph, 8);
-    put(52, 64, 2);
-    put(54, 56, 2);
-    put(56, nsegs + 1, 2);
-    off = data;
-    for (unsigned int i = 0; i < nsegs; i++) {
-        size_t h = ph + 56 * i;
-
-        put(h, segs[i].type ? segs[i].type : 1, 4);
-        put(h + 4, 7, 4);
-        put(h + 8, off, 8);
-        put(h + 16, segs[i].vaddr, 8);
-        put(h + 24, segs[i].paddr, 8);
-        put(h + 32, segs[i].filesz, 8);
-        put(h + 40, segs[i].memsz, 8);
-        off += segs[i].filesz;
-    }
-    note_off = off = (off + 3) & ~3UL;
-    for (unsigned int i = 0; i < nnotes; i++) {
-        put(off, 4, 4);
-        put(off + 4, notes[i].size, 4);
-        put(off + 8, notes[i].type, 4);
-        memcpy(img + off + 12, "Xen", 4);
-        memcpy(img + off + 16, notes[i].desc, notes[i].size);
-        off += 16 + ((notes[i].size + 3) & ~3U);
-    }
-    put(ph + 56 * nsegs, 4, 4);
-    put(ph + 56 * nsegs + 8, note_off, 8);
-    put(ph + 56 * nsegs + 32, off - note_off, 8);
-    img_len = off;
+    img_len = craft_elf(img, sizeof(img), segs, NULL, nsegs, notes, nnotes, e_entry);
 }
 
 static const uint64_t vb = VB, zero = 0, entry = VB + P0 + 0x100, one = 1, p2m = 0x8000000000ULL;
@@ -270,14 +230,7 @@ static size_t pack_len;
 
 static void pack_entry(const char *name, const void *data, size_t len, uint32_t mode)
 {
-    size_t n = strlen(name) + 1;
-
-    pack_len += sprintf((char *)pack + pack_len, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X",
-                        1u, mode, 0u, 0u, 1u, 0u, len, 0u, 0u, 0u, 0u, n, 0u);
-    memcpy(pack + pack_len, name, n);
-    pack_len = (pack_len + n + 3) & ~3UL;
-    memcpy(pack + pack_len, data, len);
-    pack_len = (pack_len + len + 3) & ~3UL;
+    pack_len = craft_cpio_entry(pack, sizeof(pack), pack_len, name, data, len, mode);
 }
 
 /* An empty archive but for the marker, which makes it a bootpack. */
