@@ -193,6 +193,7 @@ static void mark_content(const struct boot_cfg *c, struct boot_layout *L)
         frame_of(model_p2m(L->p2m_pfn + i))->content = FC_P2M;
     M.rd_first_pfn = L->rd_pfn;
     M.rd_len = c->rd_len;
+    M.rd_bytes = c->rd_bytes;
     for (unsigned long i = 0; i < L->rd_pages; i++)
         frame_of(model_p2m(L->rd_pfn + i))->content = FC_RAMDISK;
 }

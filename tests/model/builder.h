@@ -34,6 +34,7 @@ struct boot_cfg {
     unsigned long nr_pages;
     unsigned long kernel_size;      /* bytes from VIRT_BASE (0: BOOT_KERNEL_SIZE) */
     unsigned long rd_len;           /* ramdisk bytes, 0 = none */
+    const uint8_t *rd_bytes;        /* its contents (NULL: a pattern, machine.c's ramdisk_word) */
     bool rd_mapped;                 /* the image has no MOD_START_PFN note */
     unsigned long init_p2m;         /* XEN_ELFNOTE_INIT_P2M address, 0 = none */
     bool debug_xen;                 /* dom0 on a debug Xen: high pfns reversed */

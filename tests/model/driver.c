@@ -31,6 +31,7 @@
 #include "p2m.h"
 #include "page_alloc.h"
 #include "start_info.h"
+#include "handoff/handoff.h"
 
 static void check_boot_tables(struct drive_result *r);
 
@@ -216,6 +217,13 @@ static void boot_shim(void *arg)
     mmu_phase_end();
 
     check_ramdisk(&si, c->r);
+    /* setup.c's hand-off steps, on start_info as it reads it (the direct map). */
+    const start_info_t *si_dmap = NULL;
+
+    if (o->handoff) {
+        si_dmap = plat_view(boot_va_to_direct(L->vstartinfo_start), PAGE_SIZE, false);
+        handoff_read(si_dmap);
+    }
 
     if (!o->no_checks)
         mmu_self_check("after bring-up");
@@ -234,6 +242,11 @@ static void boot_shim(void *arg)
     }
     if (!o->no_checks)
         mmu_self_check("after exercises");
+    if (o->handoff) {
+        handoff_snapshot(si_dmap);
+        handoff_go(si_dmap, plat_view(fix_to_virt(FIX_SHARED_INFO), PAGE_SIZE, true));
+        model_end_run(OUT_FAILURE, "handoff_go() returned: the ramdisk was no bootpack");
+    }
 }
 
 /* ------------------------------------------------------------ the log */
@@ -379,6 +392,8 @@ void drive_inline(const struct drive_opts *o, struct drive_result *r)
     r->entry_seq = M.entry_seq;
     parse_log(r);
     snprintf(r->log, sizeof(r->log), "%s", hosted_log());
+    if (o->handoff && r->out == OUT_JUMPED)
+        handoff_verify(o->hx, r);
     census(r);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     r->seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -13,6 +13,7 @@
 #define TESTS_MODEL_DRIVER_H
 
 #include "builder.h"
+#include "handoff_check.h"
 #include "hosted.h"
 
 struct drive_opts {
@@ -24,6 +25,13 @@ struct drive_opts {
     unsigned long fail_entry;
     long fail_rc;
     unsigned int timeout_s;         /* default 60 */
+    /*
+     * The ramdisk is a bootpack (boot.rd_bytes): after the checks the shim
+     * hands over as setup.c does, and handoff_check.c judges the state the
+     * next kernel would find (hx: what it must find).
+     */
+    bool handoff;
+    const struct handoff_expect *hx;
     /* Changes start_info (a copy) before the guest starts; written back into guest memory. */
     void (*mutate)(start_info_t *si, const struct boot_layout *L, long arg);
     long mutate_arg;
@@ -69,6 +77,16 @@ struct drive_result {
     bool boot_tables_reclaimed;     /* boot L4/L3/L2: no table type left, mapped writable */
     char boot_tables_state[160];
     char log[8192];                 /* the start of what mmu_print printed */
+
+    /* The hand-off (drive_opts.handoff), from handoff_check.c. */
+    struct {
+        unsigned long hypercalls, min_hypercalls;   /* from the plan to the jump, and the minimum */
+        unsigned long ro_batches, m2p_batches, fixed;   /* the minimum's parts */
+        unsigned long moves, tables, old_tables;    /* M2P updates; the next kernel's tables; the shim's */
+        unsigned long p2m_entries;                  /* the next kernel's list: entries with a frame */
+        bool verified;                              /* every check below held */
+        char problem[400];                          /* else the first that failed */
+    } ho;
 };
 
 int drive(const struct drive_opts *o, struct drive_result *r);

@@ -50,6 +50,9 @@ static unsigned int nr_spare_arenas;
  */
 static struct spare { void *p; size_t bytes; } spare_frames, spare_pages;
 
+/* The buffers of mem_pages_contig(), freed with the machine. */
+static struct view_buf { struct view_buf *next; } *view_bufs;
+
 static void *map_anon(size_t bytes)
 {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
@@ -140,6 +143,12 @@ void model_free(void)
             munmap(arenas, ARENA_BYTES);
         }
         arenas = next;
+    }
+    while (view_bufs) {
+        struct view_buf *next = view_bufs->next;
+
+        free(view_bufs);
+        view_bufs = next;
     }
     unmap_or_keep(M.frames, M.map_bytes_frames, &spare_frames);
     unmap_or_keep(M.pages, M.map_bytes_pages, &spare_pages);
@@ -250,6 +259,42 @@ static uint64_t *materialize(unsigned long mfn)
     return p;
 }
 
+/*
+ * Host memory the code's C pointers see (plat_view): the words of n frames
+ * one after the other.  Frames already stored that way keep their words
+ * in place; otherwise they move into one new buffer, content and all.
+ */
+uint64_t *mem_pages_contig(const unsigned long *mfn, unsigned long n)
+{
+    struct view_buf *b;
+    uint64_t *words;
+    unsigned long i;
+
+    for (i = 0; i < n && frame_of(mfn[i])->content == FC_STORED &&
+                M.pages[mfn[i]] == M.pages[mfn[0]] + 512 * i; i++)
+        ;
+    if (i == n)
+        return M.pages[mfn[0]];
+    if (n == 1)
+        return materialize(mfn[0]);
+    if (!(b = aligned_alloc(PAGE_SIZE, (n + 1) * PAGE_SIZE)))
+        abort();
+    b->next = view_bufs;
+    view_bufs = b;
+    words = (uint64_t *)((char *)b + PAGE_SIZE);
+    for (i = 0; i < n; i++) {
+        for (unsigned long j = 0; j < i; j++)
+            if (mfn[j] == mfn[i])
+                model_end_run(OUT_RULE, "one C view reaches mfn %#lx twice", mfn[i]);
+        mem_read_page(mfn[i], words + 512 * i);
+        M.pages[mfn[i]] = words + 512 * i;
+        frame_of(mfn[i])->content = FC_STORED;
+        frame_of(mfn[i])->flags &= ~FF_VMEM_COPY;
+    }
+    vmem_changed();         /* cached words of these frames are elsewhere now */
+    return words;
+}
+
 void mem_write(unsigned long mfn, unsigned int idx, uint64_t v)
 {
     if (frame_of(mfn)->content == FC_ZERO && !v)
@@ -297,6 +342,12 @@ uint64_t ramdisk_word(unsigned long off)
 
     if (off >= M.rd_len)
         return 0;
+    if (M.rd_bytes) {
+        x = 0;
+        for (unsigned int i = 0; i < 8 && off + i < M.rd_len; i++)
+            x |= (uint64_t)M.rd_bytes[off + i] << (8 * i);
+        return x;
+    }
     x ^= x >> 29;
     x *= 0xbf58476d1ce4e5b9ULL;
     x ^= x >> 32;
@@ -640,6 +691,7 @@ const char *outcome_name(enum outcome o)
     static const char *const names[] = {
         [OUT_NONE] = "SUCCESS", [OUT_ERROR] = "ERROR", [OUT_FAILURE] = "FAILURE",
         [OUT_FAULT] = "FAULT", [OUT_CRASH] = "CRASH", [OUT_RULE] = "RULE",
+        [OUT_JUMPED] = "JUMPED",
     };
     return o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
 }

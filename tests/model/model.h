@@ -123,6 +123,7 @@ enum outcome {
     OUT_FAULT,          /* a page fault on a guest access */
     OUT_CRASH,          /* Xen crashed the domain */
     OUT_RULE,           /* a model audit (U1) failed */
+    OUT_JUMPED,         /* the hand-off reached the next kernel's entry */
 };
 
 const char *outcome_name(enum outcome o);
@@ -133,6 +134,7 @@ struct model_stats {
     unsigned long hypercalls;       /* top level: mmu_update, mmuext_op, multicall, ... */
     unsigned long mmu_update, mmuext_op, multicall, update_va, memory_op, vm_assist;
     unsigned long entries;          /* requests, ops and va updates executed */
+    unsigned long machphys;         /* of them, MMU_MACHPHYS_UPDATE requests done */
     unsigned long validations;      /* tables promoted */
     unsigned long devalidations;
 };
@@ -176,6 +178,7 @@ struct model {
     /* Synthesized content. */
     unsigned long p2m_first_pfn, p2m_nr_frames;     /* FC_P2M frames hold this list */
     unsigned long rd_first_pfn, rd_len;             /* FC_RAMDISK frames */
+    const uint8_t *rd_bytes;                        /* their bytes; NULL: a pattern */
 
     /* Frames XENMEM_populate_physmap hands out: [pool_next, pool_end). */
     unsigned long pool_next, pool_end;
@@ -183,6 +186,8 @@ struct model {
     /* vCPU state. */
     unsigned long cr3;              /* kernel L4 mfn (guest_table), 0 = none */
     unsigned long user_cr3;         /* guest_table_user, 0 = none */
+    unsigned long kernel_sp;        /* stack_switch's */
+    bool traps_cleared;             /* set_trap_table(NULL) */
     unsigned long tlb_gen;          /* bumped by every hypercall */
     unsigned long cache_gen;        /* bumped by vmem_flush() */
     unsigned long copy_gen;         /* bumped when the M2P or a formula changes (vmem_changed) */
@@ -214,6 +219,8 @@ void mem_read_page(unsigned long mfn, uint64_t *out);
 void mem_write(unsigned long mfn, unsigned int idx, uint64_t v);
 void mem_zero(unsigned long mfn);
 void mem_write_bytes(unsigned long mfn, unsigned int off, const void *src, size_t len);
+/* The words of n frames, contiguous in host memory (moved there if need be): plat_view's. */
+uint64_t *mem_pages_contig(const unsigned long *mfn, unsigned long n);
 void mem_read_bytes(unsigned long mfn, unsigned int off, void *dst, size_t len);
 void model_add_extent(unsigned long pfn, unsigned long mfn, unsigned long n, int dir);
 void model_finish_extents(void);
@@ -248,6 +255,8 @@ long model_update_va_mapping(unsigned long va, uint64_t val, unsigned long flags
 long model_multicall(multicall_entry_t *calls, unsigned int nr);
 long model_memory_op(unsigned int cmd, void *arg);
 long model_vm_assist(unsigned int cmd, unsigned int type);
+long model_stack_switch(unsigned long sp);
+long model_set_trap_table(const struct trap_info *table);
 /* P: the tools' view of the p2m, sampled after each guest write to shared_info. */
 void model_shared_info_written(void);
 /* Boot: take the CR3 reference and the pin on the builder's L4 (validates it all). */
@@ -263,6 +272,8 @@ void vmem_read_bytes(unsigned long va, void *dst, size_t len);
 uint64_t vmem_read64_slow(unsigned long va);
 void vmem_write64_slow(unsigned long va, uint64_t v);
 void vmem_zero_page_slow(unsigned long va);
+/* plat_view: [va, va + len) as one C pointer, each page checked mapped (writable if write). */
+void *vmem_view(unsigned long va, size_t len, bool write);
 
 /*
  * The translation cache (vmem.c), valid until the next hypercall or

@@ -12,8 +12,11 @@
 #include <string.h>
 
 #include "hosted.h"
+#include "console.h"
 #include "lib.h"
 #include "mmu_plat.h"
+#include "result.h"
+#include "handoff/trampoline.h"
 
 static jmp_buf *run_env;
 static enum outcome run_outcome;
@@ -77,6 +80,108 @@ void plat_write64(unsigned long va, uint64_t val)
 void plat_zero_page(unsigned long va)
 {
     vmem_zero_page(va);
+}
+
+void *plat_view(unsigned long va, size_t len, bool write)
+{
+    return vmem_view(va, len, write);
+}
+
+long plat_vm_assist(unsigned int cmd, unsigned int type)
+{
+    return model_vm_assist(cmd, type);
+}
+
+long plat_stack_switch(unsigned long sp)
+{
+    return model_stack_switch(sp);
+}
+
+long plat_set_trap_table(const struct trap_info *table)
+{
+    return model_set_trap_table(table);
+}
+
+long plat_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
+{
+    return model_update_va_mapping(va, pte, flags);
+}
+
+/*
+ * What the CPU does with shim/handoff/trampoline.S: fetch it where the
+ * hand-off copied it (it must be there, byte for byte, in the shim's
+ * tables), read its block and ops there, make the one mmuext_op (Xen reads
+ * the ops and writes the done count through whichever tables are loaded),
+ * and, if Xen took every op, jump: the entry, the stack and start_info
+ * must be mapped in the tables now loaded.  The run ends there.
+ */
+long plat_call_trampoline(unsigned long va, unsigned long block_va)
+{
+    size_t code = (size_t)(handoff_trampoline_end - (char *)handoff_trampoline);
+    struct mmuext_op ops[TRAMP_MAX_OPS];
+    struct handoff_block b;
+    unsigned int done = 0;
+    unsigned long mfn;
+    char bytes[TRAMP_OPS_OFF], why[160];
+    long rc;
+
+    vmem_read_bytes(va, bytes, code);
+    if (memcmp(bytes, (const void *)handoff_trampoline, code))
+        model_end_run(OUT_FAILURE, "the code at %#lx is not the trampoline", va);
+    vmem_read_bytes(block_va, &b, sizeof(b));
+    if (b.nr_ops > TRAMP_MAX_OPS)
+        model_end_run(OUT_FAILURE, "the trampoline's block names %lu ops", (unsigned long)b.nr_ops);
+    vmem_read_bytes(b.ops, ops, b.nr_ops * sizeof(ops[0]));
+    rc = model_mmuext_op(ops, (unsigned int)b.nr_ops, &done);
+    if (!vmem_translate(b.done, true, &mfn, why, sizeof(why)))
+        model_end_run(OUT_CRASH, "Xen cannot write the done count at %#lx: %s", (unsigned long)b.done, why);
+    vmem_write64(b.done, done);
+    if (rc && !done)
+        return rc;              /* NEW_BASEPTR refused: the trampoline returns */
+    if (rc)
+        model_end_run(OUT_CRASH, "after NEW_BASEPTR, op %u of the trampoline's batch failed (%ld): %s",
+                      done, rc, model_last_refusal());
+    if (!vmem_translate(b.entry, false, &mfn, why, sizeof(why)))
+        model_end_run(OUT_CRASH, "the next kernel's entry %#lx: %s", (unsigned long)b.entry, why);
+    if (!vmem_translate(b.stack - 8, true, &mfn, why, sizeof(why)))
+        model_end_run(OUT_CRASH, "the next kernel's stack %#lx: %s", (unsigned long)b.stack, why);
+    if (!vmem_translate(b.start_info, false, &mfn, why, sizeof(why)))
+        model_end_run(OUT_CRASH, "the next kernel's start_info %#lx: %s", (unsigned long)b.start_info, why);
+    model_end_run(OUT_JUMPED, "entry %#lx, rsp %#lx, rsi %#lx", (unsigned long)b.entry,
+                  (unsigned long)b.stack, (unsigned long)b.start_info);
+}
+
+/* The guest's console and result protocol (console.h, result.h), for the hand-off's code. */
+void vprintk(const char *fmt, va_list ap)
+{
+    char buf[320];
+
+    vformat(buf, sizeof(buf), fmt, ap);
+    mmu_print("%s", buf);
+}
+
+void printk(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vprintk(fmt, ap);
+    va_end(ap);
+}
+
+void console_flush(void)
+{
+}
+
+void result_error(const char *fmt, ...)
+{
+    char why[320];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vformat(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    model_end_run(OUT_ERROR, "%s", why);
 }
 
 /* The shim's own formatter, so its format strings are exercised as in the guest. */

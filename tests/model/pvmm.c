@@ -521,6 +521,7 @@ static long one_update(const mmu_update_t *r)
             return -EINVAL;
         }
         model_set_m2p(mfn, r->val);
+        M.stats.machphys++;
         M.tlb_gen++;
         return 0;
 
@@ -965,6 +966,32 @@ long model_vm_assist(unsigned int cmd, unsigned int type)
     if (type != VMASST_TYPE_m2p_strict || (cmd != VMASST_CMD_enable && cmd != VMASST_CMD_disable))
         return -EINVAL;
     M.opts.m2p_strict = cmd == VMASST_CMD_enable;
+    return 0;
+}
+
+/* The kernel stack Xen switches to on a trap from ring 3 (any address: Xen checks it when it is used). */
+long model_stack_switch(unsigned long sp)
+{
+    long rc;
+
+    if (inject_call(&rc, "stack_switch"))
+        return rc;
+    M.kernel_sp = sp;
+    return 0;
+}
+
+/* set_trap_table: the shim only ever clears it (the hand-off), or installs its own at boot (not modelled). */
+long model_set_trap_table(const struct trap_info *table)
+{
+    long rc;
+
+    if (inject_call(&rc, "set_trap_table"))
+        return rc;
+    if (table) {
+        REFUSE("H: set_trap_table: only a NULL table is modelled");
+        return -EINVAL;
+    }
+    M.traps_cleared = true;
     return 0;
 }
 

@@ -276,6 +276,24 @@ void vmem_zero_page_slow(unsigned long va)
     mem_zero(lookup(va, true)->mfn);
 }
 
+void *vmem_view(unsigned long va, size_t len, bool write)
+{
+    unsigned long first = va & PAGE_MASK, n = len ? (va + len - first + PAGE_SIZE - 1) / PAGE_SIZE : 1;
+    unsigned long *mfn = malloc(n * sizeof(*mfn));
+    uint64_t *words;
+
+    if (!mfn)
+        abort();
+    for (unsigned long i = 0; i < n; i++) {
+        mfn[i] = lookup(first + i * PAGE_SIZE, write)->mfn;
+        if (mfn[i] == M2P_FRAME)
+            model_end_run(OUT_RULE, "a C view of %#lx reaches into Xen's M2P", va);
+    }
+    words = mem_pages_contig(mfn, n);
+    free(mfn);
+    return (char *)words + (va & ~PAGE_MASK);
+}
+
 void vmem_read_bytes(unsigned long va, void *dst, size_t len)
 {
     while (len) {
