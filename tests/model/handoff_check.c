@@ -11,22 +11,28 @@
  * bootpack, never from the shim's own account:
  *
  *   the vCPU    CR3 is a pinned L4 that is not the shim's, no user L4,
- *               Xen's kernel stack is the next kernel's, no trap table,
+ *               Xen's kernel stack and rsp the page after the initial
+ *               tables (libxenguest's layout), zero, no trap table,
  *               m2p_strict off
  *   the shim    every frame that was one of its page tables before the
  *               hand-off is unpinned and has no table type left (so it can
- *               be mapped writable: the kdump property's other half)
- *   start_info  at rsi: magic, shared_info, flags, rings or console, pt_base
- *               (the loaded L4), the command line, the initrd's bytes
+ *               be mapped writable: the kdump property's other half), and
+ *               no table is typed but those of the new tree
+ *   start_info  at rsi: magic, shared_info, flags, the rings (domU) or
+ *               Xen's console description (dom0), pt_base (the loaded L4,
+ *               after start_info and the rings), nr_pt_frames, INIT_P2M's
+ *               frames, the command line, the initrd's bytes
  *   the p2m     the list at mfn_list: every entry's frame maps back to its
- *               pfn in the M2P, and there are as many as the shim had
+ *               pfn in the M2P, and there are as many as the domain owns
  *   the kernel  every segment's bytes, and zeros to its memsz, read at its
  *               addresses through the loaded tables
  *   the record  when asked for: it lists every table of the shim
  *   the cost    hypercalls from the plan to the jump, against the minimum:
- *               the read-only batches with the pin, the M2P batches, and
- *               the fixed steps (trampoline mapping, vm_assist if
- *               m2p_strict was on, stack_switch, set_trap_table, the
+ *               the read-only batches with the pin (one per 1 024 tables of
+ *               the new tree), the M2P batches (one per 1 024 entries the
+ *               renumbering changed; a request that changes nothing is
+ *               waste), and the fixed steps (trampoline mapping, vm_assist
+ *               if m2p_strict was on, stack_switch, set_trap_table, the
  *               trampoline's mmuext_op)
  */
 #include <stdio.h>
@@ -43,9 +49,20 @@
 
 static unsigned long *old_mfn;          /* the shim's table frames, ascending */
 static uint8_t *old_level;
-static unsigned long nr_old, old_l4, old_user_l4, ram_pfns, hc0, machphys0;
+static unsigned long nr_old, old_l4, old_user_l4, ram_pfns, hc0, machphys0, changed0;
 static bool strict0;
 static start_info_t old_si;
+static uint8_t old_si_page[PAGE_SIZE];      /* with dom0's console description after start_info */
+
+/* The domain's RAM as the model knows it: every frame it owns but shared_info. */
+static unsigned long owned_frames(void)
+{
+    unsigned long n = 0;
+
+    for (unsigned long m = 0; m < M.max_mfn; m++)
+        n += frame_of(m)->owner == OWN_DOM && m != MFN_SHARED_INFO;
+    return n;
+}
 
 void handoff_snapshot(const start_info_t *si)
 {
@@ -73,13 +90,29 @@ void handoff_snapshot(const start_info_t *si)
     }
     old_l4 = M.cr3;
     old_user_l4 = M.user_cr3;
-    ram_pfns = 0;
-    for (unsigned long pfn = 0; pfn < p2m_nr_pages(); pfn++)
-        ram_pfns += pfn_has_ram(pfn);
+    ram_pfns = owned_frames();
     hc0 = M.stats.hypercalls;
     machphys0 = M.stats.machphys;
+    changed0 = M.stats.m2p_changed;
     strict0 = M.opts.m2p_strict;
     old_si = *si;
+    memcpy(old_si_page, si, PAGE_SIZE);
+}
+
+/* The tables of the tree CR3 loads, outside Xen's slots; marks them in `seen` (one byte per mfn). */
+static unsigned long count_tree(unsigned long mfn, unsigned int level, uint8_t *seen)
+{
+    unsigned long n = 1;
+
+    seen[mfn] = 1;
+    for (unsigned int s = 0; level > 1 && s < 512; s++) {
+        uint64_t e = mem_read(mfn, s);
+
+        if ((level == 4 && s >= 256 && s <= 271) || !(e & _PAGE_PRESENT) || seen[PTE_MFN(e)])
+            continue;
+        n += count_tree(PTE_MFN(e), level - 1, seen);
+    }
+    return n;
 }
 
 static long old_index(unsigned long mfn)
@@ -117,6 +150,10 @@ static void check_record(unsigned long head_mfn, struct drive_result *r)
 
     if (!seen)
         abort();
+    if (!mfn_valid(head_mfn)) {
+        free(seen);
+        PROBLEM("the record's head mfn %#lx is not a frame", head_mfn);
+    }
     mem_read_bytes(head_mfn, 0, &h, sizeof(h));
     if (h.magic != RECORD_MAGIC || h.nr_pages > RECORD_MAX_PAGES) {
         free(seen);
@@ -128,6 +165,10 @@ static void check_record(unsigned long head_mfn, struct drive_result *r)
                 (unsigned long)h.user_l4, old_l4, old_user_l4);
     }
     for (unsigned long p = 0; p < h.nr_pages; p++) {
+        if (!mfn_valid(h.page_mfn[p])) {
+            free(seen);
+            PROBLEM("the record's page %lu, mfn %#lx, is not a frame", p, (unsigned long)h.page_mfn[p]);
+        }
         mem_read_bytes(h.page_mfn[p], 0, page, sizeof(page));
         for (unsigned long i = 0; i < RECORD_PER_PAGE && n < h.nr_entries; i++, n++) {
             long k = old_index(page[i].mfn);
@@ -166,25 +207,34 @@ static void verify(void *arg)
     struct verify_ctx *c = arg;
     const struct handoff_expect *x = c->x;
     struct drive_result *r = c->r;
-    unsigned long entry, rsp, rsi, mfn, record_mfn, valid = 0, tables = 0;
+    unsigned long entry, rsp, rsi, mfn, record_mfn, valid = 0, tables, typed = 0, requests;
     static start_info_t n;
     static uint8_t buf[PAGE_SIZE];
-    char why[160];
+    uint8_t *seen;
+    char why[160], first_typed[40] = "";
 
-    /* The cost. */
+    /* The cost: the tables of the tree now loaded, the M2P entries that changed. */
     r->ho.hypercalls = M.stats.hypercalls - hc0;
-    r->ho.moves = M.stats.machphys - machphys0;
+    r->ho.moves = M.stats.m2p_changed - changed0;
+    requests = M.stats.machphys - machphys0;
+    if (!(seen = calloc(M.max_mfn, 1)))
+        abort();
+    tables = M.cr3 ? count_tree(M.cr3, 4, seen) : 0;
     for (unsigned long m = 0; m < M.max_mfn; m++) {
         const struct frame *f = frame_of(m);
 
-        tables += f->count && f->type >= FT_L1 && f->type <= FT_L4;
+        if (f->count && f->type >= FT_L1 && f->type <= FT_L4 && !seen[m] && !typed++)
+            snprintf(first_typed, sizeof(first_typed), "mfn %#lx", m);
     }
+    free(seen);
     r->ho.tables = tables;
     r->ho.old_tables = nr_old;
     r->ho.ro_batches = DIV_ROUND_UP(tables, BATCH_MAX_REQS);
     r->ho.m2p_batches = DIV_ROUND_UP(r->ho.moves, BATCH_MAX_REQS);
     r->ho.fixed = 4 + strict0;
     r->ho.min_hypercalls = r->ho.ro_batches + r->ho.m2p_batches + r->ho.fixed;
+    if (requests != r->ho.moves)
+        PROBLEM("%lu MMU_MACHPHYS_UPDATE requests changed %lu M2P entries", requests, r->ho.moves);
 
     /* The vCPU. */
     if (sscanf(r->msg, "entry %lx, rsp %lx, rsi %lx", &entry, &rsp, &rsi) != 3)
@@ -198,7 +248,7 @@ static void verify(void *arg)
     if (M.user_cr3)
         PROBLEM("a user L4 is still loaded: mfn %#lx", M.user_cr3);
     if (M.kernel_sp != rsp)
-        PROBLEM("Xen's kernel stack is %#lx, the next kernel's stack top %#lx", M.kernel_sp, rsp);
+        PROBLEM("Xen's kernel stack is %#lx, the jump's rsp %#lx", M.kernel_sp, rsp);
     if (!M.traps_cleared)
         PROBLEM("the shim's trap table is still installed");
     if (M.opts.m2p_strict)
@@ -213,6 +263,10 @@ static void verify(void *arg)
                     old_mfn[i] == old_l4 ? " (its kernel L4)" : old_mfn[i] == old_user_l4 ? " (its user L4)" : "",
                     frame_type_name(f->type), f->count, f->flags & FF_PINNED ? ", pinned" : "");
     }
+
+    if (typed)
+        PROBLEM("%lu frames outside the loaded tree are still typed as page tables (the first: %s)",
+                typed, first_typed);
 
     /* start_info. */
     vmem_read_bytes(rsi, &n, sizeof(n));
@@ -233,6 +287,49 @@ static void verify(void *arg)
                 (unsigned long)old_si.console.domU.mfn, old_si.console.domU.evtchn);
     if (!vmem_translate(n.pt_base, false, &mfn, why, sizeof(why)) || mfn != M.cr3)
         PROBLEM("start_info's pt_base %#lx is not the loaded L4", (unsigned long)n.pt_base);
+    /* libxenguest's order: start_info, [xenstore, console,] the initial tables, the boot stack. */
+    if (n.pt_base != rsi + PAGE_SIZE * ((old_si.flags & SIF_INITDOMAIN) ? 1 : 3))
+        PROBLEM("start_info at %#lx, pt_base at %#lx: not libxenguest's order", rsi, (unsigned long)n.pt_base);
+    if (rsp != n.pt_base + (n.nr_pt_frames + 1) * PAGE_SIZE)
+        PROBLEM("rsp %#lx is not the top of the page after the %lu initial tables at %#lx", rsp,
+                (unsigned long)n.nr_pt_frames, (unsigned long)n.pt_base);
+    vmem_read_bytes(rsp - PAGE_SIZE, buf, PAGE_SIZE);
+    for (unsigned int i = 0; i < PAGE_SIZE; i++)
+        if (buf[i])
+            PROBLEM("the boot stack's byte %#x is %#x", i, buf[i]);
+    if (old_si.flags & SIF_INITDOMAIN) {
+        uint32_t off = old_si.console.dom0.info_off, size = old_si.console.dom0.info_size;
+
+        if (n.console.dom0.info_off != off || n.console.dom0.info_size != size)
+            PROBLEM("start_info's console description is at %u, %u bytes; Xen's was at %u, %u bytes",
+                    n.console.dom0.info_off, n.console.dom0.info_size, off, size);
+        if (off >= sizeof(start_info_t) && off + size <= PAGE_SIZE) {
+            vmem_read_bytes(rsi, buf, PAGE_SIZE);
+            if (memcmp(buf + off, old_si_page + off, size))
+                PROBLEM("start_info's console description differs from Xen's");
+        }
+    }
+    if (x->init_p2m) {
+        /* first_p2m_pfn: the list's pages, then the tables that map it (libxenguest's p2m segment). */
+        unsigned long pages = DIV_ROUND_UP(n.nr_pages * 8, PAGE_SIZE);
+
+        if (n.mfn_list != x->init_p2m || n.nr_p2m_frames <= pages)
+            PROBLEM("start_info's list at %#lx in %lu frames, INIT_P2M %#lx for %lu pfns",
+                    (unsigned long)n.mfn_list, (unsigned long)n.nr_p2m_frames, (unsigned long)x->init_p2m,
+                    (unsigned long)n.nr_pages);
+        for (unsigned long i = 0; i < n.nr_p2m_frames; i++) {
+            unsigned long f = vmem_read64(n.mfn_list + (n.first_p2m_pfn + i) * 8);
+
+            if (i < pages ? !vmem_translate(n.mfn_list + i * PAGE_SIZE, false, &mfn, why, sizeof(why)) ||
+                                mfn != f
+                          : !mfn_valid(f) || frame_of(f)->type < FT_L1 || frame_of(f)->type > FT_L3 ||
+                                !frame_of(f)->count)
+                PROBLEM("pfn first_p2m_pfn + %lu is not the list's page %lu, nor one of its tables", i, i);
+        }
+    } else if (n.first_p2m_pfn || n.nr_p2m_frames) {
+        PROBLEM("start_info names INIT_P2M frames (%#lx, %lu) the kernel never asked for",
+                (unsigned long)n.first_p2m_pfn, (unsigned long)n.nr_p2m_frames);
+    }
     n.cmd_line[MAX_GUEST_CMDLINE - 1] = 0;
     if (!cmdline_matches((const char *)n.cmd_line, x->cmdline, &record_mfn))
         PROBLEM("start_info's command line is \"%.150s\", want \"%.150s\"", n.cmd_line, x->cmdline);
@@ -250,7 +347,7 @@ static void verify(void *arg)
     }
     r->ho.p2m_entries = valid;
     if (valid != ram_pfns)
-        PROBLEM("the next kernel's p2m list has %lu frames, the shim had %lu", valid, ram_pfns);
+        PROBLEM("the next kernel's p2m list has %lu frames, the domain owns %lu", valid, ram_pfns);
 
     /* The kernel, the initrd. */
     for (unsigned int s = 0; s < x->nr_segs; s++) {
@@ -294,7 +391,7 @@ static void verify(void *arg)
             PROBLEM("the initrd's page at offset %#zx differs", off);
     }
 
-    if (record_mfn) {
+    if (strstr(x->cmdline, RECORD_WORD)) {
         check_record(record_mfn, r);
         if (r->ho.problem[0])
             return;

@@ -28,6 +28,7 @@ struct handoff_expect {
     size_t initrd_len;
     bool initrd_by_pfn;             /* the kernel declares MOD_START_PFN */
     uint64_t hypercall_page;        /* its HYPERCALL_PAGE (0: none): Xen's stubs, not the file's bytes */
+    uint64_t init_p2m;              /* its INIT_P2M (0: none): where the p2m list must be */
     const char *cmdline;            /* start_info's, exactly ("handoff-record" gets its "=0x<mfn>") */
 };
 

@@ -286,10 +286,14 @@ uint64_t *mem_pages_contig(const unsigned long *mfn, unsigned long n)
         for (unsigned long j = 0; j < i; j++)
             if (mfn[j] == mfn[i])
                 model_end_run(OUT_RULE, "one C view reaches mfn %#lx twice", mfn[i]);
+        /* A pointer the code still holds would go on reading and writing the old words. */
+        if (frame_of(mfn[i])->flags & FF_VIEWED)
+            model_end_run(OUT_RULE, "a C view of mfn %#lx needs its words moved, and an earlier view "
+                          "of several pages holds them", mfn[i]);
         mem_read_page(mfn[i], words + 512 * i);
         M.pages[mfn[i]] = words + 512 * i;
         frame_of(mfn[i])->content = FC_STORED;
-        frame_of(mfn[i])->flags &= ~FF_VMEM_COPY;
+        frame_of(mfn[i])->flags = (uint8_t)((frame_of(mfn[i])->flags & ~FF_VMEM_COPY) | FF_VIEWED);
     }
     vmem_changed();         /* cached words of these frames are elsewhere now */
     return words;

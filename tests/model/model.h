@@ -71,6 +71,7 @@ enum frame_content {
 #define FF_PINNED       0x02
 #define FF_XEN_SLOTS    0x04    /* an L4 whose slots 256-271 Xen has filled */
 #define FF_VMEM_COPY    0x08    /* vmem.c's cache reads it from a zero page or a copy */
+#define FF_VIEWED       0x10    /* its words are in a C view of several pages (plat_view): never moved again */
 
 struct frame {
     uint32_t count;     /* type count */
@@ -135,6 +136,7 @@ struct model_stats {
     unsigned long mmu_update, mmuext_op, multicall, update_va, memory_op, vm_assist;
     unsigned long entries;          /* requests, ops and va updates executed */
     unsigned long machphys;         /* of them, MMU_MACHPHYS_UPDATE requests done */
+    unsigned long m2p_changed;      /* ... that changed the entry (the others were wasted) */
     unsigned long validations;      /* tables promoted */
     unsigned long devalidations;
 };
@@ -268,6 +270,7 @@ void model_fill_xen_slots(unsigned long l4_mfn, bool ro_m2p);
 
 /* vmem.c: guest virtual accesses through the current kernel tables */
 bool vmem_translate(unsigned long va, bool write, unsigned long *mfn, char *why, size_t len);
+bool vmem_executable(unsigned long va, char *why, size_t len);
 void vmem_read_bytes(unsigned long va, void *dst, size_t len);
 uint64_t vmem_read64_slow(unsigned long va);
 void vmem_write64_slow(unsigned long va, uint64_t v);

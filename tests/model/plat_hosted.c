@@ -109,11 +109,14 @@ long plat_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
 
 /*
  * What the CPU does with shim/handoff/trampoline.S: fetch it where the
- * hand-off copied it (it must be there, byte for byte, in the shim's
- * tables), read its block and ops there, make the one mmuext_op (Xen reads
- * the ops and writes the done count through whichever tables are loaded),
- * and, if Xen took every op, jump: the entry, the stack and start_info
- * must be mapped in the tables now loaded.  The run ends there.
+ * hand-off copied it (it must be there, byte for byte, and executable in
+ * the shim's tables), read its block and ops there, make the one
+ * mmuext_op (Xen reads the ops and writes the done count through
+ * whichever tables are loaded).  Past NEW_BASEPTR the CPU goes on fetching
+ * at the same address in the new tables: it must be the same frame there,
+ * executable, and the block is read again through them.  If Xen took every
+ * op, the jump: the entry executable, the stack writable and start_info
+ * mapped in the tables now loaded.  The run ends there.
  */
 long plat_call_trampoline(unsigned long va, unsigned long block_va)
 {
@@ -125,9 +128,16 @@ long plat_call_trampoline(unsigned long va, unsigned long block_va)
     char bytes[TRAMP_OPS_OFF], why[160];
     long rc;
 
+    unsigned long code_mfn, block_mfn;
+
     vmem_read_bytes(va, bytes, code);
     if (memcmp(bytes, (const void *)handoff_trampoline, code))
         model_end_run(OUT_FAILURE, "the code at %#lx is not the trampoline", va);
+    if (!vmem_executable(va, why, sizeof(why)))
+        model_end_run(OUT_FAULT, "instruction fetch at the trampoline %#lx: %s", va, why);
+    if (!vmem_translate(va, false, &code_mfn, why, sizeof(why)) ||
+        !vmem_translate(block_va, false, &block_mfn, why, sizeof(why)))
+        model_end_run(OUT_FAULT, "the trampoline page at %#lx: %s", va, why);
     vmem_read_bytes(block_va, &b, sizeof(b));
     if (b.nr_ops > TRAMP_MAX_OPS)
         model_end_run(OUT_FAILURE, "the trampoline's block names %lu ops", (unsigned long)b.nr_ops);
@@ -138,10 +148,19 @@ long plat_call_trampoline(unsigned long va, unsigned long block_va)
     vmem_write64(b.done, done);
     if (rc && !done)
         return rc;              /* NEW_BASEPTR refused: the trampoline returns */
+    if (!vmem_executable(va, why, sizeof(why)) || !vmem_translate(va, false, &mfn, why, sizeof(why)))
+        model_end_run(OUT_CRASH, "after NEW_BASEPTR the trampoline at %#lx cannot run: %s", va, why);
+    if (mfn != code_mfn)
+        model_end_run(OUT_CRASH, "after NEW_BASEPTR the trampoline's address %#lx is mfn %#lx, not its "
+                      "page %#lx", va, mfn, code_mfn);
+    if (!vmem_translate(block_va, false, &mfn, why, sizeof(why)) || mfn != block_mfn)
+        model_end_run(OUT_CRASH, "after NEW_BASEPTR the trampoline's block at %#lx is not its page",
+                      block_va);
     if (rc)
         model_end_run(OUT_CRASH, "after NEW_BASEPTR, op %u of the trampoline's batch failed (%ld): %s",
                       done, rc, model_last_refusal());
-    if (!vmem_translate(b.entry, false, &mfn, why, sizeof(why)))
+    vmem_read_bytes(block_va, &b, sizeof(b));       /* what the jump reads, through the new tables */
+    if (!vmem_executable(b.entry, why, sizeof(why)))
         model_end_run(OUT_CRASH, "the next kernel's entry %#lx: %s", (unsigned long)b.entry, why);
     if (!vmem_translate(b.stack - 8, true, &mfn, why, sizeof(why)))
         model_end_run(OUT_CRASH, "the next kernel's stack %#lx: %s", (unsigned long)b.stack, why);

@@ -520,6 +520,7 @@ static long one_update(const mmu_update_t *r)
             REFUSE("H: MACHPHYS_UPDATE: mfn %#lx is not the domain's", mfn);
             return -EINVAL;
         }
+        M.stats.m2p_changed += model_m2p(mfn) != r->val;
         model_set_m2p(mfn, r->val);
         M.stats.machphys++;
         M.tlb_gen++;

@@ -14,7 +14,9 @@
  * page's words are on the host (struct vmem_tlbe, whose hits model.h
  * inlines):
  *   - stored content: M.pages[mfn], for reads and writes.  Stored content
- *     never moves nor goes back to a formula, so this cannot go stale;
+ *     never goes back to a formula; it moves only when plat_view() needs
+ *     frames side by side (machine.c: mem_pages_contig), which drops this
+ *     cache;
  *   - a frame that reads as zero: a shared zero page, for reads only;
  *   - a formula page (the builder's p2m list, the ramdisk) or a page of
  *     the M2P: the slot's own copy of its 512 words, for reads only.
@@ -60,6 +62,26 @@ static bool canonical(unsigned long va)
     long top = (long)va >> 47;
 
     return top == 0 || top == -1;
+}
+
+/* Whether an instruction fetch at va would fault: not mapped, or NX at any level. */
+bool vmem_executable(unsigned long va, char *why, size_t len)
+{
+    unsigned long mfn = M.cr3;
+
+    if (!vmem_translate(va, false, &mfn, why, len))
+        return false;
+    mfn = M.cr3;
+    for (unsigned int level = 4; level >= 1; level--) {
+        uint64_t e = mem_read(mfn, PT_INDEX(va, pt_shift(level)));
+
+        if (e & _PAGE_NX) {
+            snprintf(why, len, "L%u entry %#lx is NX", level, (unsigned long)e);
+            return false;
+        }
+        mfn = PTE_MFN(e);
+    }
+    return true;
 }
 
 bool vmem_translate(unsigned long va, bool write, unsigned long *out, char *why, size_t len)
