@@ -11,17 +11,24 @@ second run touches neither the network nor the disk beyond a stat:
     grub_xen()    GRUB's 64-bit PV image, /usr/lib/grub-xen/grub-x86_64-xen.bin
                   (Debian ships it in grub-xen-host, built from grub-xen-bin's
                   modules; the package depends on grub-xen-bin)
+    grub_linux()  a GRUB PV image made the same way (grub-common's grub-mkimage,
+                  grub-xen-bin's modules) that boots a given kernel and initrd
+                  from its memdisk: GRUB's own loader, no disk needed
 
 Packages come with `apt-get download` and are unpacked with dpkg (`dpkg -x`, or
 `dpkg-deb --fsys-tarfile | tar` for the one file wanted from the 70 MB kernel
-package, whose modules the benchmark does not need). Nothing is installed.
+package, whose modules the benchmark does not need). Nothing is installed: a
+host tool that lacks a shared library runs with the library's package unpacked
+here (LD_LIBRARY_PATH).
 """
 import gzip
+import hashlib
 import io
 import os
 import re
 import shutil
 import stat
+import tarfile
 import subprocess
 import sys
 import tempfile
@@ -134,6 +141,75 @@ def grub_xen():
     if not os.path.isfile(path):
         raise FetchError("grub-xen-host has no /usr/lib/grub-xen/grub-x86_64-xen.bin")
     return path, f"grub-xen-host={ver} (grub-xen-bin={candidate('grub-xen-bin')})"
+
+
+# The shared libraries grub-mkimage links, and the Debian packages that hold them.
+LIB_PACKAGES = {"libdevmapper.so.1.02.1": "libdevmapper1.02.1", "libudev.so.1": "libudev1",
+                "libselinux.so.1": "libselinux1", "libpcre2-8.so.0": "libpcre2-8-0",
+                "liblzma.so.5": "liblzma5"}
+
+
+def tool_env(binary):
+    """An environment in which an unpacked host binary finds its shared libraries: those the
+    host lacks come from their packages, unpacked (never installed)."""
+    env, paths = dict(os.environ), []
+    for _ in range(4):                  # an unpacked library may need another
+        out = subprocess.run(["ldd", binary], env=env, stdout=subprocess.PIPE, text=True).stdout
+        missing = re.findall(r"^\s*(\S+) => not found", out, re.M)
+        if not missing:
+            return env
+        for so in missing:
+            if so not in LIB_PACKAGES:
+                raise FetchError(f"{os.path.basename(binary)} needs {so}, which the bench cannot fetch")
+            root, _ = unpacked(LIB_PACKAGES[so])
+            paths += [os.path.join(root, d, "x86_64-linux-gnu") for d in ("lib", "usr/lib")]
+        env["LD_LIBRARY_PATH"] = ":".join(paths)
+    raise FetchError(f"{os.path.basename(binary)}: shared libraries still missing: {', '.join(missing)}")
+
+
+GRUB_CFG = """set root=(memdisk)
+echo "grub: booting /vmlinuz from the memdisk"
+linux /vmlinuz {args}
+initrd /initrd
+boot
+"""
+
+
+def grub_linux(kernel, initrd, args):
+    """(image path, 'packages'): a GRUB PV image, made as grub-xen-host's is (grub-mkimage -O
+    x86_64-xen with grub-xen-bin's modules), whose memdisk holds the kernel and the initrd and
+    whose embedded config boots them with GRUB's Xen loader (it decompresses the bzImage's XZ
+    payload itself). Built once per input."""
+    if re.search(r"[\"'\\\n;$]", args):
+        raise FetchError(f"grub_linux: the command line {args!r} needs quoting GRUB's config would get wrong")
+    common, ver = unpacked("grub-common")
+    mods, mver = unpacked("grub-xen-bin")
+    mkimage = os.path.join(common, "usr", "bin", "grub-mkimage")
+    moddir = os.path.join(mods, "usr", "lib", "grub", "x86_64-xen")
+    with open(kernel, "rb") as f:
+        kdata = f.read()
+    with open(initrd, "rb") as f:
+        idata = f.read()
+    h = hashlib.sha256(kdata + b"\0" + idata + b"\0" + f"{args}\0{ver}\0{mver}".encode()).hexdigest()[:16]
+    out = os.path.join(CACHE, f"grub-linux-{h}.bin")
+    pkgs = f"grub-common={ver}, grub-xen-bin={mver}"
+    if os.path.exists(out):
+        return out, pkgs
+    with tempfile.TemporaryDirectory() as tmp:
+        memdisk = os.path.join(tmp, "memdisk.tar")
+        with tarfile.open(memdisk, "w", format=tarfile.USTAR_FORMAT) as t:
+            for name, data in (("vmlinuz", kdata), ("initrd", idata)):
+                ti = tarfile.TarInfo(name)
+                ti.size, ti.mode, ti.mtime = len(data), 0o644, 0
+                t.addfile(ti, io.BytesIO(data))
+        cfg = os.path.join(tmp, "grub.cfg")
+        with open(cfg, "w") as f:
+            f.write(GRUB_CFG.format(args=args))
+        log(f"grub-mkimage: a PV image with {os.path.basename(kernel)} and {os.path.basename(initrd)}")
+        _run([mkimage, "-O", "x86_64-xen", "-d", moddir, "-o", out + ".tmp", "-c", cfg, "-m", memdisk,
+              "-p", "/boot/grub", "memdisk", "tar", "linux", "xzio", "gzio", "echo"], env=tool_env(mkimage))
+    os.replace(out + ".tmp", out)
+    return out, pkgs
 
 
 INIT = b"""#!/bin/busybox sh
