@@ -540,8 +540,9 @@ def md_handoff(rep):
                      "whose memdisk holds the vmlinuz and the initramfs; GRUB decompresses the XZ payload",
                      fmt(s["grub"]["init"], 2), " ".join(f"{x:.2f}" for x in s["grub"]["all"])])
     out = table(["", "xl create to `Run /init`, s (median)", "every run"], rows, ["l", "r", "l"])
-    out += (f"\n\nAgainst the same ELF given to xl directly, the shim costs {100 * (H['ratio'] - 1):+.0f} % "
-            f"(goal: 10 % or less); against the vmlinuz, {100 * (H['ratio_bz'] - 1):+.0f} %, since the "
+    out += (f"\n\nAgainst the same ELF given to xl directly, the shim costs {100 * (H['ratio'] - 1):+.1f} % "
+            f"(goal: 10 % or less; single rounds under TCG vary by seconds, so the medians decide); "
+            f"against the vmlinuz, {100 * (H['ratio_bz'] - 1):+.0f} %, since the "
             "bootpack's kernel was decompressed on the host and xl decompresses the vmlinuz in dom0")
     out += (f"; against GRUB, {100 * (H['ratio_grub'] - 1):+.0f} %." if "ratio_grub" in H else ".")
     moves = ph.get("moves", (0, 0))[0]
