@@ -184,10 +184,10 @@ static void check_record(unsigned long head_mfn, struct drive_result *r)
         PROBLEM("the record lists %lu of the shim's %lu page tables", found, nr_old);
 }
 
-/* "...handoff-record=0x<mfn>..." is x->cmdline with the word's "=0x<mfn>"; returns the mfn (0: no word). */
+/* got is want with "=0x<mfn>" after its word handoff-record, if it has one; *record_mfn = that mfn (0: none). */
 static bool cmdline_matches(const char *got, const char *want, unsigned long *record_mfn)
 {
-    const char *w = strstr(want, RECORD_WORD), *g;
+    const char *w = strstr(want, RECORD_WORD);
     size_t pre, n = strlen(RECORD_WORD);
     char *end;
 
@@ -198,8 +198,7 @@ static bool cmdline_matches(const char *got, const char *want, unsigned long *re
     if (strncmp(got, want, pre) || strncmp(got + pre, "=0x", 3))
         return false;
     *record_mfn = strtoul(got + pre + 1, &end, 16);
-    g = end;
-    return !strcmp(g, want + pre);
+    return !strcmp(end, want + pre);
 }
 
 static void verify(void *arg)
