@@ -270,7 +270,7 @@ void model_fill_xen_slots(unsigned long l4_mfn, bool ro_m2p);
 
 /* vmem.c: guest virtual accesses through the current kernel tables */
 bool vmem_translate(unsigned long va, bool write, unsigned long *mfn, char *why, size_t len);
-bool vmem_executable(unsigned long va, char *why, size_t len);
+bool vmem_executable(unsigned long va, unsigned long *mfn, char *why, size_t len);
 void vmem_read_bytes(unsigned long va, void *dst, size_t len);
 uint64_t vmem_read64_slow(unsigned long va);
 void vmem_write64_slow(unsigned long va, uint64_t v);

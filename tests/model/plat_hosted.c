@@ -124,20 +124,17 @@ long plat_call_trampoline(unsigned long va, unsigned long block_va)
     struct mmuext_op ops[TRAMP_MAX_OPS];
     struct handoff_block b;
     unsigned int done = 0;
-    unsigned long mfn;
+    unsigned long mfn, code_mfn, block_mfn;
     char bytes[TRAMP_OPS_OFF], why[160];
     long rc;
-
-    unsigned long code_mfn, block_mfn;
 
     vmem_read_bytes(va, bytes, code);
     if (memcmp(bytes, (const void *)handoff_trampoline, code))
         model_end_run(OUT_FAILURE, "the code at %#lx is not the trampoline", va);
-    if (!vmem_executable(va, why, sizeof(why)))
+    if (!vmem_executable(va, &code_mfn, why, sizeof(why)))
         model_end_run(OUT_FAULT, "instruction fetch at the trampoline %#lx: %s", va, why);
-    if (!vmem_translate(va, false, &code_mfn, why, sizeof(why)) ||
-        !vmem_translate(block_va, false, &block_mfn, why, sizeof(why)))
-        model_end_run(OUT_FAULT, "the trampoline page at %#lx: %s", va, why);
+    if (!vmem_translate(block_va, false, &block_mfn, why, sizeof(why)))
+        model_end_run(OUT_FAULT, "the trampoline's block at %#lx: %s", block_va, why);
     vmem_read_bytes(block_va, &b, sizeof(b));
     if (b.nr_ops > TRAMP_MAX_OPS)
         model_end_run(OUT_FAILURE, "the trampoline's block names %lu ops", (unsigned long)b.nr_ops);
@@ -148,7 +145,7 @@ long plat_call_trampoline(unsigned long va, unsigned long block_va)
     vmem_write64(b.done, done);
     if (rc && !done)
         return rc;              /* NEW_BASEPTR refused: the trampoline returns */
-    if (!vmem_executable(va, why, sizeof(why)) || !vmem_translate(va, false, &mfn, why, sizeof(why)))
+    if (!vmem_executable(va, &mfn, why, sizeof(why)))
         model_end_run(OUT_CRASH, "after NEW_BASEPTR the trampoline at %#lx cannot run: %s", va, why);
     if (mfn != code_mfn)
         model_end_run(OUT_CRASH, "after NEW_BASEPTR the trampoline's address %#lx is mfn %#lx, not its "
@@ -160,7 +157,7 @@ long plat_call_trampoline(unsigned long va, unsigned long block_va)
         model_end_run(OUT_CRASH, "after NEW_BASEPTR, op %u of the trampoline's batch failed (%ld): %s",
                       done, rc, model_last_refusal());
     vmem_read_bytes(block_va, &b, sizeof(b));       /* what the jump reads, through the new tables */
-    if (!vmem_executable(b.entry, why, sizeof(why)))
+    if (!vmem_executable(b.entry, &mfn, why, sizeof(why)))
         model_end_run(OUT_CRASH, "the next kernel's entry %#lx: %s", (unsigned long)b.entry, why);
     if (!vmem_translate(b.stack - 8, true, &mfn, why, sizeof(why)))
         model_end_run(OUT_CRASH, "the next kernel's stack %#lx: %s", (unsigned long)b.stack, why);

@@ -61,10 +61,8 @@ struct next {
 
 static void fill(uint8_t *p, size_t n, uint64_t seed)
 {
-    for (size_t i = 0; i < n; i++) {
-        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-        p[i] = (uint8_t)(seed >> 56);
-    }
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(test_rand(&seed) >> 56);
 }
 
 static void build_pack(struct next *k, const char *cmdline, bool with_initrd)

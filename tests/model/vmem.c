@@ -64,14 +64,13 @@ static bool canonical(unsigned long va)
     return top == 0 || top == -1;
 }
 
-/* Whether an instruction fetch at va would fault: not mapped, or NX at any level. */
-bool vmem_executable(unsigned long va, char *why, size_t len)
+/* vmem_translate() for an instruction fetch: also false with NX at any level. */
+bool vmem_executable(unsigned long va, unsigned long *out, char *why, size_t len)
 {
     unsigned long mfn = M.cr3;
 
-    if (!vmem_translate(va, false, &mfn, why, len))
+    if (!vmem_translate(va, false, out, why, len))
         return false;
-    mfn = M.cr3;
     for (unsigned int level = 4; level >= 1; level--) {
         uint64_t e = mem_read(mfn, PT_INDEX(va, pt_shift(level)));
 
