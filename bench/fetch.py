@@ -7,7 +7,7 @@ second run touches neither the network nor the disk beyond a stat:
     linux()       Debian's Linux PV kernel (linux-image-amd64's dependency, 6.1 on
                   bookworm): /boot/vmlinuz-* of the package
     initramfs()   a minimal initramfs: busybox-static as /bin/busybox and an /init
-                  script that says one line and powers off (cpio newc, gzip)
+                  script that says one line and powers off (cpio newc, gzip or not)
     grub_xen()    GRUB's 64-bit PV image, /usr/lib/grub-xen/grub-x86_64-xen.bin
                   (Debian ships it in grub-xen-host, built from grub-xen-bin's
                   modules; the package depends on grub-xen-bin)
@@ -235,11 +235,11 @@ def _cpio(entries):
     return out.getvalue()
 
 
-def initramfs():
-    """(initramfs path, 'busybox-static=version'): built once per busybox version."""
+def initramfs(gzipped=True):
+    """(initramfs path, 'busybox-static=version'): built once per busybox version, gzipped or not."""
     root, ver = unpacked("busybox-static")
     bb = os.path.join(root, "bin", "busybox")
-    out = os.path.join(CACHE, f"initramfs-busybox_{ver.replace(':', '%3a')}.cpio.gz")
+    out = os.path.join(CACHE, f"initramfs-busybox_{ver.replace(':', '%3a')}.cpio" + (".gz" if gzipped else ""))
     if not os.path.exists(out):
         with open(bb, "rb") as f:
             busybox = f.read()
@@ -251,7 +251,7 @@ def initramfs():
                    ("bin/sh", stat.S_IFLNK | 0o777, b"busybox", (0, 0)),
                    ("init", stat.S_IFREG | 0o755, INIT, (0, 0))]
         with open(out + ".tmp", "wb") as f:
-            f.write(gzip.compress(_cpio(entries), compresslevel=9, mtime=0))
+            f.write(gzip.compress(_cpio(entries), compresslevel=9, mtime=0) if gzipped else _cpio(entries))
         os.replace(out + ".tmp", out)
     return out, f"busybox-static={ver}"
 

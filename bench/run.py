@@ -28,7 +28,6 @@ Exit status: 0 when every part that ran measured what it should, 1 otherwise.
 """
 import argparse
 import datetime
-import gzip
 import hashlib
 import json
 import math
@@ -309,18 +308,11 @@ def part_handoff(runs, mem, report):
     sys.path.insert(0, os.path.join(REPO, "tools"))
     import bootpack as BP
     kernel, kpkg = fetch.linux()
-    initrd_gz, bpkg = fetch.initramfs()
     # Every way gets the same initramfs, uncompressed: Xen 4.17's libxenguest gunzips a PV
     # guest's initrd itself (4.18 stopped: "tools/libxg: Don't gunzip the guests initrd"), so
     # with the gzip Linux would unpack it only when it comes through the shim or GRUB, and the
     # comparison would time Linux's gunzip, not the hand-off.
-    initrd = initrd_gz[:-len(".gz")]
-    if not os.path.exists(initrd):
-        with open(initrd_gz, "rb") as f:
-            data = gzip.decompress(f.read())
-        with open(initrd + ".tmp", "wb") as f:
-            f.write(data)
-        os.replace(initrd + ".tmp", initrd)
+    initrd, bpkg = fetch.initramfs(gzipped=False)
     args = "console=hvc0"
     with open(kernel, "rb") as f:
         elf, _how = BP.kernel_elf(f.read())
