@@ -99,6 +99,8 @@ struct walk_ctx {
     bool user_root;
     unsigned long tables;
     unsigned long problems;
+    /* The direct map's entries the kernel walk checked on its way (see check_direct_map). */
+    unsigned long dmap_pages, dmap_end, dmap_checked;
 };
 
 static bool skip_xen_slot(unsigned int level, unsigned int slot)
@@ -124,8 +126,24 @@ static bool mark_tables(void *p, unsigned int level, unsigned long table_mfn,
         if (!bit_set(table_map, pfn))
             return false;       /* seen through another slot already */
         c->tables++;
+        /* An L1's entries map pages, not tables: marking needs no read of them. */
+        return level > 2;
     }
     return true;
+}
+
+/* A direct-map PTE: pfn's own mfn for RAM, nothing past it or for a ballooned-out pfn. */
+static void check_dmap_pte(unsigned long dmap_pages, unsigned long pfn, pte_t e)
+{
+    unsigned long want = pfn < dmap_pages ? pfn_to_mfn(pfn) : INVALID_MFN;
+
+    if (want == INVALID_MFN) {
+        if (e)
+            mmu_failure("direct map: pfn %#lx (no RAM, or ballooned out) is mapped: %#lx",
+                        pfn, (unsigned long)e);
+    } else if (!(e & _PAGE_PRESENT) || PTE_MFN(e) != want) {
+        mmu_failure("direct map: pfn %#lx maps %#lx, want mfn %#lx", pfn, (unsigned long)e, want);
+    }
 }
 
 static bool check_entries(void *p, unsigned int level, unsigned long table_mfn,
@@ -136,6 +154,11 @@ static bool check_entries(void *p, unsigned int level, unsigned long table_mfn,
 
     if (skip_xen_slot(level, slot))
         return false;
+    /* The kernel walk passes every direct-map PTE once: check it here rather than walk again. */
+    if (level == 1 && !c->user_root && va >= PAGE_OFFSET && va < pfn_to_virt(c->dmap_end)) {
+        check_dmap_pte(c->dmap_pages, (va - PAGE_OFFSET) >> PAGE_SHIFT, e);
+        c->dmap_checked++;
+    }
     if (!(e & _PAGE_PRESENT)) {
         if (e)
             mmu_failure("non-present entry with address bits: level %u table mfn %#lx slot %u = %#lx (va %#lx)",
@@ -196,13 +219,20 @@ static void check_module_space_none(void)
     }
 }
 
-/* Every RAM pfn at PAGE_OFFSET + pfn pages, mapped to its own mfn; nothing past nr_pages. */
-static void check_direct_map(void)
+/*
+ * Every RAM pfn at PAGE_OFFSET + pfn pages, mapped to its own mfn; nothing
+ * past it up to the end of its L1.  The kernel walk has checked the PTEs
+ * it passed; only if it did not pass all of them (an L1 it reached
+ * through another slot first, or one missing) are they looked up one L1
+ * at a time, which names the first that is wrong.
+ */
+static void check_direct_map(const struct walk_ctx *k)
 {
     unsigned long kernel_l4 = mmu_pfn_to_mfn(mmu_tables.kernel_l4);
-    unsigned long dmap_pages = mmu_dmap_pages(), end = ALIGN_UP(dmap_pages, PT_ENTRIES);
 
-    for (unsigned long base = 0; base < end; base += PT_ENTRIES) {
+    if (k->dmap_checked == k->dmap_end)
+        return;
+    for (unsigned long base = 0; base < k->dmap_end; base += PT_ENTRIES) {
         unsigned long va = pfn_to_virt(base);
         unsigned long l1_mfn = pt_table_mfn(&mmu_geo, kernel_l4, va, 1), l1_va;
 
@@ -214,25 +244,16 @@ static void check_direct_map(void)
                         base, va, level);
         }
         l1_va = mmu_table_va(l1_mfn);
-        for (unsigned int i = 0; i < PT_ENTRIES; i++) {
-            unsigned long pfn = base + i;
-            pte_t e = mmu_read_at(l1_va, i);
-            unsigned long want = pfn < dmap_pages ? pfn_to_mfn(pfn) : INVALID_MFN;
-
-            if (want == INVALID_MFN) {
-                if (e)
-                    mmu_failure("direct map: pfn %#lx (no RAM, or ballooned out) is mapped: %#lx",
-                                pfn, (unsigned long)e);
-            } else if (!(e & _PAGE_PRESENT) || PTE_MFN(e) != want) {
-                mmu_failure("direct map: pfn %#lx maps %#lx, want mfn %#lx", pfn, (unsigned long)e, want);
-            }
-        }
+        for (unsigned int i = 0; i < PT_ENTRIES; i++)
+            check_dmap_pte(k->dmap_pages, base + i, mmu_read_at(l1_va, i));
     }
 }
 
 void mmu_self_check(const char *when)
 {
-    struct walk_ctx k = { .root_mfn = mmu_pfn_to_mfn(mmu_tables.kernel_l4) };
+    struct walk_ctx k = { .root_mfn = mmu_pfn_to_mfn(mmu_tables.kernel_l4),
+                          .dmap_pages = mmu_dmap_pages(),
+                          .dmap_end = ALIGN_UP(mmu_dmap_pages(), PT_ENTRIES) };
     struct walk_ctx u = { .root_mfn = mmu_tables.user_l4 ? mmu_pfn_to_mfn(mmu_tables.user_l4) : 0,
                           .user_root = true };
 
@@ -253,7 +274,7 @@ void mmu_self_check(const char *when)
 
     check_fixmap_l2();
     check_module_space_none();
-    check_direct_map();
+    check_direct_map(&k);
     mmu_print("mmu: check %s: %lu tables reachable from the kernel L4, %lu more from the user L4, "
               "invariants hold\n", when, k.tables + 1, u.root_mfn ? u.tables + 1 : 0);
 }

@@ -225,6 +225,8 @@ static void boot_shim(void *arg)
         handoff_read(si_dmap);
     }
 
+    if (o->tamper)
+        o->tamper(o->tamper_arg);
     if (!o->no_checks)
         mmu_self_check("after bring-up");
     mmu_phase_begin("usermode");

@@ -35,6 +35,9 @@ struct drive_opts {
     /* Changes start_info (a copy) before the guest starts; written back into guest memory. */
     void (*mutate)(start_info_t *si, const struct boot_layout *L, long arg);
     long mutate_arg;
+    /* Breaks the live tables (through the shim's own hypercalls) just before the first self-check. */
+    void (*tamper)(long arg);
+    long tamper_arg;
 };
 
 #define DRIVE_MAX_PHASES 12

@@ -119,6 +119,89 @@ static uint64_t *page_alloc_host(void)
     return page;                    /* zero */
 }
 
+/* ------------------------------------------------------- one written word */
+
+/*
+ * A page with no stored words (zero, or a formula) that has had one word
+ * written keeps that word here, flagged FF_ONE_WORD, until a second word
+ * makes it stored.  The shim's allocator writes a link into every page it
+ * frees, and a 1 TiB guest frees the half million pages of the builder's
+ * p2m list: storing each whole would cost 2 GiB of host memory.
+ * Open addressing on the mfn, linear probing, deletion by shifting back.
+ */
+static struct one_word { unsigned long mfn; uint64_t v; unsigned int idx; } *ow_tab;
+static unsigned long ow_cap, ow_used;      /* ow_cap: a power of two, or 0 */
+
+#define OW_EMPTY (~0UL)
+
+static unsigned long ow_home(unsigned long mfn)
+{
+    return (mfn * 0x9e3779b97f4a7c15UL) >> 17 & (ow_cap - 1);
+}
+
+static struct one_word *ow_find(unsigned long mfn)
+{
+    for (unsigned long i = ow_home(mfn);; i = (i + 1) & (ow_cap - 1))
+        if (ow_tab[i].mfn == mfn)
+            return &ow_tab[i];
+}
+
+static void ow_put(unsigned long mfn, unsigned int idx, uint64_t v)
+{
+    unsigned long i;
+
+    if (2 * (ow_used + 1) > ow_cap) {
+        struct one_word *old = ow_tab;
+        unsigned long old_cap = ow_cap;
+
+        ow_cap = ow_cap ? 2 * ow_cap : 1024;
+        if (!(ow_tab = malloc(ow_cap * sizeof(*ow_tab))))
+            abort();
+        for (i = 0; i < ow_cap; i++)
+            ow_tab[i].mfn = OW_EMPTY;
+        ow_used = 0;
+        for (i = 0; i < old_cap; i++)
+            if (old[i].mfn != OW_EMPTY)
+                ow_put(old[i].mfn, old[i].idx, old[i].v);
+        free(old);
+    }
+    for (i = ow_home(mfn); ow_tab[i].mfn != OW_EMPTY; i = (i + 1) & (ow_cap - 1))
+        ;
+    ow_tab[i] = (struct one_word){ mfn, v, idx };
+    ow_used++;
+}
+
+/* The frame's word is gone (stored with the rest of the page, or zeroed). */
+static void ow_drop(struct frame *f, unsigned long mfn)
+{
+    unsigned long i, j, k;
+
+    if (!(f->flags & FF_ONE_WORD))
+        return;
+    f->flags &= ~FF_ONE_WORD;
+    i = ow_find(mfn) - ow_tab;
+    ow_tab[i].mfn = OW_EMPTY;
+    ow_used--;
+    /* Move back every later entry of the run that could sit in the hole. */
+    for (j = (i + 1) & (ow_cap - 1); ow_tab[j].mfn != OW_EMPTY; j = (j + 1) & (ow_cap - 1)) {
+        k = ow_home(ow_tab[j].mfn);
+        if (((j - k) & (ow_cap - 1)) >= ((j - i) & (ow_cap - 1))) {
+            ow_tab[i] = ow_tab[j];
+            ow_tab[j].mfn = OW_EMPTY;
+            i = j;
+        }
+    }
+}
+
+static void ow_apply(const struct frame *f, unsigned long mfn, uint64_t *words)
+{
+    if (f->flags & FF_ONE_WORD) {
+        const struct one_word *w = ow_find(mfn);
+
+        words[w->idx] = w->v;
+    }
+}
+
 /* ------------------------------------------------------------ life cycle */
 
 struct model_opts model_default_opts(bool dom0)
@@ -156,6 +239,9 @@ void model_free(void)
     free(M.ext_by_mfn);
     free(M.m2p_key);
     free(M.m2p_val);
+    free(ow_tab);
+    ow_tab = NULL;
+    ow_cap = ow_used = 0;
     free(bucket_mfn);
     free(bucket_pfn);
     bucket_mfn = bucket_pfn = NULL;
@@ -223,10 +309,14 @@ void mem_read_page(unsigned long mfn, uint64_t *out)
     case FC_P2M:
         p2m_run((model_p2m_pfn_of_frame(mfn) - M.p2m_first_pfn) * 512, 512, out);
         break;
+    case FC_ZERO:
+        memset(out, 0, PAGE_SIZE);
+        break;
     default:
         for (unsigned int i = 0; i < 512; i++)
             out[i] = synth_word(mfn, i);
     }
+    ow_apply(f, mfn, out);
 }
 
 uint64_t mem_read(unsigned long mfn, unsigned int idx)
@@ -235,6 +325,8 @@ uint64_t mem_read(unsigned long mfn, unsigned int idx)
 
     if (f->content == FC_STORED)
         return M.pages[mfn][idx];
+    if ((f->flags & FF_ONE_WORD) && ow_find(mfn)->idx == idx)
+        return ow_find(mfn)->v;
     if (f->content == FC_ZERO)
         return 0;
     return synth_word(mfn, idx);
@@ -253,8 +345,9 @@ static uint64_t *materialize(unsigned long mfn)
     }
     if (!p)
         p = M.pages[mfn] = page_alloc_host();
-    if (f->content != FC_ZERO)
+    if (f->content != FC_ZERO || (f->flags & FF_ONE_WORD))
         mem_read_page(mfn, p);
+    ow_drop(f, mfn);
     f->content = FC_STORED;
     return p;
 }
@@ -291,6 +384,7 @@ uint64_t *mem_pages_contig(const unsigned long *mfn, unsigned long n)
             model_end_run(OUT_RULE, "a C view of mfn %#lx needs its words moved, and an earlier view "
                           "of several pages holds them", mfn[i]);
         mem_read_page(mfn[i], words + 512 * i);
+        ow_drop(frame_of(mfn[i]), mfn[i]);
         M.pages[mfn[i]] = words + 512 * i;
         frame_of(mfn[i])->content = FC_STORED;
         frame_of(mfn[i])->flags = (uint8_t)((frame_of(mfn[i])->flags & ~FF_VMEM_COPY) | FF_VIEWED);
@@ -301,8 +395,28 @@ uint64_t *mem_pages_contig(const unsigned long *mfn, unsigned long n)
 
 void mem_write(unsigned long mfn, unsigned int idx, uint64_t v)
 {
-    if (frame_of(mfn)->content == FC_ZERO && !v)
+    struct frame *f = frame_of(mfn);
+
+    if (f->content != FC_STORED) {
+        if (f->flags & FF_ONE_WORD) {
+            struct one_word *w = ow_find(mfn);
+
+            if (w->idx != idx)
+                goto store;             /* a second word: store the page */
+            w->v = v;
+        } else if (f->content == FC_ZERO && !v) {
+            return;
+        } else {
+            ow_put(mfn, idx, v);
+            f->flags |= FF_ONE_WORD;
+        }
+        if (f->flags & FF_VMEM_COPY) {
+            f->flags &= ~FF_VMEM_COPY;
+            vmem_changed();             /* a cached copy of its words (or the zero page) is stale */
+        }
         return;
+    }
+store:
     materialize(mfn)[idx] = v;
 }
 
@@ -310,10 +424,15 @@ void mem_zero(unsigned long mfn)
 {
     struct frame *f = frame_of(mfn);
 
+    /*
+     * A cached copy of its formula goes stale.  Dropped for good, not just
+     * unhooked: a word written later makes the copy the cache reads again.
+     */
     if (f->flags & FF_VMEM_COPY) {
         f->flags &= ~FF_VMEM_COPY;
-        vmem_flush();       /* a cached copy of its formula goes stale */
+        vmem_changed();
     }
+    ow_drop(f, mfn);
     if (M.pages[mfn])
         memset(M.pages[mfn], 0, PAGE_SIZE);
     f->content = M.pages[mfn] ? FC_STORED : FC_ZERO;

@@ -72,6 +72,7 @@ enum frame_content {
 #define FF_XEN_SLOTS    0x04    /* an L4 whose slots 256-271 Xen has filled */
 #define FF_VMEM_COPY    0x08    /* vmem.c's cache reads it from a zero page or a copy */
 #define FF_VIEWED       0x10    /* its words are in a C view of several pages (plat_view): never moved again */
+#define FF_ONE_WORD     0x20    /* not stored, but one word was written: machine.c keeps it aside */
 
 struct frame {
     uint32_t count;     /* type count */

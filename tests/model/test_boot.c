@@ -16,6 +16,9 @@
  *  3. The real start_info checker accepts every builder output.
  *  4. A corpus of malformed start_info pages: each boot must end in an
  *     ERROR that names the field.
+ *  5. A direct map broken after bring-up, through hypercalls Xen accepts:
+ *     mmu_self_check() must fail and name the pfn, whether its walk passed
+ *     the broken PTE or never reached it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +27,11 @@
 #include "driver.h"
 
 static int drive_rc;
+#include "batch.h"
 #include "lib.h"
+#include "mmu.h"
+#include "p2m.h"
+#include "pt_walk.h"
 #include "start_info.h"
 
 #define B(x) (BOOT_VIRT_BASE + (x))
@@ -438,6 +445,72 @@ static void test_malformed(void)
     CHECK(errors >= 50, "at least 50 malformed start_info cases end in an ERROR naming the field (%u)", errors);
 }
 
+/* ------------------------------------------------------------ 5. broken direct map */
+
+enum tamper { T_REMAP, T_PAST_RAM, T_SHARED_L1, T_UNHOOKED_L1 };
+
+#define T_PFN       40000UL         /* ordinary RAM, far from the tables */
+#define T_BASE      (T_PFN & ~511UL)
+
+static unsigned long dmap_table(unsigned long pfn, unsigned int level)
+{
+    return pt_table_mfn(&mmu_geo, mmu_pfn_to_mfn(mmu_tables.kernel_l4), pfn_to_virt(pfn), level);
+}
+
+static void tamper(long t)
+{
+    unsigned long l2 = dmap_table(T_BASE, 2);
+    pte_t rw = PTE_KERNEL_RW | pte_nx;
+
+    switch ((enum tamper)t) {
+    case T_REMAP:           /* T_PFN's PTE maps the next pfn's frame */
+        batch_pte(dmap_table(T_PFN, 1), T_PFN & 511, ((pte_t)pfn_to_mfn(T_PFN + 1) << PAGE_SHIFT) | rw);
+        break;
+    case T_PAST_RAM:        /* the last L1's first PTE past RAM maps a frame */
+        batch_pte(dmap_table(p2m_nr_pages(), 1), p2m_nr_pages() & 511,
+                  ((pte_t)pfn_to_mfn(T_PFN) << PAGE_SHIFT) | rw);
+        break;
+    case T_SHARED_L1:       /* T_BASE's L2 slot points at the L1 of the 2 MiB before it */
+        batch_pte(l2, (T_BASE >> 9) & 511, mmu_read_entry(l2, ((T_BASE >> 9) & 511) - 1));
+        break;
+    case T_UNHOOKED_L1:
+        batch_pte(l2, (T_BASE >> 9) & 511, 0);
+        break;
+    }
+    batch_flush();
+}
+
+static void test_broken_direct_map(void)
+{
+    static const struct { enum tamper t; unsigned long nr_pages; const char *what; unsigned long pfn;
+                          const char *want; } cases[] = {
+        { T_REMAP, 65536, "a PTE the walk passes", T_PFN, "maps" },
+        { T_PAST_RAM, 65536 - 100, "a PTE past RAM the walk passes", 65536 - 100, "(no RAM, or ballooned out) is mapped" },
+        { T_SHARED_L1, 65536, "an L1 the walk passed through another slot", T_BASE, "maps" },
+        { T_UNHOOKED_L1, 65536, "an L1 the walk never reaches", T_BASE, "no L1 for pfn" },
+    };
+
+    for (unsigned int b = 0; b < 2; b++)
+        for (unsigned int i = 0; i < N_ELEMS(cases); i++) {
+            struct drive_opts o = { .boot = { .builder = b ? BUILD_DOMU : BUILD_DOM0,
+                                              .nr_pages = cases[i].nr_pages },
+                                    .tamper = tamper, .tamper_arg = cases[i].t,
+                                    .no_modules = true, .no_balloon = true };
+            struct drive_result r;
+            char pfn[64];
+
+            snprintf(pfn, sizeof(pfn), "pfn %#lx ", cases[i].pfn);
+            drive_rc = drive(&o, &r);
+            if (!CHECK(drive_rc == 0 && !r.child_died && !r.build_failed, "%s %s ran",
+                       b ? "domU" : "dom0", cases[i].what))
+                continue;
+            CHECK(r.out == OUT_FAILURE && !strncmp(r.msg, "direct map: ", 12) && strstr(r.msg, pfn) &&
+                  strstr(r.msg, cases[i].want),
+                  "%s, %s: the self-check names it: %s \"%s\", want a FAILURE with \"%s\" and \"%s\"",
+                  b ? "domU" : "dom0", cases[i].what, outcome_name(r.out), r.msg, pfn, cases[i].want);
+        }
+}
+
 int main(void)
 {
     test_vectors();
@@ -445,6 +518,7 @@ int main(void)
     test_builders();
     test_checker_accepts();
     test_malformed();
+    test_broken_direct_map();
     model_free();
     return check_done(TEST_NAME);
 }

@@ -183,9 +183,13 @@ static void note_data(struct vmem_tlbe *t, struct vmem_slot *x)
             t->wdata = M.pages[x->mfn];
         break;
     case FC_ZERO:
-        t->rdata = zero_page;
-        f->flags |= FF_VMEM_COPY;
-        break;
+        if (!(f->flags & FF_ONE_WORD)) {
+            t->rdata = zero_page;
+            f->flags |= FF_VMEM_COPY;
+            break;
+        }
+        /* A copy, with its one word: */
+        /* fall through */
     default:
         t->rdata = slot_copy(x, x->mfn, 0);
         f->flags |= FF_VMEM_COPY;
