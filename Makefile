@@ -14,6 +14,9 @@
 #                 names the kernel to boot next (build/bootpack.cpio)
 #
 # Build switches (each combination gets its own build directory):
+#   PLATFORM=pv|pvh           pv (default): the Xen PV shim; pvh: the PVH/native shim
+#                             (build/pvh/shim), booted by QEMU's -kernel, with 4 or
+#                             5 paging levels chosen at boot (docs/levels.md)
 #   MAPPED_RAMDISK=1          leave out XEN_ELFNOTE_MOD_START_PFN: Xen maps the ramdisk
 #   KERNEL_IMAGE_SIZE=512M|1G the kernel map's size; module space starts after it
 #   INIT_P2M=1                declare XEN_ELFNOTE_INIT_P2M (0x8000000000, as Linux): the
@@ -23,15 +26,17 @@
 #                             put one historical bug back (regression tests)
 #
 # Run variables: XEN=4.17|4.20 MODE=dom0|domU RAMDISK=<file> ARGS="guest cmdline"
+#                PLATFORM=pvh: MODE=native LA57=1|0 MEM=<MiB>
 #                MEM=<MiB: dom0_mem, or the domU's memory> MAXMEM=<MiB> VCPUS=<n> (domU)
 #                XEN_ARGS="extra Xen options" TIMEOUT=<s>
 
+PLATFORM ?= pv
 MAPPED_RAMDISK ?= 0
 KERNEL_IMAGE_SIZE ?= 512M
 INIT_P2M ?= 0
 BUG      ?=
 XEN      ?= 4.17
-MODE     ?= dom0
+MODE     ?= $(if $(filter pvh,$(PLATFORM)),native,dom0)
 MEM      ?= 256
 MAXMEM   ?=
 VCPUS    ?=
@@ -42,7 +47,15 @@ TIMEOUT  ?=
 
 BUGS := fixmap-miscopy pgtbuf-rw no-user-l4 stale-batch-index p2m-cr3-first direct-l1-write \
         nx-always kexec-overwrite kexec-rw-alias kexec-user-pin
-ifneq ($(filter-out $(BUGS),$(BUG)),)
+PVH_BUGS := p4d-unfolded fixed-4-level
+ifeq ($(filter pv pvh,$(PLATFORM)),)
+$(error PLATFORM=$(PLATFORM) must be pv or pvh)
+endif
+ifeq ($(PLATFORM),pvh)
+ifneq ($(filter-out $(PVH_BUGS),$(BUG)),)
+$(error BUG=$(BUG) is not one of the PVH build's: $(PVH_BUGS))
+endif
+else ifneq ($(filter-out $(BUGS),$(BUG)),)
 $(error BUG=$(BUG) is not one of: $(BUGS))
 endif
 ifeq ($(filter 512M 1G,$(KERNEL_IMAGE_SIZE)),)
@@ -55,7 +68,11 @@ ifneq ($(filter-out 0 1,$(INIT_P2M)),)
 $(error INIT_P2M=$(INIT_P2M) must be 0 or 1)
 endif
 
+ifeq ($(PLATFORM),pvh)
+VARIANT := pvh$(if $(BUG),-bug-$(BUG))
+else
 VARIANT := shim$(if $(filter 1,$(MAPPED_RAMDISK)),-mapped)$(if $(filter 1G,$(KERNEL_IMAGE_SIZE)),-1g)$(if $(filter 1,$(INIT_P2M)),-initp2m)$(if $(BUG),-bug-$(BUG))
+endif
 OUT     := build/$(VARIANT)
 SHIM    := $(OUT)/shim
 
@@ -68,11 +85,11 @@ XEN_HDR := /usr/include/xen/xen.h
 # no SSE (nothing saves those registers), kernel code model (we live in the
 # top 2 GiB).
 CFLAGS := -std=gnu11 -O2 -g -m64 -ffreestanding -fno-pic -fno-pie -nostdinc \
-          -isystem $(shell $(CC) -print-file-name=include) -Ibuild/include \
+          -isystem $(shell $(CC) -print-file-name=include) -Ibuild/include -Ishim \
           -mcmodel=kernel -mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-avx \
           -fno-stack-protector -fno-asynchronous-unwind-tables -fno-common \
           -fno-builtin -Wall -Wextra -Werror
-ASFLAGS := -m64 -nostdinc -Ibuild/include -D__ASSEMBLY__ -Wall -Werror
+ASFLAGS := -m64 -nostdinc -Ibuild/include -Ishim -D__ASSEMBLY__ -Wall -Werror
 LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
 CONFIG_DEFS := $(if $(filter 1,$(MAPPED_RAMDISK)),-DCONFIG_MAPPED_RAMDISK) \
@@ -88,6 +105,15 @@ GUEST_C := setup.c start_info.c console.c console_ring.c format.c lib.c result.c
            handoff/handoff.c handoff/bootpack.c handoff/xen_elf.c handoff/plan.c \
            handoff/load.c handoff/switch.c handoff/record.c
 GUEST_S := xen-head.S entry.S usermode_entry.S handoff/trampoline.S
+LDS     := shim/shim.lds
+# The PVH/native platform: its own entry, console, traps and memory map, and
+# the shared MM code (mm/, pt_walk.c) at the run-time geometry.
+ifeq ($(PLATFORM),pvh)
+GUEST_C := pvh/pvh_main.c pvh/memmap.c pvh/native_mm.c pvh/native_checks.c pvh/traps_native.c \
+           pvh/console_port.c pvh/result_native.c mm/geometry.c mm/pt_map.c pt_walk.c format.c lib.c
+GUEST_S := pvh/head.S pvh/trap_entry.S
+LDS     := shim/pvh/pvh.lds
+endif
 OBJS    := $(addprefix $(OUT)/,$(GUEST_S:.S=.o) $(GUEST_C:.c=.o))
 
 .PHONY: all shim run check test docs bench fuzz deps clean bootpack FORCE
@@ -119,13 +145,19 @@ $(OUT)/%.o: shim/%.S $(OUT)/config | build/include/xen
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
 
-$(SHIM): $(OBJS) shim/shim.lds
+$(SHIM): $(OBJS) $(LDS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(LD) $(LDFLAGS) -T shim/shim.lds -o $@ $(OBJS)
+	$(Q)$(LD) $(LDFLAGS) -T $(LDS) -o $@ $(OBJS)
 
 -include $(OBJS:.o=.d)
 
-ifeq ($(MODE),dom0)
+ifeq ($(PLATFORM),pvh)
+run: $(SHIM)
+	$(if $(filter native,$(MODE)),,$(error PLATFORM=pvh MODE=$(MODE): only MODE=native runs so far; \
+	    the PVH shim as a Xen dom0 or domU is not wired into the rig yet))
+	python3 rig/native.py --kernel $(SHIM) --la57 $(if $(LA57),$(LA57),1) --mem $(MEM) \
+	    $(if $(ARGS),--args "$(ARGS)") $(if $(TIMEOUT),--timeout $(TIMEOUT))
+else ifeq ($(MODE),dom0)
 run: $(SHIM)
 	python3 rig/boot.py --xen $(XEN) --kernel $(SHIM) --mem $(MEM) \
 	    $(if $(RAMDISK),--ramdisk "$(RAMDISK)") $(if $(ARGS),--args "$(ARGS)") \

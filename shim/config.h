@@ -69,4 +69,16 @@
 #define BUG_KEXEC_USER_PIN 0
 #endif
 
+#ifdef CONFIG_BUG_P4D_UNFOLDED
+#define BUG_P4D_UNFOLDED 1      /* the builder steps through a p4d with 4 levels (the folding mistake) */
+#else
+#define BUG_P4D_UNFOLDED 0
+#endif
+
+#ifdef CONFIG_BUG_FIXED_4_LEVEL
+#define BUG_FIXED_4_LEVEL 1     /* the geometry is 4 levels whatever CR4.LA57 says */
+#else
+#define BUG_FIXED_4_LEVEL 0
+#endif
+
 #endif

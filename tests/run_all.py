@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """`make test`: the host suites (`make check`), the model at 1 TiB (`make -C tests/model
-big`), then the end-to-end matrix as dom0 (tests/e2e/cases.py), then the domU matrix
-through `xl create` (rig/domu/matrix.py).
+big`), the PVH/native shim on bare QEMU at 4 and 5 paging levels (rig/native.py
+--matrix), then the end-to-end matrix as dom0 (tests/e2e/cases.py), then the domU
+matrix through `xl create` (rig/domu/matrix.py).
 
 Prints one line per case, `PASS name (12.3s)` or `FAIL name: reason (log: path)`,
 and as its last line `N passed, M failed` over all three together.
@@ -39,6 +40,7 @@ import runner as R   # noqa: E402
 
 UNIT_TIMEOUT = 1800              # make check (the host suites)
 DOMU_TIMEOUT = 2400              # rig/domu/matrix.py, both Xen versions
+NATIVE_TIMEOUT = 600             # rig/native.py --matrix: about 3 s of boots, plus the builds
 SUMMARY_RE = re.compile(r"^(\d+) passed, (\d+) failed$")
 
 
@@ -303,6 +305,8 @@ def main():
     ap.add_argument("--list", action="store_true", help="list the selected e2e cases and exit")
     ap.add_argument("--no-unit", action="store_true", help="skip the host suites (make check)")
     ap.add_argument("--no-domu", action="store_true", help="skip the domU matrix (xl create)")
+    ap.add_argument("--no-native", action="store_true",
+                    help="skip the PVH/native runs on bare QEMU (rig/native.py --matrix)")
     ap.add_argument("-j", "--jobs", type=int, default=2, metavar="N",
                     help="parallel boots (default 2; each QEMU takes one core)")
     kg = ap.add_mutually_exclusive_group()
@@ -354,6 +358,18 @@ def main():
                 out(f"{passed} passed, {failed + 1} failed")
                 return code
             passed, failed = passed + p, failed + f
+
+    # The PVH/native shim at 4 and 5 levels: seconds of TCG, no Xen.
+    if not args.no_native and not args.k:
+        cmd = [sys.executable, "rig/native.py", "--matrix", "--json-out", "build/native/results.json"]
+        try:
+            p, f = run_stage("native", cmd, NATIVE_TIMEOUT)
+        except (KeyboardInterrupt, SystemExit) as e:
+            code = e.code if isinstance(e, SystemExit) and isinstance(e.code, int) else 130
+            out(f"interrupted (exit {code}) during the native runs")
+            out(f"{passed} passed, {failed + 1} failed")
+            return code
+        passed, failed = passed + p, failed + f
 
     wall = None
     incomplete = False

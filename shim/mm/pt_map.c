@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* pt_map.c - the level-agnostic builder (pt_map.h). */
+#include "mm/pt_map.h"
+#include "config.h"
+
+int pt_map(struct pt_mapper *m, unsigned long va, unsigned long pa, pte_t flags)
+{
+    unsigned long table = m->root;
+    unsigned int top = m->geo->levels;
+
+    if (!mm_va_canonical(m->geo, va))
+        return -1;
+    /*
+     * BUG=p4d-unfolded: a p4d step with 4 levels, the classic folding
+     * mistake: the top table is indexed as a PML5 (bits 48-56) and a
+     * "p4d" below it takes bits 39-47, one table more than the CPU walks.
+     */
+    if (BUG_P4D_UNFOLDED && top == 4)
+        top = 5;
+    for (unsigned int level = top; level > 1; level--) {
+        pte_t *e = &m->table(table)[PT_INDEX(va, PAGE_SHIFT + 9 * (level - 1))];
+
+        if (!(*e & _PAGE_PRESENT)) {
+            /* Intermediate entries allow everything; the leaf decides (as Linux does). */
+            *e = m->new_table() | PTE_TABLE | (flags & _PAGE_USER);
+            m->tables++;
+        }
+        table = *e & PTE_ADDR_MASK;
+    }
+    m->table(table)[PT_INDEX(va, PAGE_SHIFT)] = (pa & PTE_ADDR_MASK) | flags;
+    return 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvh_main.c - the PVH/native shim, after head.S: read start_info, set the
+ * geometry from CR4.LA57 (as Linux's check_la57_support), build and check
+ * the shim's own tables, load them, then check them as the CPU walks them.
+ */
+#include "pvh/memmap.h"
+#include "pvh/native_checks.h"
+#include "pvh/native_mm.h"
+#include "pvh/port_io.h"
+#include "pvh/pvh_defs.h"
+#include "pvh/traps_native.h"
+#include "console.h"
+#include "lib.h"
+#include "result.h"
+
+_Static_assert(offsetof(struct hvm_start_info, cmdline_paddr) == HVM_SI_CMDLINE_PADDR,
+               "head.S reads the command line at HVM_SI_CMDLINE_PADDR");
+
+void pvh_main(unsigned long si_pa, unsigned int entry_levels, unsigned int nx);
+void pvh_main(unsigned long si_pa, unsigned int entry_levels, unsigned int nx)
+{
+    const struct hvm_start_info *si = (const void *)si_pa;     /* identity-mapped below 4 GiB */
+    unsigned int cr4_levels = read_cr4() & CR4_LA57 ? 5 : 4;
+
+    traps_native_init();
+    printk("shim (pvh): start_info at %#lx, entered with %u levels, NX %s\n", si_pa, entry_levels,
+           nx ? "on" : "off");
+    if (si->magic != XEN_HVM_START_MAGIC_VALUE)
+        result_error("start_info.magic %#x, want %#x", si->magic, XEN_HVM_START_MAGIC_VALUE);
+    if (si->cmdline_paddr)
+        printk("cmdline: %s\n", (const char *)(unsigned long)si->cmdline_paddr);
+    native_nx = nx ? _PAGE_NX : 0;
+    memmap_init(si);
+
+    mm_geometry_init(cr4_levels);
+    printk("mm: geometry %u levels: top shift %u, ptrs_per_p4d %u, page_offset %#lx, user limit %#lx\n",
+           mm_geo.levels, mm_geo.top_shift, mm_geo.ptrs_per_p4d, mm_geo.page_offset, mm_geo.user_va_limit);
+    native_mm_build();
+    native_mm_check_before_load();
+    native_mm_load();
+
+    check_walker_matches_cpu();
+    check_ptdump_counts();
+    check_la57_only_pages();
+    check_la57_fixed();
+    result_success();
+}
