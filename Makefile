@@ -26,7 +26,7 @@
 #                             put one historical bug back (regression tests)
 #
 # Run variables: XEN=4.17|4.20 MODE=dom0|domU RAMDISK=<file> ARGS="guest cmdline"
-#                PLATFORM=pvh: MODE=native LA57=1|0 MEM=<MiB>
+#                PLATFORM=pvh: MODE=native|dom0|domU (default native), LA57=1|0 (native)
 #                MEM=<MiB: dom0_mem, or the domU's memory> MAXMEM=<MiB> VCPUS=<n> (domU)
 #                XEN_ARGS="extra Xen options" TIMEOUT=<s>
 
@@ -99,18 +99,22 @@ CONFIG_DEFS := $(if $(filter 1,$(MAPPED_RAMDISK)),-DCONFIG_MAPPED_RAMDISK) \
 CFLAGS  += $(CONFIG_DEFS)
 ASFLAGS += $(CONFIG_DEFS)
 
-GUEST_C := setup.c start_info.c console.c console_ring.c format.c lib.c result.c \
-           traps.c p2m.c ramdisk.c xxhash.c xen_plat.c batch.c page_alloc.c mmu_pv.c \
-           mmu_check.c pt_walk.c usermode.c ptdump.c p2m_tools.c balloon.c mm_user.c \
+# The Xen PV platform (pv/), the MM code it shares (mm/), the hand-off (handoff/)
+# and the freestanding library (lib/).
+GUEST_C := pv/setup.c pv/start_info.c pv/console.c pv/result.c pv/traps.c pv/xen_plat.c pv/batch.c \
+           pv/page_alloc.c pv/mmu_pv.c pv/mmu_check.c pv/p2m.c pv/p2m_tools.c pv/balloon.c pv/ramdisk.c \
+           pv/usermode.c pv/ptdump.c pv/mm_user.c mm/pt_walk.c \
+           lib/console_ring.c lib/format.c lib/lib.c lib/xxhash.c \
            handoff/handoff.c handoff/bootpack.c handoff/xen_elf.c handoff/plan.c \
            handoff/load.c handoff/switch.c handoff/record.c
-GUEST_S := xen-head.S entry.S usermode_entry.S handoff/trampoline.S
-LDS     := shim/shim.lds
+GUEST_S := pv/xen-head.S pv/entry.S pv/usermode_entry.S handoff/trampoline.S
+LDS     := shim/pv/shim.lds
 # The PVH/native platform: its own entry, console, traps and memory map, and
 # the shared MM code (mm/, pt_walk.c) at the run-time geometry.
 ifeq ($(PLATFORM),pvh)
 GUEST_C := pvh/pvh_main.c pvh/memmap.c pvh/native_mm.c pvh/native_checks.c pvh/traps_native.c \
-           pvh/console_port.c pvh/result_native.c mm/geometry.c mm/pt_map.c pt_walk.c format.c lib.c
+           pvh/console_port.c pvh/result_native.c pvh/xen_pvh.c mm/geometry.c mm/pt_map.c mm/pt_walk.c \
+           lib/console_ring.c lib/format.c lib/lib.c
 GUEST_S := pvh/head.S pvh/trap_entry.S
 LDS     := shim/pvh/pvh.lds
 endif
@@ -151,12 +155,21 @@ $(SHIM): $(OBJS) $(LDS)
 
 -include $(OBJS:.o=.d)
 
-ifeq ($(PLATFORM),pvh)
+ifeq ($(PLATFORM)-$(MODE),pvh-native)
 run: $(SHIM)
-	$(if $(filter native,$(MODE)),,$(error PLATFORM=pvh MODE=$(MODE): only MODE=native runs so far; \
-	    the PVH shim as a Xen dom0 or domU is not wired into the rig yet))
 	python3 rig/native.py --kernel $(SHIM) --la57 $(if $(LA57),$(LA57),1) --mem $(MEM) \
 	    $(if $(ARGS),--args "$(ARGS)") $(if $(TIMEOUT),--timeout $(TIMEOUT))
+else ifeq ($(PLATFORM)-$(MODE),pvh-dom0)
+run: $(SHIM)
+	python3 rig/boot.py --xen $(XEN) --kernel $(SHIM) --mem $(MEM) --xen-args "dom0=pvh dom0-iommu=none $(XEN_ARGS)" \
+	    $(if $(ARGS),--args "$(ARGS)") $(if $(TIMEOUT),--timeout $(TIMEOUT))
+else ifeq ($(PLATFORM)-$(MODE),pvh-domU)
+run: $(SHIM)
+	python3 rig/domu/run.py --xen $(XEN) --type pvh --kernel $(SHIM) --mem $(MEM) \
+	    $(if $(ARGS),--args "$(ARGS)") $(if $(XEN_ARGS),--xen-args "$(XEN_ARGS)") $(if $(TIMEOUT),--timeout $(TIMEOUT))
+else ifeq ($(PLATFORM),pvh)
+run:
+	$(error PLATFORM=pvh MODE=$(MODE) must be native, dom0 or domU)
 else ifeq ($(MODE),dom0)
 run: $(SHIM)
 	python3 rig/boot.py --xen $(XEN) --kernel $(SHIM) --mem $(MEM) \

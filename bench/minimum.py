@@ -4,8 +4,8 @@
 Inputs are what the guest is given, not what it reports doing: nr_pages (n),
 the pages of Xen's initial mapping (m, from the boot tables the guest walks),
 where the image ends, and the fill window's size (W, FILL_WINDOW_PAGES in
-shim/setup.c). The formulas follow shim/mmu_pv.c (plan_tables, build_tables,
-switch_tables, ...) and shim/p2m.c (p2m_build); EXPLAIN (below) says why each
+shim/pv/setup.c). The formulas follow shim/pv/mmu_pv.c (plan_tables, build_tables,
+switch_tables, ...) and shim/pv/p2m.c (p2m_build); EXPLAIN (below) says why each
 is the floor, and where the design could go lower still.
 
     minima(facts) -> {phase: (hypercalls, entries, pt_pages)}
@@ -33,9 +33,9 @@ def align_up(a, b):
 
 
 def window_pages():
-    """FILL_WINDOW_PAGES from shim/setup.c (64 if it cannot be read)."""
+    """FILL_WINDOW_PAGES from shim/pv/setup.c (64 if it cannot be read)."""
     try:
-        with open(os.path.join(REPO, "shim", "setup.c")) as f:
+        with open(os.path.join(REPO, "shim", "pv", "setup.c")) as f:
             m = re.search(r"#define\s+FILL_WINDOW_PAGES\s+(\d+)", f.read())
         return int(m.group(1)) if m else 64
     except OSError:

@@ -61,8 +61,8 @@ def build():
     exe = os.path.join(OUT, "model_bench")
     flags = ["-std=gnu11", "-O2", "-DSHIM_HOSTED", "-I" + os.path.join(REPO, "shim"), "-I" + MODEL,
              "-I" + os.path.join(REPO, "tests", "unit"), "-Wall", "-Wextra"]
-    deps = srcs + [os.path.join(d, n) for d in (os.path.join(REPO, "shim"), MODEL)
-                   for n in os.listdir(d) if n.endswith(".h")]
+    deps = srcs + [os.path.join(d, n) for top in (os.path.join(REPO, "shim"), MODEL)
+                   for d, _, names in os.walk(top) for n in names if n.endswith(".h")]
     if os.path.exists(exe) and all(os.path.getmtime(d) <= os.path.getmtime(exe) for d in deps):
         return exe
     os.makedirs(OUT, exist_ok=True)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * model_bench.c - the shim's real bring-up (shim/mmu_pv.c, batch.c, p2m.c,
+ * model_bench.c - the shim's real bring-up (shim/pv/mmu_pv.c, batch.c, p2m.c,
  * ... compiled hosted, unchanged) on the host model of Xen's PV MMU
  * (tests/model: its dom0 builder, hypercalls and type system), timed.
  *
@@ -27,10 +27,10 @@
 #include <time.h>
 
 #include "driver.h"
-#include "batch.h"
-#include "mmu.h"
-#include "mmu_plat.h"
-#include "page_alloc.h"
+#include "pv/batch.h"
+#include "pv/mmu.h"
+#include "pv/mmu_plat.h"
+#include "pv/page_alloc.h"
 
 void drive_inline(const struct drive_opts *o, struct drive_result *r);
 

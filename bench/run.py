@@ -835,7 +835,7 @@ def render(rep, quick):
             "(grub-mkimage -O x86_64-xen, grub-xen-bin's modules), with the vmlinuz and the initramfs in "
             "its memdisk and a config that boots them with GRUB's PV loader (bench/fetch.py grub_linux).")
     section("model", "3. The bring-up on the host model, 1 GiB to 1 TiB", md_model,
-            "The real shim/mmu_pv.c, batch.c, p2m.c, ... compiled for the host and run on tests/model's "
+            "The real shim/pv/mmu_pv.c, batch.c, p2m.c, ... compiled for the host and run on tests/model's "
             "model of Xen's PV MMU and dom0 builder (bench/model_bench.c, -O2, one process per size; "
             "the model validates every entry as Xen does). The image declares XEN_ELFNOTE_INIT_P2M "
             "(as Linux; the builder must place a 1 TiB guest's 2 GiB p2m list outside the initial "

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Draw the shim's virtual layout, as a boot log reports it, into an SVG.
 
-    docs/ptdump2svg.py LOG -o OUT.svg [--kernel build/shim/shim] [--layout shim/layout.h]
+    docs/ptdump2svg.py LOG -o OUT.svg [--kernel build/shim/shim] [--layout shim/pv/layout.h]
                        [--title TEXT]
 
 LOG is a serial log from rig/boot.py of a boot with the guest command line
@@ -15,7 +15,7 @@ LOG is a serial log from rig/boot.py of a boot with the guest command line
   (XEN)  VIRTUAL MEMORY ARRANGEMENT      (what Xen put where in the initial mapping)
 
 What the log does not print (PAGE_OFFSET, P2M_VADDR, the fixmap, MODULES_END)
-comes from shim/layout.h; the module space actually used comes from the log's
+comes from shim/pv/layout.h; the module space actually used comes from the log's
 `mmu: module space A-B` line when there is one.  --kernel (the ELF that
 booted) names a few symbols of the image (text, fill_window, boot_stack); it
 is ignored if its _end is not the image end the log reports.
@@ -44,7 +44,7 @@ L4_511 = 0xffffff8000000000
 
 
 def read_layout(path):
-    """The #defines and fixmap indices of shim/layout.h that the picture needs."""
+    """The #defines and fixmap indices of shim/pv/layout.h that the picture needs."""
     c = {
         "PAGE_OFFSET": 0xffff888000000000,
         "PAGE_OFFSET_SLOT": 273,
@@ -627,8 +627,8 @@ def main(argv=None):
     ap.add_argument("log", help="serial log of a boot with the guest command line 'ptdump'")
     ap.add_argument("-o", "--output", required=True, help="SVG file to write")
     ap.add_argument("--kernel", help="the ELF that booted (names a few image symbols)")
-    ap.add_argument("--layout", default=os.path.join(HERE, "..", "shim", "layout.h"),
-                    help="shim/layout.h (default: the one beside docs/)")
+    ap.add_argument("--layout", default=os.path.join(HERE, "..", "shim", "pv", "layout.h"),
+                    help="shim/pv/layout.h (default: the one beside docs/)")
     ap.add_argument("--title", default="The shim's virtual address space after the PV MMU bring-up")
     a = ap.parse_args(argv)
 

@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A 5 GiB run is the longest: about 10 s of TCG here.  Hangs are cut at this.
 TIMEOUT = 120
 EXIT_SUCCESS, EXIT_FAILURE = 33, 35
+XEN_PVH_DOM0 = "dom0=pvh dom0-iommu=none"
 
 GEOMETRY = {    # levels: (top shift, ptrs_per_p4d, page_offset, user limit), as Linux
     4: (39, 1, 0xffff888000000000, 1 << 47),
@@ -47,13 +49,21 @@ def qemu_ram_split(mem_mib):
 
 
 class Run:
+    """One boot. la57: the guest's CPU has LA57 (never under Xen, which hides it from
+    every HVM and PVH guest). xen: boot it as Xen's PVH dom0 instead (rig/boot.py)."""
     def __init__(self, name, kernel, la57=True, mem=512, args="", bug=None, want_fail=None,
-                 census_pair=None):
+                 census_pair=None, xen=None):
         self.name, self.kernel, self.la57, self.mem, self.args = name, kernel, la57, mem, args
-        self.bug, self.want_fail, self.census_pair = bug, want_fail, census_pair
+        self.bug, self.want_fail, self.census_pair, self.xen = bug, want_fail, census_pair, xen
+        if xen:
+            self.la57 = False
 
     def levels(self):
         return 5 if self.la57 and "no5lvl" not in self.args.split() else 4
+
+    def ram_split(self):
+        """MiB below and above 4 GiB: QEMU's pc machine, or Xen's dom0_mem (all low here)."""
+        return (self.mem, 0) if self.xen else qemu_ram_split(self.mem)
 
     def command(self):
         cmd = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "pc",
@@ -65,8 +75,25 @@ class Run:
         return cmd
 
 
+def boot_xen_dom0(run, log_path, timeout):
+    """The same image as Xen's PVH dom0 (Xen's options dom0=pvh dom0-iommu=none; QEMU
+    emulates SVM and NPT, so Xen runs it with HAP): (status as the native exit, text, s)."""
+    sys.path.insert(0, os.path.join(REPO, "rig"))
+    import boot as B                                           # noqa: E402
+    t0 = time.monotonic()
+    r = B.boot(run.kernel, xen=run.xen, mem=run.mem, args=run.args, xen_args=XEN_PVH_DOM0,
+               timeout=timeout, log=log_path)
+    status = {"SUCCESS": EXIT_SUCCESS, "TIMEOUT": None}.get(r.verdict, EXIT_FAILURE)
+    text = "\n".join(r.guest_lines) + "\n"
+    if r.verdict not in ("SUCCESS", "FAILURE", "ERROR"):
+        text += f"rig: {r.summary()}\n"
+    return status, text, time.monotonic() - t0
+
+
 def boot(run, log_path=None, timeout=TIMEOUT):
     """(exit status or None on timeout, output text, seconds)."""
+    if run.xen:
+        return boot_xen_dom0(run, log_path, timeout)
     t0 = time.monotonic()
     try:
         p = subprocess.run(run.command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -81,10 +108,39 @@ def boot(run, log_path=None, timeout=TIMEOUT):
     return status, text, time.monotonic() - t0
 
 
-def judge(run, status, text, secs):
+def image_regions(kernel):
+    """How many 2 MiB regions of the kernel map the image's PT_LOAD segments span."""
+    with open(kernel, "rb") as f:
+        elf = f.read()
+    phoff, = struct.unpack_from("<Q", elf, 32)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 54)
+    spans = []
+    for i in range(phnum):
+        p_type, _flags, _off, vaddr, _paddr, _filesz, memsz, _align = struct.unpack_from(
+            "<IIQQQQQQ", elf, phoff + i * phentsize)
+        if p_type == 1 and memsz:
+            spans.append((vaddr, vaddr + memsz))
+    lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+    return ((hi - 1) >> 21) - (lo >> 21) + 1
+
+
+def expected_census(run):
+    """The tables of the native shim's tree, from its layout (docs/levels.md) and QEMU's
+    RAM: per top slot used (0, 273, 511) one pud; one pmd for slot 0, one per GiB of RAM,
+    two in the kernel map (image and module space, fixmap); one pte per 2 MiB of RAM, and
+    for the identity map, the user page, module space, the fixmap and the image."""
+    below, above = run.ram_split()
+    pmd = 1 + -(-below // 1024) + -(-above // 1024) + 2
+    pte = -(-below // 2) + -(-above // 2) + 4 + image_regions(run.kernel)
+    levels = run.levels()
+    pml5, p4d = (1, 3) if levels == 5 else (0, 1)
+    return (levels, pml5, p4d, 3, pmd, pte, 3 + pmd + pte, pml5 + p4d + 3 + pmd + pte)
+
+
+def judge(run, status, text, secs, timeout=TIMEOUT):
     """None if the run shows what it must, else the first thing it does not."""
     if status is None:
-        return f"no exit within {TIMEOUT}s (last line: {text.strip().splitlines()[-1:] or 'none'})"
+        return f"no exit within {timeout:.0f}s (last line: {text.strip().splitlines()[-1:] or 'none'})"
     result = re.findall(r"^Test result: (.*)$", text, re.M)
     if run.want_fail:
         if status != EXIT_FAILURE or not result or not result[-1].startswith("FAILURE"):
@@ -101,19 +157,40 @@ def judge(run, status, text, secs):
     if want not in text:
         return f"geometry line missing: want {want!r}"
     m = re.search(r"^memmap: RAM (\d+) MiB below 4 GiB, (\d+) MiB above$", text, re.M)
-    below, above = qemu_ram_split(run.mem)
-    # Below 4 GiB the firmware keeps < 1 MiB (the VGA hole, its tables).
+    below, above = run.ram_split()
+    # Below 4 GiB the firmware (or Xen) keeps < 1 MiB: the VGA hole, its tables.
     if not m or not (below - 1 <= int(m.group(1)) <= below) or int(m.group(2)) != above:
-        return f"RAM: guest says {m.group(0) if m else 'nothing'}, QEMU -m {run.mem} gives {below}/{above} MiB"
+        return f"RAM: guest says {m.group(0) if m else 'nothing'}, {run.mem} MiB give {below}/{above} MiB"
+    where = "a PVH guest of Xen" if run.xen else "bare metal (no hypervisor leaves)"
+    if f"shim (pvh): {where}," not in text:
+        return f"the shim does not say it runs as {where!r}"
     n_addr = 10 if above else 9
     if f"walker: agrees with the CPU at {n_addr} addresses" not in text:
         return f"walker check: want {n_addr} addresses agreeing with the CPU"
     if above and "walker: direct map above 4 GiB" not in text:
         return "no direct-map check above 4 GiB"
-    la57 = ("la57: 2^48 and 2^56 - 4 KiB mapped, written, read back: 8 new tables" if levels == 5
-            else "la57: 2^48 and 2^56 - 4 KiB refused as non-canonical; reads raise #GP")
-    if la57 not in text:
-        return f"LA57 check: want {la57!r}"
+    # Lines whose addresses follow from the layout and the geometry alone.
+    want_lines = [f"walker: {'identity':22} {0x100000:#018x} -> {0x100000:#014x} ok (compared)",
+                  f"walker: {'direct map start':22} {base:#018x} -> {0:#014x} ok (compared)",
+                  f"walker: user page {0x400000:#x} has U at all {levels} levels"]
+    if above:
+        want_lines.append(f"walker: {'direct map above 4 GiB':22} {base + (1 << 32):#018x} -> "
+                          f"{1 << 32:#014x} ok (")
+    if levels == 5:
+        want_lines += [f"walker: {'LA57: 2^48':22} {1 << 48:#018x} -> ",
+                       f"walker: {'LA57: below 2^56':22} {(1 << 56) - 4096:#018x} -> ",
+                       "la57: 2^48 and 2^56 - 4 KiB mapped, written, read back: 8 new tables"]
+    else:
+        want_lines += [f"la57: {va:#018x}: not canonical with 4 levels: map refused, read raised vector 13"
+                       for va in (1 << 48, (1 << 56) - 4096)]
+        want_lines.append("la57: 2^48 and 2^56 - 4 KiB refused as non-canonical; reads raise #GP")
+    for line in want_lines:
+        if line not in text:
+            return f"missing: {line!r}"
+    if not run.xen:
+        c, want = census(text), expected_census(run)
+        if c != want:
+            return f"census {c}, want {want} (levels, pml5, p4d, pud, pmd, pte, below the p4d, total)"
     cr4 = ("cr4: toggling LA57 in long mode raises #GP" if run.la57
            else "cr4: no LA57 on this CPU")
     if cr4 not in text:
@@ -151,6 +228,9 @@ def matrix_runs(kernel):
         Run("native-5lvl-512m", kernel, True, 512),
         Run("native-4lvl-512m", kernel, False, 512),
         Run("native-no5lvl-512m", kernel, True, 512, "no5lvl"),
+        # The word, not the letters: separated by blanks or tabs, not inside another word.
+        Run("native-no5lvl-tab", kernel, True, 512, "console=x\tno5lvl"),
+        Run("native-no5lvl-inside-word", kernel, True, 512, "xno5lvl no5lvlx"),
         Run("native-5lvl-2g", kernel, True, 2048, census_pair="2g"),
         Run("native-4lvl-2g", kernel, False, 2048, census_pair="2g"),
         Run("native-5lvl-5g", kernel, True, 5120, census_pair="5g"),
@@ -161,6 +241,8 @@ def matrix_runs(kernel):
         Run("native-bug-fixed-4-level-5lvl", f"{bugs}/pvh-bug-fixed-4-level/shim", True, 512,
             bug="fixed-4-level", want_fail="the tables have 4 levels, but CR4.LA57 makes the CPU walk 5"),
         Run("native-bug-fixed-4-level-4lvl", f"{bugs}/pvh-bug-fixed-4-level/shim", False, 512),
+        Run("pvh-dom0-4.17", kernel, mem=256, xen="4.17"),
+        Run("pvh-dom0-4.20", kernel, mem=1024, xen="4.20"),
     ]
 
 
@@ -239,7 +321,7 @@ def main():
     run = Run("run", opts.kernel, bool(opts.la57), opts.mem, opts.args)
     status, text, secs = boot(run, timeout=opts.timeout)
     sys.stdout.write(text)
-    why = judge(run, status, text, secs)
+    why = judge(run, status, text, secs, opts.timeout)
     print(f"native: {'PASS' if why is None else 'FAIL: ' + why} ({secs:.1f}s, {run.levels()} levels expected)")
     return 0 if why is None else 1
 

@@ -41,10 +41,13 @@ BUILDS = {  # name -> make variables (the Makefile's variant directory follows f
     "initp2m": {"INIT_P2M": "1"},
     "mapped-initp2m": {"MAPPED_RAMDISK": "1", "INIT_P2M": "1"},
     "bug-nx-always": {"BUG": "nx-always"},
+    "pvh": {"PLATFORM": "pvh"},
 }
 
 
 def variant_dir(mv):
+    if mv.get("PLATFORM") == "pvh":
+        return "pvh" + (f"-bug-{mv['BUG']}" if mv.get("BUG") else "")
     return ("shim" + ("-mapped" if mv.get("MAPPED_RAMDISK") == "1" else "")
             + ("-initp2m" if mv.get("INIT_P2M") == "1" else "")
             + (f"-bug-{mv['BUG']}" if mv.get("BUG") else ""))
@@ -106,7 +109,24 @@ def cases():
                                    require=[r"^mmu: image: text read-only; no NX on this CPU"])),
         ("nonx-bug-nx-always", dict(kernel="bug-nx-always", mem=256, expect=["ERROR"], no_nx=True,
                                     reason_re=r"failed: -22$")),
+        # The PVH shim (docs/levels.md) as an xl type="pvh" domU: Xen hides LA57 from
+        # every HVM/PVH guest, so it runs 4 levels; RAM from start_info's E820.
+        ("pvh-mem256", dict(kernel="pvh", type="pvh", mem=256, expect=ok, require=pvh_require(256))),
+        ("pvh-mem2048", dict(kernel="pvh", type="pvh", mem=2048, expect=ok, require=pvh_require(2048))),
     ]
+
+
+def pvh_require(mem):
+    """What a PVH domU of `mem` MiB must print besides SUCCESS (worked out here, not read
+    from the guest): the 4-level geometry, its RAM all below 4 GiB, the walker agreeing
+    with the CPU at its 9 addresses, the LA57-only addresses refused with #GP."""
+    return [r"^shim \(pvh\): a PVH guest of Xen,",
+            r"^mm: geometry 4 levels: top shift 39, ptrs_per_p4d 1, page_offset 0xffff888000000000, "
+            r"user limit 0x800000000000$",
+            rf"^memmap: RAM ({mem - 1}|{mem}) MiB below 4 GiB, 0 MiB above$",
+            r"^walker: agrees with the CPU at 9 addresses$",
+            r"^la57: 2\^48 and 2\^56 - 4 KiB refused as non-canonical; reads raise #GP$",
+            r"^cr4: no LA57 on this CPU"]
 
 
 def make_ramdisk(mib):

@@ -121,6 +121,7 @@ class Case:
     order: list | None = None       # regexes guest lines must match in this order for SUCCESS
     memtotal_kb: tuple | None = None  # (lo, hi]: a "handoff-init: MemTotal N kB" line must be inside
     same_groups: tuple | None = None  # (rx_a, rx_b): the first lines matching each capture the same
+    type: str = "pv"                # xl type=: "pv", or "pvh" (the PVH shim, make PLATFORM=pvh)
 
 
 @dataclasses.dataclass
@@ -378,7 +379,9 @@ class Plan:
 
     def add_case(self, cid, c):
         kernel = self.place_file(c.kernel, "k")
-        lines = [f'# case {cid}: {c.name}', 'type = "pv"', f'name = "rig-{cid}"',
+        if c.type not in ("pv", "pvh"):
+            raise RigError(f"case {c.name}: type must be pv or pvh")
+        lines = [f'# case {cid}: {c.name}', f'type = "{c.type}"', f'name = "rig-{cid}"',
                  f'kernel = "{kernel}"', f'memory = {int(c.mem)}']
         if c.ramdisk:
             lines.append(f'ramdisk = "{self.place_ramdisk(c.ramdisk)}"')
@@ -844,6 +847,8 @@ def main():
     ap.add_argument("--mem", type=int, default=256, help="domU memory, MiB (default 256)")
     ap.add_argument("--maxmem", type=int, help="domU maxmem, MiB")
     ap.add_argument("--vcpus", type=int, default=1)
+    ap.add_argument("--type", choices=("pv", "pvh"), default="pv",
+                    help="xl type= (pvh: the PVH shim, make PLATFORM=pvh)")
     ap.add_argument("--args", default="", help="domU command line (xl extra=)")
     ap.add_argument("--timeout", type=float, help="seconds from xl create done to the result")
     ap.add_argument("--name", default=None, help="case name (default: the kernel's file name)")
@@ -877,7 +882,7 @@ def main():
             cases = load_cases(o.cases)
         else:
             cases = [Case(o.name or os.path.basename(o.kernel), o.kernel, o.ramdisk, o.mem,
-                          o.maxmem, o.vcpus, o.args, o.timeout)]
+                          o.maxmem, o.vcpus, o.args, o.timeout, type=o.type)]
         rr = run_cases(o.xen, cases, None if o.quiet else echo, o.log, xen_args=o.xen_args)
     except (RigError, build_dom0.BuildError, boot.RigError) as e:
         print(f"domu: rig error: {e}", file=sys.stderr)

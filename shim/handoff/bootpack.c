@@ -13,7 +13,7 @@
  * past its end.
  */
 #include "bootpack.h"
-#include "../lib.h"
+#include "lib/lib.h"
 
 #define FAIL(...) do { format(why, why_len, __VA_ARGS__); return false; } while (0)
 

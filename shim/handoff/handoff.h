@@ -7,7 +7,7 @@
 #ifndef SHIM_HANDOFF_HANDOFF_H
 #define SHIM_HANDOFF_HANDOFF_H
 
-#include "../xen.h"
+#include "lib/xen.h"
 
 /*
  * After the bring-up: if the ramdisk is a bootpack, read it and its

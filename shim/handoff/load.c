@@ -17,8 +17,8 @@
  *   stack      zero: the next kernel's initial %rsp is its top
  */
 #include "load.h"
-#include "../pgtable.h"
-#include "../lib.h"
+#include "mm/pgtable.h"
+#include "lib/lib.h"
 
 #define PAGE 4096UL
 

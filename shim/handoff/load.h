@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "plan.h"
-#include "../xen.h"
+#include "lib/xen.h"
 
 #define LOAD_INVALID_MFN (~0UL)         /* a pfn without a frame, in the p2m list */
 

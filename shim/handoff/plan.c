@@ -29,7 +29,7 @@
  * update per move and not one copy.
  */
 #include "plan.h"
-#include "../lib.h"
+#include "lib/lib.h"
 
 #define FAIL(...) do { format(why, why_len, __VA_ARGS__); return false; } while (0)
 

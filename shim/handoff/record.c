@@ -18,15 +18,15 @@
  * a table Xen never devalidated, is named here.
  */
 #include "record.h"
-#include "../mmu_plat.h"
-#include "../layout.h"
-#include "../mmu.h"
-#include "../p2m.h"
-#include "../page_alloc.h"
-#include "../result.h"
-#include "../console.h"
-#include "../xxhash.h"
-#include "../lib.h"
+#include "pv/mmu_plat.h"
+#include "pv/layout.h"
+#include "pv/mmu.h"
+#include "pv/p2m.h"
+#include "pv/page_alloc.h"
+#include "lib/result.h"
+#include "lib/console.h"
+#include "lib/xxhash.h"
+#include "lib/lib.h"
 
 #define AD_MASK (~(_PAGE_ACCESSED | _PAGE_DIRTY))
 

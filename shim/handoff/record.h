@@ -20,7 +20,7 @@
 #define SHIM_HANDOFF_RECORD_H
 
 #include <stdint.h>
-#include "../xen.h"
+#include "lib/xen.h"
 
 #define RECORD_MAGIC        0x3163657220666873ULL      /* "shf rec1" */
 #define RECORD_WORD         "handoff-record"

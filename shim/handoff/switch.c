@@ -25,13 +25,13 @@
 #include "record.h"
 #include "switch.h"
 #include "trampoline.h"
-#include "../batch.h"
-#include "../config.h"
-#include "../console.h"
-#include "../mmu.h"
-#include "../mmu_plat.h"
-#include "../p2m.h"
-#include "../lib.h"
+#include "pv/batch.h"
+#include "lib/config.h"
+#include "lib/console.h"
+#include "pv/mmu.h"
+#include "pv/mmu_plat.h"
+#include "pv/p2m.h"
+#include "lib/lib.h"
 
 static unsigned long table_mfn(const struct switch_in *in, unsigned long next_pfn)
 {

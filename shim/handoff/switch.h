@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include "plan.h"
-#include "../xen.h"
+#include "lib/xen.h"
 
 struct switch_in {
     const struct plan_out *plan;

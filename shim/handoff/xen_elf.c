@@ -12,8 +12,8 @@
  * Every offset and size is checked against the file before it is read.
  */
 #include "xen_elf.h"
-#include "../xen.h"
-#include "../lib.h"
+#include "lib/xen.h"
+#include "lib/lib.h"
 
 #define FAIL(...) do { format(why, why_len, __VA_ARGS__); return false; } while (0)
 

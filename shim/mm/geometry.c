@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* geometry.c - the run-time paging geometry (geometry.h). */
 #include "mm/geometry.h"
-#include "config.h"
+#include "lib/config.h"
 
 struct mm_geometry mm_geo;
 

@@ -21,7 +21,7 @@
 #define SHIM_MM_GEOMETRY_H
 
 #include <stdbool.h>
-#include "pgtable.h"
+#include "mm/pgtable.h"
 
 #define TOP_SLOT_DIRECT_MAP  273
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* pt_map.c - the level-agnostic builder (pt_map.h). */
 #include "mm/pt_map.h"
-#include "config.h"
+#include "lib/config.h"
 
 int pt_map(struct pt_mapper *m, unsigned long va, unsigned long pa, pte_t flags)
 {
@@ -20,10 +20,17 @@ int pt_map(struct pt_mapper *m, unsigned long va, unsigned long pa, pte_t flags)
     for (unsigned int level = top; level > 1; level--) {
         pte_t *e = &m->table(table)[PT_INDEX(va, PAGE_SHIFT + 9 * (level - 1))];
 
+        /*
+         * Intermediate entries allow what any page below them needs (as
+         * Linux's _PAGE_TABLE); the leaf decides.  A user page under a table
+         * made for kernel pages first opens the way down: the CPU checks U at
+         * every level.
+         */
         if (!(*e & _PAGE_PRESENT)) {
-            /* Intermediate entries allow everything; the leaf decides (as Linux does). */
             *e = m->new_table() | PTE_TABLE | (flags & _PAGE_USER);
             m->tables++;
+        } else if ((flags & _PAGE_USER) && !(*e & _PAGE_USER)) {
+            *e |= _PAGE_USER;
         }
         table = *e & PTE_ADDR_MASK;
     }

@@ -1,16 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * console_port.c - the native console: every byte goes to port 0xE9 (QEMU's
- * -debugcon, which the rig reads) and to COM1 (a serial line, for a human).
+ * console_port.c - the PVH shim's console.
+ *
+ *   bare QEMU      port 0xE9 (-debugcon, which the rig reads) and COM1
+ *   Xen, dom0      port 0xE9: Xen prints each line on its own console as "(d0) ..."
+ *   Xen, domU      port 0xE9 ("(dN) ..." in Xen's log) and the PV console ring
+ *                  that xl attaches to (HVM_PARAM_CONSOLE_PFN/EVTCHN), when there is one
+ *
+ * Under Xen, COM1 belongs to Xen: the shim leaves it alone.
  */
-#include "console.h"
-#include "lib.h"
+#include "lib/console.h"
+#include "lib/console_ring.h"
+#include "lib/lib.h"
 #include "pvh/port_io.h"
+#include "pvh/xen_pvh.h"
 
 #define DEBUGCON    0xe9
 #define COM1        0x3f8
+#define RING_PATIENCE 100000
 
 static bool com1_ready;
+static struct xencons_interface *ring;
+static evtchn_port_t ring_port;
+
+void console_use_ring(struct xencons_interface *intf, evtchn_port_t port)
+{
+    ring = intf;
+    ring_port = port;
+}
 
 static void com1_init(void)
 {
@@ -29,20 +46,55 @@ static void com1_put(char c)
     outb(COM1, (uint8_t)c);
 }
 
+static void ring_kick(void)
+{
+    struct evtchn_send send = { .port = ring_port };
+
+    xen_pvh_hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (unsigned long)&send, 0);
+}
+
+static void ring_write(const char *s, size_t len)
+{
+    unsigned long stalled = 0;
+
+    while (len) {
+        size_t n = xencons_ring_put(ring, s, len);
+
+        ring_kick();
+        s += n;
+        len -= n;
+        stalled = n ? 0 : stalled + 1;
+        if (stalled > RING_PATIENCE) {      /* nobody reads it: keep 0xE9 only */
+            ring = NULL;
+            return;
+        }
+        if (len)
+            xen_pvh_hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
+    }
+}
+
 void console_write(const char *s, size_t len)
 {
-    if (!com1_ready)
+    if (!on_xen && !com1_ready)
         com1_init();
     for (size_t i = 0; i < len; i++) {
         outb(DEBUGCON, (uint8_t)s[i]);
+        if (on_xen)
+            continue;
         if (s[i] == '\n')
             com1_put('\r');
         com1_put(s[i]);
     }
+    if (ring)
+        ring_write(s, len);
 }
 
 void console_flush(void)
 {
+    for (unsigned int i = 0; ring && xencons_ring_pending(ring) && i < RING_PATIENCE; i++) {
+        ring_kick();
+        xen_pvh_hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
+    }
 }
 
 void vprintk(const char *fmt, va_list ap)

@@ -57,9 +57,15 @@ pvh_start:
     cpuid
     test $CPUID_7_ECX_LA57, %ecx
     jz   .Llevels_done
+    /* The command line, if start_info is one and the line lies below 4 GiB (paging is off). */
     mov  PA(pvh_start_info_pa), %ebx
+    xor  %esi, %esi
+    cmpl $HVM_SI_MAGIC, (%ebx)
+    jne  3f
+    cmpl $0, HVM_SI_CMDLINE_PADDR + 4(%ebx)
+    jne  3f
     mov  HVM_SI_CMDLINE_PADDR(%ebx), %esi
-    call no5lvl_on_cmdline
+3:  call no5lvl_on_cmdline
     test %eax, %eax
     jnz  .Llevels_done
     movl $5, PA(boot_levels)
@@ -92,14 +98,15 @@ pvh_start:
     or   $EFER_LME, %eax
     or   %edi, %eax
     wrmsr
+    lgdt PA(boot_gdt_desc32)
     mov  %cr0, %eax
     or   $(CR0_PG | CR0_WP | CR0_PE), %eax
     mov  %eax, %cr0
-    lgdt PA(boot_gdt_desc32)
     ljmp $GDT_CS, $PA(pvh_start64)
 
 /*
- * Whether the command line at esi (0: none) holds the word "no5lvl":
+ * Whether the command line at esi (0: none) holds the word "no5lvl",
+ * words being separated by any byte up to ' ' (blanks, tabs, newlines):
  * eax = 1 if so.  Clobbers ecx, edx, esi, edi.
  */
 no5lvl_on_cmdline:
@@ -109,10 +116,10 @@ no5lvl_on_cmdline:
     mov  %esi, %edx                 /* edx: the current position */
 3:  cmpb $0, (%edx)
     je   9f
-    cmp  %esi, %edx                 /* a word starts at the start or after a space */
+    cmp  %esi, %edx                 /* a word starts at the start or after a separator */
     je   4f
     cmpb $' ', -1(%edx)
-    jne  6f
+    ja   6f
 4:  push %esi
     mov  %edx, %esi
     mov  $PA(no5lvl_word), %edi
@@ -120,12 +127,9 @@ no5lvl_on_cmdline:
     repe cmpsb
     pop  %esi
     jne  6f
-    movzbl 6(%edx), %ecx            /* and ends at a space or the end */
-    test %ecx, %ecx
-    jz   5f
-    cmp  $' ', %ecx
-    jne  6f
-5:  mov  $1, %eax
+    cmpb $' ', 6(%edx)              /* and ends at a separator or the end (NUL) */
+    ja   6f
+    mov  $1, %eax
     ret
 6:  inc  %edx
     jmp  3b

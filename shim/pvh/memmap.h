@@ -9,7 +9,7 @@
 #define SHIM_PVH_MEMMAP_H
 
 #include <stdbool.h>
-#include "xen.h"
+#include "lib/xen.h"
 #include <xen/arch-x86/hvm/start_info.h>
 
 #define MEMMAP_MAX 64
@@ -28,6 +28,7 @@ extern struct memmap memmap;
 void memmap_init(const struct hvm_start_info *si);
 /* A page for tables or tests: below 4 GiB while the boot tables are live. */
 unsigned long phys_alloc_page(const char *what);
+bool phys_page_is_free(unsigned long pa);
 /* Pages handed out so far. */
 unsigned long phys_pages_used(void);
 

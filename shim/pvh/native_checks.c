@@ -10,9 +10,9 @@
 #include "pvh/memmap.h"
 #include "pvh/pvh_defs.h"
 #include "pvh/traps_native.h"
-#include "console.h"
-#include "lib.h"
-#include "result.h"
+#include "lib/console.h"
+#include "lib/lib.h"
+#include "lib/result.h"
 
 static uint64_t check_data_word = 0x5eed5eed5eed5eedULL;
 static unsigned int addresses_checked;
@@ -20,20 +20,23 @@ static unsigned int addresses_checked;
 /*
  * The walker agrees with the CPU at va: the physical address it returns
  * is the expected one, and a pattern stored through va shows up there
- * through another mapping (the fixmap window), and back.  Read-only
- * addresses compare their bytes instead.
+ * through another mapping (the fixmap window), and back.  Only a page the
+ * shim owns, or one nobody uses yet, is written (and restored); elsewhere
+ * (the first MiB, the image, the loader's data, pages in use) the two
+ * mappings' words are compared.
  */
-static void walker_vs_cpu(const char *what, unsigned long va, unsigned long want_pa, bool writable)
+static void walker_vs_cpu(const char *what, unsigned long va, unsigned long want_pa, bool owned)
 {
     unsigned int level;
     unsigned long pa = native_walk_pa(va, &level);
     volatile uint64_t *p = (volatile uint64_t *)va;
+    bool write = owned || phys_page_is_free(pa & PAGE_MASK);
 
     if (pa == ~0UL)
         result_failure("walker: %s at %#lx is not mapped (stopped at level %u)", what, va, level);
     if (pa != want_pa)
         result_failure("walker: %s at %#lx maps %#lx, want %#lx", what, va, pa, want_pa);
-    if (writable) {
+    if (write) {
         uint64_t saved = *p, a = va ^ 0xa5a5a5a5a5a5a5a5UL, b = ~va;
 
         *p = a;
@@ -50,7 +53,23 @@ static void walker_vs_cpu(const char *what, unsigned long va, unsigned long want
                        (unsigned long)*p, pa, (unsigned long)phys_read64(pa));
     }
     addresses_checked++;
-    printk("walker: %-22s %#018lx -> %#014lx ok\n", what, va, pa);
+    printk("walker: %-22s %#018lx -> %#014lx ok (%s)\n", what, va, pa, write ? "written" : "compared");
+}
+
+/* Ring 3 reaches va only if every level's entry on the way has U set (the CPU checks each). */
+static void check_user_reachable(unsigned long va)
+{
+    unsigned long mfn = native_map.root >> PAGE_SHIFT;
+
+    for (unsigned int level = mm_geo.levels; level >= 1; level--) {
+        pte_t e = pt_read(&native_walk, mfn, PT_INDEX(va, pt_level_shift(level)));
+
+        if (!(e & _PAGE_PRESENT) || !(e & _PAGE_USER))
+            result_failure("walker: user page %#lx: the level-%u entry %#lx lacks U: ring 3 cannot reach it",
+                           va, level, (unsigned long)e);
+        mfn = PTE_MFN(e);
+    }
+    printk("walker: user page %#lx has U at all %u levels\n", va, mm_geo.levels);
 }
 
 void check_walker_matches_cpu(void)
@@ -65,13 +84,13 @@ void check_walker_matches_cpu(void)
     mid = big->start + ((big->end - big->start) / 2 & PAGE_MASK);
 
     walker_vs_cpu("identity", IDENT_VA, IDENT_VA, false);
-    walker_vs_cpu("direct map start", mm_geo.page_offset + first->start, first->start, true);
-    walker_vs_cpu("direct map middle", mm_geo.page_offset + mid, mid, true);
-    walker_vs_cpu("direct map end", mm_geo.page_offset + last->end - 8, last->end - 8, true);
+    walker_vs_cpu("direct map start", mm_geo.page_offset + first->start, first->start, false);
+    walker_vs_cpu("direct map middle", mm_geo.page_offset + mid, mid, false);
+    walker_vs_cpu("direct map end", mm_geo.page_offset + last->end - 8, last->end - 8, false);
     for (unsigned int i = 0; i < memmap.nr_ram; i++)
         if (memmap.ram[i].start >= (1UL << 32)) {
             walker_vs_cpu("direct map above 4 GiB", mm_geo.page_offset + memmap.ram[i].start,
-                          memmap.ram[i].start, true);
+                          memmap.ram[i].start, false);
             break;
         }
     walker_vs_cpu("kernel text", (unsigned long)check_walker_matches_cpu,
@@ -81,6 +100,7 @@ void check_walker_matches_cpu(void)
     walker_vs_cpu("fixmap", FIX_TEST_VA, native_pages.fixmap, true);
     walker_vs_cpu("module space", MODULE_TEST_VA, native_pages.module, true);
     walker_vs_cpu("user page", USER_TEST_VA, native_pages.user, true);
+    check_user_reachable(USER_TEST_VA);
     printk("walker: agrees with the CPU at %u addresses\n", addresses_checked);
 }
 
@@ -125,7 +145,7 @@ void check_la57_only_pages(void)
         for (unsigned int i = 0; i < ARRAY_SIZE(vas); i++) {
             unsigned long pa = phys_alloc_page("an LA57 test page");
 
-            if (native_map_page(vas[i], pa, PTE_NATIVE_RW))
+            if (native_map_page(vas[i], pa, pte_native_rw()))
                 result_failure("la57: mapping %#lx refused with 5 levels", vas[i]);
             walker_vs_cpu(i ? "LA57: below 2^56" : "LA57: 2^48", vas[i], pa, true);
         }
@@ -137,13 +157,15 @@ void check_la57_only_pages(void)
         return;
     }
     for (unsigned int i = 0; i < ARRAY_SIZE(vas); i++) {
-        if (native_map_page(vas[i], 0, PTE_NATIVE_RW) != -1 || native_map.tables != before)
+        if (native_map_page(vas[i], 0, pte_native_rw()) != -1 || native_map.tables != before)
             result_failure("la57: mapping %#lx with 4 levels was not refused as non-canonical", vas[i]);
         probe_vector = -1;
         probe_read64(vas[i]);
         if (probe_vector != VEC_GP)
             result_failure("la57: reading %#lx with 4 levels: vector %ld, want #GP (13)", vas[i],
                            probe_vector);
+        printk("la57: %#018lx: not canonical with 4 levels: map refused, read raised vector %ld\n",
+               vas[i], probe_vector);
     }
     printk("la57: 2^48 and 2^56 - 4 KiB refused as non-canonical; reads raise #GP\n");
 }
@@ -160,6 +182,8 @@ static bool cpu_has_la57(void)
 }
 
 /*
+ * A rule of the CPU the design rests on, not of the shim's code: the
+ * level count is chosen before paging because it cannot change after.
  * Flipping CR4.LA57 with paging on is #GP on a CPU that has LA57 (4 levels
  * by no5lvl, or 5).  On one without it the bit is reserved, a different
  * rule, and QEMU 7.2's TCG does not raise #GP for it but hangs: so the

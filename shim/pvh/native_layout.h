@@ -13,6 +13,7 @@
  *     511    0xffffffff80000000     same                   kernel map: the image at 1 MiB
  *     511    0xffffffffa0000000     same                   MODULE_TEST_VA: module space
  *     511    0xffffffffff5fe000     same                   FIX_TEST_VA: a fixmap page
+ *     511    0xffffffffff5fd000     same                   FIX_CONSOLE_VA: Xen's console ring (a PVH domU)
  *     511    0xffffffffff5ff000     same                   FIX_WINDOW_VA: the physical window
  */
 #ifndef SHIM_PVH_NATIVE_LAYOUT_H
@@ -25,6 +26,7 @@
 #define LA57_HIGH_VA        ((1UL << 56) - 0x1000)
 #define KERNEL_MAP          0xffffffff80000000UL
 #define MODULE_TEST_VA      0xffffffffa0000000UL
+#define FIX_CONSOLE_VA      0xffffffffff5fd000UL
 #define FIX_TEST_VA         0xffffffffff5fe000UL
 #define FIX_WINDOW_VA       0xffffffffff5ff000UL
 

@@ -13,9 +13,9 @@
 #include "pvh/memmap.h"
 #include "pvh/port_io.h"
 #include "pvh/pvh_defs.h"
-#include "console.h"
-#include "lib.h"
-#include "result.h"
+#include "lib/console.h"
+#include "lib/lib.h"
+#include "lib/result.h"
 
 extern char _text[], _etext[], _data[], _end[];
 
@@ -86,21 +86,23 @@ void native_mm_build(void)
 
     for (unsigned int i = 0; i < memmap.nr_ram; i++)
         map_range(mm_geo.page_offset + memmap.ram[i].start, memmap.ram[i].start,
-                  memmap.ram[i].end - memmap.ram[i].start, PTE_NATIVE_RW, "the direct map");
-    map_range((unsigned long)_text, text_pa, (unsigned long)(_etext - _text), PTE_NATIVE_TEXT, "kernel text");
+                  memmap.ram[i].end - memmap.ram[i].start, pte_native_rw(), "the direct map");
+    map_range((unsigned long)_text, text_pa, (unsigned long)(_etext - _text), pte_native_text(), "kernel text");
     map_range((unsigned long)_etext, (unsigned long)_etext - KERNEL_MAP, (unsigned long)(_data - _etext),
-              PTE_NATIVE_RO, "kernel rodata");
+              pte_native_ro(), "kernel rodata");
     map_range((unsigned long)_data, (unsigned long)_data - KERNEL_MAP, (unsigned long)(_end - _data),
-              PTE_NATIVE_RW, "kernel data");
-    map_range(IDENT_VA, IDENT_VA, IDENT_LEN, PTE_NATIVE_RO, "the identity map");
+              pte_native_rw(), "kernel data");
+    map_range(IDENT_VA, IDENT_VA, IDENT_LEN, pte_native_ro(), "the identity map");
 
     native_pages.user = fresh_page("the user test page");
     native_pages.module = fresh_page("the module-space page");
     native_pages.fixmap = fresh_page("the fixmap test page");
-    map_or_fail(USER_TEST_VA, native_pages.user, PTE_NATIVE_RW | _PAGE_USER, "the user test page");
-    map_or_fail(MODULE_TEST_VA, native_pages.module, PTE_NATIVE_RW, "module space");
-    map_or_fail(FIX_TEST_VA, native_pages.fixmap, PTE_NATIVE_RW, "the fixmap");
-    map_or_fail(FIX_WINDOW_VA, 0, PTE_NATIVE_RW, "the physical window");
+    map_or_fail(USER_TEST_VA, native_pages.user, pte_native_rw() | _PAGE_USER, "the user test page");
+    map_or_fail(MODULE_TEST_VA, native_pages.module, pte_native_rw(), "module space");
+    map_or_fail(FIX_TEST_VA, native_pages.fixmap, pte_native_rw(), "the fixmap");
+    map_or_fail(FIX_WINDOW_VA, 0, pte_native_rw(), "the physical window");
+    if (native_pages.console)
+        map_or_fail(FIX_CONSOLE_VA, native_pages.console, pte_native_rw(), "the console ring");
     printk("mm: %u levels, root %#lx: %lu tables below it\n", mm_geo.levels, native_map.root,
            native_map.tables);
 }
@@ -152,9 +154,13 @@ static void window(unsigned long pa)
 {
     /* The window's L1 exists since native_mm_build(): the walker finds it. */
     unsigned long l1 = pt_table_mfn(&native_walk, native_map.root >> PAGE_SHIFT, FIX_WINDOW_VA, 1);
-    pte_t *pte = &table_at_pa(l1 << PAGE_SHIFT)[PT_INDEX(FIX_WINDOW_VA, PAGE_SHIFT)];
+    pte_t *pte;
 
-    *pte = (pa & PTE_ADDR_MASK) | PTE_NATIVE_RW;
+    if (l1 == PT_NO_TABLE)
+        result_error("mm: the physical window %#lx has no L1", FIX_WINDOW_VA);
+    pte = &table_at_pa(l1 << PAGE_SHIFT)[PT_INDEX(FIX_WINDOW_VA, PAGE_SHIFT)];
+
+    *pte = (pa & PTE_ADDR_MASK) | pte_native_rw();
     invlpg(FIX_WINDOW_VA);
 }
 

@@ -7,13 +7,13 @@
 #define SHIM_PVH_NATIVE_MM_H
 
 #include "mm/pt_map.h"
-#include "pt_walk.h"
+#include "mm/pt_walk.h"
 
 extern struct pt_mapper native_map;         /* the shim's own tree, root included */
 extern struct pt_geometry native_walk;      /* the walker over it */
 
 /* The test pages the builder mapped (physical addresses). */
-struct native_pages { unsigned long user, module, fixmap; };
+struct native_pages { unsigned long user, module, fixmap, console; };   /* console: 0 if none */
 extern struct native_pages native_pages;
 
 void native_mm_build(void);
@@ -29,9 +29,22 @@ unsigned long native_walk_pa(unsigned long va, unsigned int *level);
 uint64_t phys_read64(unsigned long pa);
 void phys_write64(unsigned long pa, uint64_t v);
 
-#define PTE_NATIVE_RW   (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | native_nx)
-#define PTE_NATIVE_RO   (_PAGE_PRESENT | _PAGE_ACCESSED | native_nx)
-#define PTE_NATIVE_TEXT (_PAGE_PRESENT | _PAGE_ACCESSED)
+/* Leaf protections; NX only where the CPU has it (else bit 63 is reserved). */
 extern pte_t native_nx;
+
+static inline pte_t pte_native_rw(void)
+{
+    return _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | native_nx;
+}
+
+static inline pte_t pte_native_ro(void)
+{
+    return _PAGE_PRESENT | _PAGE_ACCESSED | native_nx;
+}
+
+static inline pte_t pte_native_text(void)
+{
+    return _PAGE_PRESENT | _PAGE_ACCESSED;
+}
 
 #endif

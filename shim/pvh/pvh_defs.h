@@ -29,7 +29,11 @@
 #define BOOT_TABLE              0x003                   /* present, writable */
 #define BOOT_LARGE              0x083                   /* present, writable, 2 MiB */
 
-/* hvm_start_info (xen/arch-x86/hvm/start_info.h): the fields head.S reads. */
+/*
+ * hvm_start_info (xen/arch-x86/hvm/start_info.h, which is C only): what
+ * head.S reads, checked against the header by pvh_main.c.
+ */
+#define HVM_SI_MAGIC            0x336ec578
 #define HVM_SI_CMDLINE_PADDR    24
 
 /* QEMU's isa-debug-exit, as the rig starts it: exit status (v << 1) | 1. */

@@ -6,7 +6,7 @@
  */
 #include "pvh/traps_native.h"
 #include "pvh/pvh_defs.h"
-#include "result.h"
+#include "lib/result.h"
 
 struct trap_frame {
     uint64_t r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;

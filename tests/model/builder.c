@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "builder.h"
-#include "lib.h"
+#include "lib/lib.h"
 
 #define MiB             (1UL << 20)
 #define L1_PROT_DOM0    (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_USER | _PAGE_GUEST_KERNEL)

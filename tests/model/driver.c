@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * driver.c - shim/setup.c's sequence after the traps, on the model:
+ * driver.c - shim/pv/setup.c's sequence after the traps, on the model:
  *
  *   m2p_init, start_info_check (the real checker), p2m_init_boot,
  *   mmu_bringup, mmu_drop_initial_mapping, shared_info in the fixmap,
@@ -24,13 +24,13 @@
 #include <unistd.h>
 
 #include "driver.h"
-#include "batch.h"
-#include "lib.h"
-#include "mmu.h"
-#include "mmu_plat.h"
-#include "p2m.h"
-#include "page_alloc.h"
-#include "start_info.h"
+#include "pv/batch.h"
+#include "lib/lib.h"
+#include "pv/mmu.h"
+#include "pv/mmu_plat.h"
+#include "pv/p2m.h"
+#include "pv/page_alloc.h"
+#include "pv/start_info.h"
 #include "handoff/handoff.h"
 
 static void check_boot_tables(struct drive_result *r);
@@ -87,7 +87,7 @@ static pte_t user_table(unsigned long pfn)
 }
 
 /*
- * shim/usermode.c's page-table steps (it is guest-only: it enters ring 3),
+ * shim/pv/usermode.c's page-table steps (it is guest-only: it enters ring 3),
  * with the model's ring-3 audit (U1) where the guest would run its program.
  */
 static void usermode_mirror(void)

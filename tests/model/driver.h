@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * driver.h - the shim's boot sequence on the model (driver.c): what
- * shim/setup.c does after its start_info check, with the real mmu_pv.c,
+ * shim/pv/setup.c does after its start_info check, with the real mmu_pv.c,
  * batch.c, page_alloc.c, p2m.c, mmu_check.c, pt_walk.c and start_info.c.
  *
  * drive() runs one boot in a child process (the shim's allocator and

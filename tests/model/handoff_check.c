@@ -41,10 +41,10 @@
 
 #include "driver.h"
 #include "handoff_check.h"
-#include "batch.h"
-#include "lib.h"
-#include "mmu.h"
-#include "p2m.h"
+#include "pv/batch.h"
+#include "lib/lib.h"
+#include "pv/mmu.h"
+#include "pv/p2m.h"
 #include "handoff/record.h"
 
 static unsigned long *old_mfn;          /* the shim's table frames, ascending */

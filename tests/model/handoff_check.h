@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "xen.h"
+#include "lib/xen.h"
 
 /* A PT_LOAD segment of the next kernel, at the address its tables must show it. */
 struct handoff_seg {

@@ -40,8 +40,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "xen.h"
-#include "pgtable.h"
+#include "lib/xen.h"
+#include "mm/pgtable.h"
 
 /* ------------------------------------------------------------- frames */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plat_hosted.c - shim/mmu_plat.h implemented on the model: the hypercalls
+ * plat_hosted.c - shim/pv/mmu_plat.h implemented on the model: the hypercalls
  * go to pvmm.c, memory accesses to vmem.c (translated through the
  * simulated tables), and mmu_error()/mmu_failure() end the run like the
  * guest's result protocol does, by jumping back to model_run().
@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "hosted.h"
-#include "console.h"
-#include "lib.h"
-#include "mmu_plat.h"
-#include "result.h"
+#include "lib/console.h"
+#include "lib/lib.h"
+#include "pv/mmu_plat.h"
+#include "lib/result.h"
 #include "handoff/trampoline.h"
 
 static jmp_buf *run_env;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_batch.c - the update queue (shim/batch.c) at and across each of its
+ * test_batch.c - the update queue (shim/pv/batch.c) at and across each of its
  * limits, in every mix of kinds, against the model: what reaches Xen must
  * be exactly what was queued, in the order it was queued, each entry once.
  *
@@ -28,11 +28,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "batch.h"
+#include "pv/batch.h"
 #include "check.h"
-#include "config.h"
+#include "lib/config.h"
 #include "hosted.h"
-#include "lib.h"
+#include "lib/lib.h"
 #include "model.h"
 
 #define NR          512UL

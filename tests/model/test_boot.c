@@ -27,12 +27,12 @@
 #include "driver.h"
 
 static int drive_rc;
-#include "batch.h"
-#include "lib.h"
-#include "mmu.h"
-#include "p2m.h"
-#include "pt_walk.h"
-#include "start_info.h"
+#include "pv/batch.h"
+#include "lib/lib.h"
+#include "pv/mmu.h"
+#include "pv/p2m.h"
+#include "mm/pt_walk.h"
+#include "pv/start_info.h"
 
 #define B(x) (BOOT_VIRT_BASE + (x))
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_p2m.c - shim/p2m.c's linear list built for simulated guests of
+ * test_p2m.c - shim/pv/p2m.c's linear list built for simulated guests of
  * 16 MiB to 1 TiB of pfn span, on the model, with the real shim sources.
  *
  * Each case boots a guest on the model the way driver.c does (m2p_init,
@@ -59,13 +59,13 @@
 
 #include "check.h"
 #include "driver.h"
-#include "batch.h"
-#include "lib.h"
-#include "mmu.h"
-#include "mmu_plat.h"
-#include "p2m.h"
-#include "page_alloc.h"
-#include "start_info.h"
+#include "pv/batch.h"
+#include "lib/lib.h"
+#include "pv/mmu.h"
+#include "pv/mmu_plat.h"
+#include "pv/p2m.h"
+#include "pv/page_alloc.h"
+#include "pv/start_info.h"
 
 #define MiB     256UL                   /* pages */
 #define GiB     262144UL

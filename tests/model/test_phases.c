@@ -28,7 +28,7 @@
 #include "driver.h"
 
 static int drive_rc;
-#include "lib.h"
+#include "lib/lib.h"
 
 #define MiB (256UL)             /* pages */
 #define GiB (262144UL)

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_console_ring.c - shim/console_ring.c's producer against a simulated
+ * test_console_ring.c - shim/lib/console_ring.c's producer against a simulated
  * xenconsoled: exact fill, partial writes, 32-bit index wraparound, data
  * integrity over random rounds, and a broken backend.
  */
 #include <string.h>
 
 #include "check.h"
-#include "console_ring.h"
+#include "lib/console_ring.h"
 
 #define RING_SIZE sizeof(((struct xencons_interface *)0)->out)
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_format.c - shim/format.c's vformat()/format() against the host's
+ * test_format.c - shim/lib/format.c's vformat()/format() against the host's
  * vsnprintf() wherever the two should agree, and against written-down
  * strings where the shim knowingly differs (%p of NULL, %#x of 0).
  */
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "lib.h"
+#include "lib/lib.h"
 
 #define GUARD 0xa5
 #define BUF   256

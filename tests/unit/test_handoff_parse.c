@@ -16,7 +16,7 @@
 #include "craft_image.h"
 #include "handoff/bootpack.h"
 #include "handoff/xen_elf.h"
-#include "xen.h"
+#include "lib/xen.h"
 
 /* ------------------------------------------------------------ ELF images */
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_pt_map.c - the one builder (shim/mm/pt_map.c) and the one walker
- * (shim/pt_walk.c) at the run-time geometry (shim/mm/geometry.c), for the
+ * (shim/mm/pt_walk.c) at the run-time geometry (shim/mm/geometry.c), for the
  * same layout at 4 and at 5 levels:
  *   - the geometry is Linux's for each level count (bases, shifts, limits);
  *   - every address of the layout translates to the same physical page;
@@ -13,7 +13,7 @@
 #include <string.h>
 #include "check.h"
 #include "mm/pt_map.h"
-#include "pt_walk.h"
+#include "mm/pt_walk.h"
 
 #define MAX_FRAMES 512
 
@@ -151,6 +151,28 @@ static void test_big_direct_map(void)
     }
 }
 
+/* A user page under tables first made for a kernel page: U must reach the top. */
+static void test_user_under_kernel_tables(void)
+{
+    for (unsigned int l = 4; l <= 5; l++) {
+        struct pt_mapper m = fresh_tree(l);
+        unsigned long mfn = m.root >> PAGE_SHIFT;
+        bool all_u = true;
+
+        pt_map(&m, 0x100000, 0x100000, _PAGE_PRESENT);
+        pt_map(&m, 0x400000, 0x7000000, _PAGE_PRESENT | _PAGE_RW | _PAGE_USER);
+        for (unsigned int level = l; level >= 1; level--) {
+            pte_t e = frames[mfn][PT_INDEX(0x400000UL, pt_level_shift(level))];
+
+            all_u &= (e & _PAGE_USER) != 0;
+            mfn = PTE_MFN(e);
+        }
+        CHECK(all_u, "%u levels: the user page has U at every level", l);
+        CHECK(!(pt_lookup(&walker, m.root >> PAGE_SHIFT, 0x100000, NULL) & _PAGE_USER),
+              "%u levels: the kernel page beside it stays without U", l);
+    }
+}
+
 static void test_la57_only(void)
 {
     struct pt_mapper m = fresh_tree(4);
@@ -171,6 +193,7 @@ int main(void)
     test_geometry();
     test_same_layout();
     test_big_direct_map();
+    test_user_under_kernel_tables();
     test_la57_only();
     return check_done("test_pt_map");
 }

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_pt_walk.c - shim/pt_walk.c on 4- and 5-level trees built in host
+ * test_pt_walk.c - shim/mm/pt_walk.c on 4- and 5-level trees built in host
  * memory: the same walkers must translate and enumerate both, the p4d
  * level folded away at run time for 4-level paging.
  */
 #include <string.h>
 #include "check.h"
-#include "pt_walk.h"
+#include "mm/pt_walk.h"
 
 #define MAX_FRAMES 256
 

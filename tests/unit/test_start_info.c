@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_start_info.c - shim/start_info.c's start_info_check() on start_info
+ * test_start_info.c - shim/pv/start_info.c's start_info_check() on start_info
  * pages laid out as Xen's dom0 builder (xen/arch/x86/pv/dom0_build.c) and
  * libxenguest's domU builder (xc_dom_x86.c) lay them out, then on a corpus
  * of one-field mutations that it must reject, naming the field, and on
@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "lib.h"
-#include "start_info.h"
+#include "lib/lib.h"
+#include "pv/start_info.h"
 
 #define VIRT_BASE    0xffffffff80000000UL
 #define IMAGE_SIZE   0x48000UL                  /* the shim with its page-aligned bss */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_xxhash.c - shim/xxhash.c's XXH64 (seed 0) against the host's
+ * test_xxhash.c - shim/lib/xxhash.c's XXH64 (seed 0) against the host's
  * `xxhsum -H1` run now on the same bytes, and streaming against one-shot.
  * A missing or broken xxhsum is a failure, not a skip.  XXHSUM=<path>
  * selects another binary.
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "xxhash.h"
+#include "lib/xxhash.h"
 
 static const char *xxhsum(void)
 {
