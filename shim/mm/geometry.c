@@ -3,7 +3,14 @@
 #include "mm/geometry.h"
 #include "lib/config.h"
 
-struct mm_geometry mm_geo;
+/*
+ * The 4-level values until mm_geometry_init() says otherwise (Linux's
+ * defaults too): the Xen PV shim never calls it.
+ */
+struct mm_geometry mm_geo = {
+    .levels = 4, .top_shift = 39, .ptrs_per_p4d = 1, .va_bits = 47,
+    .page_offset = 0xffff888000000000UL, .user_va_limit = 1UL << 47,
+};
 
 void mm_geometry_init(unsigned int levels)
 {

@@ -34,6 +34,7 @@ struct mm_geometry {
     unsigned long user_va_limit;
 };
 
+/* The 4-level values until mm_geometry_init() runs (the Xen PV shim never calls it). */
 extern struct mm_geometry mm_geo;
 
 /* Set everything from the level count; once, before any table is built. */

@@ -28,10 +28,16 @@
 #ifndef SHIM_LAYOUT_H
 #define SHIM_LAYOUT_H
 
-#include "mm/pgtable.h"
+#include "mm/geometry.h"
 
-#define PAGE_OFFSET         0xffff888000000000UL
-#define PAGE_OFFSET_SLOT    273
+/*
+ * The direct map's base and the user limit are run-time values
+ * (mm/geometry.h), as Linux's page_offset_base.  A PV guest never changes
+ * them from their 4-level defaults: Xen PV is 4-level, and the PV entry
+ * does not look at CR4 (Linux's xen_start_kernel path does the same).
+ */
+#define PAGE_OFFSET         (mm_geo.page_offset)
+#define PAGE_OFFSET_SLOT    TOP_SLOT_DIRECT_MAP
 #define P2M_VADDR           0xffffc80000000000UL
 #define P2M_L4_SLOT         400
 /* The M2P cannot describe more frames than this (MACH2PHYS_NR_ENTRIES). */
@@ -68,7 +74,7 @@ enum fixed_addresses {
 #define XEN_FIRST_SLOT      256
 #define XEN_LAST_SLOT       271
 #define USER_L4_SLOTS       256     /* user range: L4[0..255] */
-#define USER_VA_LIMIT       0x0000800000000000UL
+#define USER_VA_LIMIT       (mm_geo.user_va_limit)
 
 /* Where the ring-3 test runs. */
 #define USER_TEST_VA        0x0000000000400000UL

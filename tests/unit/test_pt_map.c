@@ -71,7 +71,11 @@ static unsigned long lookup(const struct pt_mapper *m, unsigned long va)
 
 static void test_geometry(void)
 {
+    struct mm_geometry defaults = mm_geo;
+
     mm_geometry_init(4);
+    CHECK(!memcmp(&defaults, &mm_geo, sizeof(mm_geo)),
+          "the defaults (what the PV shim runs on) are mm_geometry_init(4)'s values");
     CHECK(mm_geo.levels == 4 && mm_geo.top_shift == 39 && mm_geo.ptrs_per_p4d == 1 &&
           mm_geo.page_offset == 0xffff888000000000UL && mm_geo.user_va_limit == 1UL << 47,
           "4 levels: shift %u, p4d %u, page_offset %#lx, user limit %#lx", mm_geo.top_shift,
