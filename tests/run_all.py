@@ -51,6 +51,28 @@ def out(line=""):
 
 # ---------------------------------------------------------------- unit tests
 
+def interrupt_code(e):
+    return e.code if isinstance(e, SystemExit) and isinstance(e.code, int) else 130
+
+
+class Totals:
+    """passed/failed over all stages."""
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def stage(self, name, cmd, timeout, during):
+        """run_stage() added in: (passed, failed) of the stage, or the exit code (an int
+        in a 1-tuple) when it was interrupted, after the lines that say so."""
+        try:
+            p, f = run_stage(name, cmd, timeout)
+        except (KeyboardInterrupt, SystemExit) as e:
+            code = interrupt_code(e)
+            out(f"interrupted (exit {code}) during {during}")
+            out(f"{self.passed} passed, {self.failed + 1} failed")
+            return (code,)
+        self.passed, self.failed = self.passed + p, self.failed + f
+        return p, f
+
 def run_stage(name, cmd, timeout):
     """(passed, failed) of a command that ends with an `N passed, M failed` line;
     its output is shown indented."""
@@ -334,42 +356,28 @@ def main():
     signal.signal(signal.SIGHUP, on_term)
 
     t0 = time.monotonic()
-    passed = failed = 0
+    tot = Totals()
     if not args.no_unit:
-        try:
-            p, f = run_stage("host", ["make", "--no-print-directory", "check"], UNIT_TIMEOUT)
-        except (KeyboardInterrupt, SystemExit) as e:
-            code = e.code if isinstance(e, SystemExit) and isinstance(e.code, int) else 130
-            out(f"interrupted (exit {code}) during the unit tests")
-            out("0 passed, 1 failed")
-            return code
-        passed, failed = passed + p, failed + f
-        if f and not args.keep_going:
-            out(f"{passed} passed, {failed} failed")
+        r = tot.stage("host", ["make", "--no-print-directory", "check"], UNIT_TIMEOUT, "the unit tests")
+        if len(r) == 1:
+            return r[0]
+        if r[1] and not args.keep_going:
+            out(f"{tot.passed} passed, {tot.failed} failed")
             return 1
         # The model at 1 TiB (bring-up and p2m): minutes and ~9 GB, so not in make check.
         if not args.k:
-            try:
-                p, f = run_stage("model-big", ["make", "--no-print-directory", "-C", "tests/model",
-                                               "big"], UNIT_TIMEOUT)
-            except (KeyboardInterrupt, SystemExit) as e:
-                code = e.code if isinstance(e, SystemExit) and isinstance(e.code, int) else 130
-                out(f"interrupted (exit {code}) during the 1 TiB model runs")
-                out(f"{passed} passed, {failed + 1} failed")
-                return code
-            passed, failed = passed + p, failed + f
+            r = tot.stage("model-big", ["make", "--no-print-directory", "-C", "tests/model", "big"],
+                          UNIT_TIMEOUT, "the 1 TiB model runs")
+            if len(r) == 1:
+                return r[0]
 
-    # The PVH/native shim at 4 and 5 levels: seconds of TCG, no Xen.
+    # The PVH/native shim at 4 and 5 levels, and as Xen's PVH dom0: seconds of TCG.
     if not args.no_native and not args.k:
-        cmd = [sys.executable, "rig/native.py", "--matrix", "--json-out", "build/native/results.json"]
-        try:
-            p, f = run_stage("native", cmd, NATIVE_TIMEOUT)
-        except (KeyboardInterrupt, SystemExit) as e:
-            code = e.code if isinstance(e, SystemExit) and isinstance(e.code, int) else 130
-            out(f"interrupted (exit {code}) during the native runs")
-            out(f"{passed} passed, {failed + 1} failed")
-            return code
-        passed, failed = passed + p, failed + f
+        r = tot.stage("native", [sys.executable, "rig/native.py", "--matrix", "--json-out",
+                                 "build/native/results.json"], NATIVE_TIMEOUT, "the native runs")
+        if len(r) == 1:
+            return r[0]
+    passed, failed = tot.passed, tot.failed
 
     wall = None
     incomplete = False
@@ -383,7 +391,7 @@ def main():
         try:
             wall, incomplete = e2e.run()
         except (KeyboardInterrupt, SystemExit) as e:
-            code = e.code if isinstance(e, SystemExit) and isinstance(e.code, int) else 130
+            code = interrupt_code(e)
             out(f"interrupted (exit {code}): boots stopped, unfinished cases count as one failure")
             out(f"{passed + e2e.passed} passed, {failed + e2e.failed + 1} failed")
             return code
@@ -400,14 +408,11 @@ def main():
         xens = args.xen or list(C.XENS)
         cmd = [sys.executable, "rig/domu/matrix.py", "--xen",
                xens[0] if len(xens) == 1 else "both", "--json-out", "build/domu/matrix.json"]
-        try:
-            p, f = run_stage("domU", cmd, DOMU_TIMEOUT)
-        except (KeyboardInterrupt, SystemExit) as e:
-            code = e.code if isinstance(e, SystemExit) and isinstance(e.code, int) else 130
-            out(f"interrupted (exit {code}) during the domU matrix")
-            out(f"{passed} passed, {failed + 1} failed")
-            return code
-        passed, failed = passed + p, failed + f
+        tot.passed, tot.failed = passed, failed
+        r = tot.stage("domU", cmd, DOMU_TIMEOUT, "the domU matrix")
+        if len(r) == 1:
+            return r[0]
+        passed, failed = tot.passed, tot.failed
     out(f"total {time.monotonic() - t0:.0f}s")
     out(f"{passed} passed, {failed} failed")
     return 1 if failed or incomplete or passed == 0 else 0

@@ -41,3 +41,32 @@ size_t xencons_ring_put(struct xencons_interface *intf, const char *buf, size_t 
     *(volatile XENCONS_RING_IDX *)&intf->out_prod = prod;
     return sent;
 }
+
+bool xencons_ring_write(struct xencons_interface *intf, const char *buf, size_t len,
+                        const struct xencons_backend *be, unsigned long patience)
+{
+    unsigned long stalled = 0;
+
+    while (len) {
+        size_t n = xencons_ring_put(intf, buf, len);
+
+        be->kick();
+        buf += n;
+        len -= n;
+        stalled = n ? 0 : stalled + 1;
+        if (stalled > patience)
+            return false;
+        if (len)                /* ring full: let the backend run */
+            be->wait();
+    }
+    return true;
+}
+
+void xencons_ring_drain(struct xencons_interface *intf, const struct xencons_backend *be,
+                        unsigned long patience)
+{
+    for (unsigned long i = 0; xencons_ring_pending(intf) && i < patience; i++) {
+        be->kick();
+        be->wait();
+    }
+}

@@ -30,6 +30,13 @@ static void ring_kick(void)
     HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);
 }
 
+static void ring_yield(void)
+{
+    HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+}
+
+static const struct xencons_backend backend = { ring_kick, ring_yield };
+
 /*
  * A full ring waits for xenconsoled (yielding), but not forever: a backend
  * that makes no progress for RING_PATIENCE yields is given up on, and the
@@ -37,31 +44,11 @@ static void ring_kick(void)
  */
 #define RING_PATIENCE 1000000
 
-static void ring_write(const char *s, size_t len)
-{
-    unsigned long stalled = 0;
-
-    while (len) {
-        size_t n = xencons_ring_put(ring, s, len);
-
-        ring_kick();
-        s += n;
-        len -= n;
-        stalled = n ? 0 : stalled + 1;
-        if (stalled > RING_PATIENCE) {
-            ring = NULL;
-            return;
-        }
-        if (len)                /* ring full: let xenconsoled run */
-            HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
-}
-
 void console_write(const char *s, size_t len)
 {
     HYPERVISOR_console_io(CONSOLEIO_write, (int)len, s);
-    if (ring)
-        ring_write(s, len);
+    if (ring && !xencons_ring_write(ring, s, len, &backend, RING_PATIENCE))
+        ring = NULL;
 }
 
 /*
@@ -71,10 +58,8 @@ void console_write(const char *s, size_t len)
  */
 void console_flush(void)
 {
-    for (unsigned int i = 0; ring && xencons_ring_pending(ring) && i < 100000; i++) {
-        ring_kick();
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
+    if (ring)
+        xencons_ring_drain(ring, &backend, 100000);
 }
 
 void vprintk(const char *fmt, va_list ap)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* result.c - report the verdict and leave through SCHEDOP_shutdown. */
+/* result.c - the PV shim's way out (lib/result.c reports the verdict): SCHEDOP_shutdown. */
 #include "lib/result.h"
 #include "lib/console.h"
 #include "pv/hypercall.h"
@@ -17,35 +17,4 @@ void shim_shutdown(unsigned int reason)
     HYPERVISOR_sched_op(SCHEDOP_shutdown, &sd);
     for (;;)
         HYPERVISOR_sched_op(SCHEDOP_block, NULL);
-}
-
-void result_success(void)
-{
-    printk("Test result: SUCCESS\n");
-    shim_shutdown(SHUTDOWN_poweroff);
-}
-
-void result_vreport(const char *kind, const char *fmt, va_list ap)
-{
-    char why[256];
-
-    vformat(why, sizeof(why), fmt, ap);
-    printk("Test result: %s %s\n", kind, why);
-    shim_shutdown(SHUTDOWN_crash);
-}
-
-void result_failure(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    result_vreport("FAILURE", fmt, ap);
-}
-
-void result_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    result_vreport("ERROR", fmt, ap);
 }

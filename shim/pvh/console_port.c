@@ -53,25 +53,12 @@ static void ring_kick(void)
     xen_pvh_hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (unsigned long)&send, 0);
 }
 
-static void ring_write(const char *s, size_t len)
+static void ring_yield(void)
 {
-    unsigned long stalled = 0;
-
-    while (len) {
-        size_t n = xencons_ring_put(ring, s, len);
-
-        ring_kick();
-        s += n;
-        len -= n;
-        stalled = n ? 0 : stalled + 1;
-        if (stalled > RING_PATIENCE) {      /* nobody reads it: keep 0xE9 only */
-            ring = NULL;
-            return;
-        }
-        if (len)
-            xen_pvh_hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
-    }
+    xen_pvh_hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
 }
+
+static const struct xencons_backend backend = { ring_kick, ring_yield };
 
 void console_write(const char *s, size_t len)
 {
@@ -85,16 +72,14 @@ void console_write(const char *s, size_t len)
             com1_put('\r');
         com1_put(s[i]);
     }
-    if (ring)
-        ring_write(s, len);
+    if (ring && !xencons_ring_write(ring, s, len, &backend, RING_PATIENCE))
+        ring = NULL;                /* nobody reads it: port 0xE9 goes on */
 }
 
 void console_flush(void)
 {
-    for (unsigned int i = 0; ring && xencons_ring_pending(ring) && i < RING_PATIENCE; i++) {
-        ring_kick();
-        xen_pvh_hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
-    }
+    if (ring)
+        xencons_ring_drain(ring, &backend, RING_PATIENCE);
 }
 
 void vprintk(const char *fmt, va_list ap)

@@ -217,12 +217,60 @@ static void test_random(uint64_t seed, uint32_t start, unsigned int rounds)
     (void)bad_round;
 }
 
+/*
+ * xencons_ring_write()/_drain() with a simulated backend: wait() lets
+ * xenconsoled take up to `per_wait` bytes (0: a dead backend).
+ */
+static uint8_t taken[3 * RING_SIZE];
+static size_t nr_taken, per_wait, kicks;
+
+static void sim_kick(void)
+{
+    kicks++;
+}
+
+static void sim_wait(void)
+{
+    for (size_t i = 0; i < per_wait && page.intf.out_cons != page.intf.out_prod; i++) {
+        if (nr_taken < sizeof(taken))
+            taken[nr_taken++] = (uint8_t)page.intf.out[MASK_XENCONS_IDX(page.intf.out_cons, page.intf.out)];
+        page.intf.out_cons++;
+    }
+}
+
+static void test_write_and_drain(void)
+{
+    static const struct xencons_backend be = { sim_kick, sim_wait };
+    char msg[2 * RING_SIZE + 100];
+
+    for (size_t i = 0; i < sizeof(msg); i++)
+        msg[i] = (char)('a' + i % 23);
+    reset(0xfffffff0, 0xfffffff0);
+    nr_taken = kicks = 0;
+    per_wait = 300;
+    CHECK(xencons_ring_write(&page.intf, msg, sizeof(msg), &be, 10) && kicks >= 3,
+          "ring write: 2.05 rings' worth through a slow backend (%zu kicks)", kicks);
+    xencons_ring_drain(&page.intf, &be, 1000);
+    CHECK(xencons_ring_pending(&page.intf) == 0 && nr_taken == sizeof(msg) && !memcmp(taken, msg, sizeof(msg)),
+          "ring drain: the backend got every byte, in order (%zu of %zu)", nr_taken, sizeof(msg));
+
+    reset(0, 0);
+    per_wait = 0;
+    kicks = 0;
+    CHECK(!xencons_ring_write(&page.intf, msg, sizeof(msg), &be, 5) && kicks == 7,
+          "ring write: a dead backend is given up after 5 fruitless waits (%zu kicks)", kicks);
+    kicks = 0;
+    xencons_ring_drain(&page.intf, &be, 4);
+    CHECK(kicks == 4, "ring drain: bounded by its patience (%zu kicks)", kicks);
+}
+
 int main(void)
 {
     static const uint32_t starts[] = { 0, 1, 2047, 2048, 0x7fffffff, 0xfffff800,
                                        0xfffffc00, 0xffffffff, 0xfffffffe, 0xfffff801 };
 
     test_ring_size();
+    test_write_and_drain();
     for (size_t i = 0; i < N_ELEMS(starts); i++)
         test_fill_exact(starts[i]);
 
