@@ -6,7 +6,7 @@
 int pt_map(struct pt_mapper *m, unsigned long va, unsigned long pa, pte_t flags)
 {
     unsigned long table = m->root;
-    unsigned int top = m->geo->levels;
+    unsigned int top = m->root_level ? m->root_level : m->geo->levels;
 
     if (!mm_va_canonical(m->geo, va))
         return -1;
@@ -15,7 +15,7 @@ int pt_map(struct pt_mapper *m, unsigned long va, unsigned long pa, pte_t flags)
      * mistake: the top table is indexed as a PML5 (bits 48-56) and a
      * "p4d" below it takes bits 39-47, one table more than the CPU walks.
      */
-    if (BUG_P4D_UNFOLDED && top == 4)
+    if (BUG_P4D_UNFOLDED && !m->root_level && top == 4)
         top = 5;
     for (unsigned int level = top; level > 1; level--) {
         pte_t *e = &m->table(table)[PT_INDEX(va, PAGE_SHIFT + 9 * (level - 1))];

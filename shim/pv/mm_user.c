@@ -10,6 +10,8 @@
  * freed.  usermode.c runs code in ring 3 between the two.
  */
 #include "pv/mm_user.h"
+#include "mm/pt_map.h"
+#include "pv/p2m.h"
 #include "pv/batch.h"
 #include "pv/mmu_plat.h"
 #include "pv/page_alloc.h"
@@ -21,15 +23,41 @@ static pte_t user_table(unsigned long pfn)
            _PAGE_ACCESSED | _PAGE_DIRTY;
 }
 
+/*
+ * The user L3's subtree comes from the shared builder (mm/pt_map.c) while
+ * its tables are still ordinary memory: the builder's writes are plain
+ * stores through the direct map, and its entries hold machine addresses.
+ */
+static struct user_space *building;
+
+static unsigned long user_new_table(void)
+{
+    unsigned long pfn = pt_page_alloc("user table");
+
+    if (!building->l2)
+        building->l2 = pfn;
+    else if (!building->l1)
+        building->l1 = pfn;
+    else
+        mmu_error("user space: the builder asked for a fourth table below the user L3");
+    return (unsigned long)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT;
+}
+
+static pte_t *user_table_view(unsigned long ma)
+{
+    return plat_view(pfn_to_virt(mfn_to_pfn(ma >> PAGE_SHIFT)), PAGE_SIZE, true);
+}
+
 void user_space_create(struct user_space *us, unsigned long va, const void *code, unsigned long len)
 {
     unsigned long kpage;
+    struct pt_mapper m = { .geo = &mm_geo, .root_level = 3, .new_table = user_new_table,
+                           .table = user_table_view };
 
     mm_alloc(&us->mm);
     us->va = va;
     us->l3 = pt_page_alloc("user L3");
-    us->l2 = pt_page_alloc("user L2");
-    us->l1 = pt_page_alloc("user L1");
+    us->l2 = us->l1 = 0;
     us->page = pages_alloc("user page");
     kpage = pfn_to_virt(us->page);
 
@@ -43,9 +71,11 @@ void user_space_create(struct user_space *us, unsigned long va, const void *code
     }
 
     /* Filled while still ordinary memory: plain writes, no hypercalls. */
-    plat_write64(pfn_to_virt(us->l1) + PT_INDEX(va, L1_SHIFT) * 8, user_table(us->page));
-    plat_write64(pfn_to_virt(us->l2) + PT_INDEX(va, L2_SHIFT) * 8, user_table(us->l1));
-    plat_write64(pfn_to_virt(us->l3) + PT_INDEX(va, L3_SHIFT) * 8, user_table(us->l2));
+    m.root = (unsigned long)mmu_pfn_to_mfn(us->l3) << PAGE_SHIFT;
+    building = us;
+    if (pt_map(&m, va, (unsigned long)mmu_pfn_to_mfn(us->page) << PAGE_SHIFT,
+               _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY) || !us->l1)
+        mmu_error("user space: %#lx could not be mapped below one user L3", va);
     set_pgd(&us->mm, PT_INDEX(va, L4_SHIFT), user_table(us->l3));     /* unpinned: both L4s */
 
     /* Read-only and pinned (both L4s) in one batch, then both CR3s loaded in another. */

@@ -27,6 +27,7 @@
 #include "pv/batch.h"
 #include "lib/lib.h"
 #include "pv/mmu.h"
+#include "pv/mm_user.h"
 #include "pv/mmu_plat.h"
 #include "pv/p2m.h"
 #include "pv/page_alloc.h"
@@ -80,57 +81,23 @@ static void check_ramdisk(const start_info_t *si, struct drive_result *r)
     r->ramdisk_checked = true;
 }
 
-static pte_t user_table(unsigned long pfn)
-{
-    return ((pte_t)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER |
-           _PAGE_ACCESSED | _PAGE_DIRTY;
-}
-
 /*
- * shim/pv/usermode.c's page-table steps (it is guest-only: it enters ring 3),
- * with the model's ring-3 audit (U1) where the guest would run its program.
+ * shim/pv/usermode.c's steps (it is guest-only: it enters ring 3), with the
+ * real mm_user.c (its tables from the shared builder) and the model's
+ * ring-3 audit (U1) where the guest would run its program.
  */
 static void usermode_mirror(void)
 {
-    const unsigned long va = USER_TEST_VA;
-    struct mm mm;
-    unsigned long l3, l2, l1, page;
+    static const uint8_t program[16] = { 0x0f, 0x0b };     /* ud2: never run on the model */
+    struct user_space us;
     char why[320];
 
-    mm_alloc(&mm);
-    l3 = pt_page_alloc("user L3");
-    l2 = pt_page_alloc("user L2");
-    l1 = pt_page_alloc("user L1");
-    page = pages_alloc("user page");
-    plat_zero_page(pfn_to_virt(page));
-    plat_write64(pfn_to_virt(l1) + PT_INDEX(va, L1_SHIFT) * 8,
-                 ((pte_t)mmu_pfn_to_mfn(page) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW |
-                 _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY);
-    plat_write64(pfn_to_virt(l2) + PT_INDEX(va, L2_SHIFT) * 8, user_table(l1));
-    plat_write64(pfn_to_virt(l3) + PT_INDEX(va, L3_SHIFT) * 8, user_table(l2));
-    set_pgd(&mm, PT_INDEX(va, L4_SHIFT), user_table(l3));
-    pt_page_protect(l1);
-    pt_page_protect(l2);
-    pt_page_protect(l3);
-    mm_pin(&mm);
-    mm_switch(&mm);
-
+    user_space_create(&us, USER_TEST_VA, program, sizeof(program));
     if (!model_enter_user(why, sizeof(why)))
         model_end_run(M.crashed ? OUT_CRASH : OUT_RULE, "%s", why);
+    user_space_destroy(&us);
 
-    mm_switch(&init_mm);
-    mm_free(&mm);
-    pt_free_late((const unsigned long[]){ l3, l2, l1 }, 3);
-    pages_free(page);
-
-    set_pgd(&init_mm, 0, 0);
-    batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
-    batch_flush();
-    if (mmu_read_entry(mmu_pfn_to_mfn(init_mm.kernel_l4), 0) ||
-        (init_mm.user_l4 && mmu_read_entry(mmu_pfn_to_mfn(init_mm.user_l4), 0)))
-        mmu_failure("usermode: set_pgd(init_mm, 0, 0) left L4[0] set");
-    set_pgd(&init_mm, 0, user_table(mmu_tables.user_l3));
-    batch_flush();
+    set_pgd_selftest();
     if (!model_enter_user(why, sizeof(why)))
         model_end_run(M.crashed ? OUT_CRASH : OUT_RULE, "%s (init_mm)", why);
 }
