@@ -57,6 +57,9 @@ void pvh_main(unsigned long si_pa, unsigned int entry_levels, unsigned int nx)
            nx ? "on" : "off");
     if (si->magic != XEN_HVM_START_MAGIC_VALUE)
         result_error("start_info.magic %#x, want %#x", si->magic, XEN_HVM_START_MAGIC_VALUE);
+    if (si->cmdline_paddr >= (1UL << 32))
+        result_error("start_info.cmdline_paddr %#lx: above 4 GiB, out of the boot tables' reach",
+                     (unsigned long)si->cmdline_paddr);
     if (si->cmdline_paddr)
         printk("cmdline: %s\n", (const char *)(unsigned long)si->cmdline_paddr);
     native_nx = nx ? _PAGE_NX : 0;
