@@ -104,7 +104,7 @@ ASFLAGS += $(CONFIG_DEFS)
 GUEST_C := pv/setup.c pv/start_info.c pv/console.c pv/result.c pv/traps.c pv/xen_plat.c pv/batch.c \
            pv/page_alloc.c pv/mmu_pv.c pv/mmu_check.c pv/p2m.c pv/p2m_tools.c pv/balloon.c pv/ramdisk.c \
            pv/usermode.c pv/ptdump.c pv/mm_user.c mm/pt_walk.c mm/geometry.c mm/pt_map.c \
-           lib/console_ring.c lib/format.c lib/lib.c lib/result.c lib/xxhash.c \
+           lib/console_ring.c lib/format.c lib/lib.c lib/printk.c lib/result.c lib/xxhash.c \
            handoff/handoff.c handoff/bootpack.c handoff/xen_elf.c handoff/plan.c \
            handoff/load.c handoff/switch.c handoff/record.c
 GUEST_S := pv/xen-head.S pv/entry.S pv/usermode_entry.S handoff/trampoline.S
@@ -114,7 +114,7 @@ LDS     := shim/pv/shim.lds
 ifeq ($(PLATFORM),pvh)
 GUEST_C := pvh/pvh_main.c pvh/memmap.c pvh/native_mm.c pvh/native_checks.c pvh/traps_native.c \
            pvh/console_port.c pvh/result_native.c pvh/xen_pvh.c mm/geometry.c mm/pt_map.c mm/pt_walk.c \
-           lib/console_ring.c lib/format.c lib/lib.c lib/result.c
+           lib/console_ring.c lib/format.c lib/lib.c lib/printk.c lib/result.c
 GUEST_S := pvh/head.S pvh/trap_entry.S
 LDS     := shim/pvh/pvh.lds
 endif

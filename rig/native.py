@@ -78,8 +78,7 @@ class Run:
 def boot_xen_dom0(run, log_path, timeout):
     """The same image as Xen's PVH dom0 (Xen's options dom0=pvh dom0-iommu=none; QEMU
     emulates SVM and NPT, so Xen runs it with HAP): (status as the native exit, text, s)."""
-    sys.path.insert(0, os.path.join(REPO, "rig"))
-    import boot as B                                           # noqa: E402
+    import boot as B        # rig/boot.py: this file's folder is on sys.path when run
     t0 = time.monotonic()
     r = B.boot(run.kernel, xen=run.xen, mem=run.mem, args=run.args, xen_args=XEN_PVH_DOM0,
                timeout=timeout, log=log_path)

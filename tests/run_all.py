@@ -377,7 +377,6 @@ def main():
                                  "build/native/results.json"], NATIVE_TIMEOUT, "the native runs")
         if len(r) == 1:
             return r[0]
-    passed, failed = tot.passed, tot.failed
 
     wall = None
     incomplete = False
@@ -393,9 +392,9 @@ def main():
         except (KeyboardInterrupt, SystemExit) as e:
             code = interrupt_code(e)
             out(f"interrupted (exit {code}): boots stopped, unfinished cases count as one failure")
-            out(f"{passed + e2e.passed} passed, {failed + e2e.failed + 1} failed")
+            out(f"{tot.passed + e2e.passed} passed, {tot.failed + e2e.failed + 1} failed")
             return code
-        passed, failed = passed + e2e.passed, failed + e2e.failed
+        tot.passed, tot.failed = tot.passed + e2e.passed, tot.failed + e2e.failed
         slow = sorted(((r["seconds"], n) for n, r in e2e.results.items() if r["seconds"]),
                       reverse=True)[:5]
         if slow:
@@ -408,14 +407,12 @@ def main():
         xens = args.xen or list(C.XENS)
         cmd = [sys.executable, "rig/domu/matrix.py", "--xen",
                xens[0] if len(xens) == 1 else "both", "--json-out", "build/domu/matrix.json"]
-        tot.passed, tot.failed = passed, failed
         r = tot.stage("domU", cmd, DOMU_TIMEOUT, "the domU matrix")
         if len(r) == 1:
             return r[0]
-        passed, failed = tot.passed, tot.failed
     out(f"total {time.monotonic() - t0:.0f}s")
-    out(f"{passed} passed, {failed} failed")
-    return 1 if failed or incomplete or passed == 0 else 0
+    out(f"{tot.passed} passed, {tot.failed} failed")
+    return 1 if tot.failed or incomplete or tot.passed == 0 else 0
 
 
 if __name__ == "__main__":

@@ -61,22 +61,3 @@ void console_flush(void)
     if (ring)
         xencons_ring_drain(ring, &backend, 100000);
 }
-
-void vprintk(const char *fmt, va_list ap)
-{
-    char buf[512];
-    int n = vformat(buf, sizeof(buf), fmt, ap);
-
-    if (n > (int)sizeof(buf) - 1)
-        n = sizeof(buf) - 1;
-    console_write(buf, n);
-}
-
-void printk(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vprintk(fmt, ap);
-    va_end(ap);
-}

@@ -81,20 +81,3 @@ void console_flush(void)
     if (ring)
         xencons_ring_drain(ring, &backend, RING_PATIENCE);
 }
-
-void vprintk(const char *fmt, va_list ap)
-{
-    char buf[256];
-    int n = vformat(buf, sizeof(buf), fmt, ap);
-
-    console_write(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
-
-void printk(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vprintk(fmt, ap);
-    va_end(ap);
-}

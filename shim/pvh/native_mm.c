@@ -27,12 +27,19 @@ static pte_t *table_at_pa(unsigned long pa)
     return (pte_t *)(table_base + pa);
 }
 
-static unsigned long new_table(void)
+
+/* A zeroed page, reached the way tables are (identity, then the direct map). */
+static unsigned long fresh_page(const char *what)
 {
-    unsigned long pa = phys_alloc_page("a page table");
+    unsigned long pa = phys_alloc_page(what);
 
     memset(table_at_pa(pa), 0, PAGE_SIZE);
     return pa;
+}
+
+static unsigned long new_table(void)
+{
+    return fresh_page("a page table");
 }
 
 static unsigned long walk_table_at(unsigned long mfn)
@@ -69,13 +76,6 @@ static void map_range(unsigned long va, unsigned long pa, unsigned long len, pte
         map_or_fail(va + off, pa + off, flags, what);
 }
 
-static unsigned long fresh_page(const char *what)
-{
-    unsigned long pa = phys_alloc_page(what);
-
-    memset((void *)(table_base + pa), 0, PAGE_SIZE);
-    return pa;
-}
 
 void native_mm_build(void)
 {
