@@ -32,6 +32,7 @@
 #include "pv/mmu_plat.h"
 #include "pv/p2m.h"
 #include "pv/page_alloc.h"
+#include "mm/pt_range.h"
 #include "lib/lib.h"
 
 #define PTE_USER_TABLE  (PTE_TABLE | _PAGE_USER)
@@ -39,8 +40,6 @@
 #define PTE_DMAP_RO     (PTE_KERNEL_RO | pte_nx)
 
 #define PAGES_PER_L1    512UL
-#define PAGES_PER_L2    (512UL * 512)
-#define PAGES_PER_L3    (512UL * 512 * 512)
 
 struct mmu_tables mmu_tables;
 
@@ -343,6 +342,34 @@ static bool overlaps(unsigned long a, unsigned long alen, unsigned long b, unsig
     return a < b + blen && b < a + alen;
 }
 
+/*
+ * The direct map is built by the shared range builder (mm/pt_range.h):
+ * it lays its tables out level by level, level3_ident, level2_ident, then
+ * the L1s, and says what each entry holds.  Where they lie is ours: in the
+ * page-table buffer, except the first graft_pages / 512 L1s, which are
+ * Xen's boot L1s (the graft).
+ *
+ *   kernel L4[273 ..]  -> level3_ident[k]    (link 3)
+ *   level3_ident       -> level2_ident[i]    (link 2)
+ *   level2_ident       -> boot L1 i          (link 1, i < graft_pages / 512)
+ *                      -> direct-map L1      (link 1, past the graft)
+ *   direct-map L1      -> pfn                (leaf: dmap_pte)
+ */
+static struct pt_range dmap_range;
+
+static pte_t dmap_link(unsigned int level, unsigned long i)
+{
+    unsigned long graft_l1s = T.graft_pages / PAGES_PER_L1;
+
+    if (level == 3)
+        return mk_table(T.ident_l3 + i, PTE_TABLE);
+    if (level == 2)
+        return mk_table(T.ident_l2 + i, PTE_TABLE);
+    if (i < graft_l1s)
+        return mmu_read_entry(boot_l2_mfn, i);
+    return mk_table(T.dmap_l1 + i - graft_l1s, PTE_TABLE);
+}
+
 static void plan_tables(void)
 {
     unsigned long n = boot.nr_pages, fixed, worst, start;
@@ -350,9 +377,13 @@ static void plan_tables(void)
     T.graft_pages = ALIGN_UP(mapped_pages, PAGES_PER_L1);
     if (T.graft_pages > n)
         T.graft_pages = ALIGN_UP(n, PAGES_PER_L1);
-    T.nr_ident_l3 = DIV_ROUND_UP(n, PAGES_PER_L3);
-    T.nr_ident_l2 = DIV_ROUND_UP(n, PAGES_PER_L2);
-    T.nr_dmap_l1 = n > T.graft_pages ? DIV_ROUND_UP(n - T.graft_pages, PAGES_PER_L1) : 0;
+    dmap_range = (struct pt_range){ .geo = &mm_geo, .va = PAGE_OFFSET, .pages = n,
+                                    .leaf = dmap_pte, .link = dmap_link };
+    if (pt_range_plan(&dmap_range))
+        mmu_error("the direct map of %lu pages does not fit from L4 slot %u", n, PAGE_OFFSET_SLOT);
+    T.nr_ident_l3 = dmap_range.count[3];
+    T.nr_ident_l2 = dmap_range.count[2];
+    T.nr_dmap_l1 = dmap_range.count[1] - T.graft_pages / PAGES_PER_L1;
 
     /* kernel L4, user L4, level3_kernel, level2_kernel, level2_fixmap, level1_fixmap, user L3 */
     fixed = 7;
@@ -436,12 +467,18 @@ static void copy_boot_l2(unsigned long dst_va)
         plat_write64(dst_va + s * sizeof(pte_t), mmu_read_entry(boot_l2_mfn, s));
 }
 
+static void fill_range_table(unsigned int level, unsigned long i, unsigned long va)
+{
+    for (unsigned int s = 0; s < PT_ENTRIES; s++)
+        plat_write64(va + s * sizeof(pte_t), pt_range_entry(&dmap_range, level, i, s));
+}
+
 /* Content of the table at pfn, written through its window address va. */
 static void fill_table(unsigned long pfn, unsigned long va)
 {
     if (pfn == T.kernel_l4) {
         for (unsigned long k = 0; k < T.nr_ident_l3; k++)
-            set_pgd(&init_mm, PAGE_OFFSET_SLOT + k, mk_table(T.ident_l3 + k, PTE_TABLE));
+            set_pgd(&init_mm, dmap_range.first_slot + k, pt_range_root_entry(&dmap_range, k));
         set_pgd(&init_mm, KERNEL_L4_SLOT, mk_table(T.level3_kernel, PTE_TABLE));
         set_pgd(&init_mm, 0, mk_table(T.user_l3, PTE_USER_TABLE));
         /*
@@ -461,26 +498,11 @@ static void fill_table(unsigned long pfn, unsigned long va)
             copy_boot_l2(va);
         plat_write64(va + FIXMAP_L2_SLOT * 8, mk_table(T.level1_fixmap, PTE_TABLE));
     } else if (pfn >= T.ident_l3 && pfn < T.ident_l3 + T.nr_ident_l3) {
-        unsigned long first = (pfn - T.ident_l3) * PT_ENTRIES;
-
-        for (unsigned int s = 0; s < PT_ENTRIES && first + s < T.nr_ident_l2; s++)
-            plat_write64(va + s * 8, mk_table(T.ident_l2 + first + s, PTE_TABLE));
+        fill_range_table(3, pfn - T.ident_l3, va);
     } else if (pfn >= T.ident_l2 && pfn < T.ident_l2 + T.nr_ident_l2) {
-        for (unsigned int s = 0; s < PT_ENTRIES; s++) {
-            unsigned long base = ((pfn - T.ident_l2) * PT_ENTRIES + s) * PAGES_PER_L1;
-            pte_t e = 0;
-
-            if (base < T.graft_pages)
-                e = mmu_read_entry(boot_l2_mfn, base / PAGES_PER_L1);
-            else if (base < boot.nr_pages)
-                e = mk_table(T.dmap_l1 + (base - T.graft_pages) / PAGES_PER_L1, PTE_TABLE);
-            plat_write64(va + s * 8, e);
-        }
+        fill_range_table(2, pfn - T.ident_l2, va);
     } else if (pfn >= T.dmap_l1 && pfn < T.dmap_l1 + T.nr_dmap_l1) {
-        unsigned long base = T.graft_pages + (pfn - T.dmap_l1) * PAGES_PER_L1;
-
-        for (unsigned int s = 0; s < PT_ENTRIES; s++)
-            plat_write64(va + s * 8, base + s < boot.nr_pages ? dmap_pte(base + s) : 0);
+        fill_range_table(1, pfn - T.dmap_l1 + T.graft_pages / PAGES_PER_L1, va);
     }
     /* user L4, level1_fixmap, user L3: empty for now */
 }

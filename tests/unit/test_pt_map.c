@@ -8,14 +8,18 @@
  *   - the 5-level tree is the 4-level one with a PML5 and p4d pages on top;
  *   - a direct map past the 64 TiB that 4 levels leave it stays in one
  *     top-level slot with 5;
- *   - a VA only LA57 can map is refused as non-canonical with 4 levels.
+ *   - a VA only LA57 can map is refused as non-canonical with 4 levels;
+ *   - the range builder (shim/mm/pt_range.c), which the PV shim's direct
+ *     map uses, makes the tree that page-by-page pt_map makes for the same
+ *     range, table for table, at both levels, and counts big ranges right.
  */
 #include <string.h>
 #include "check.h"
 #include "mm/pt_map.h"
+#include "mm/pt_range.h"
 #include "mm/pt_walk.h"
 
-#define MAX_FRAMES 512
+#define MAX_FRAMES 1024
 
 static pte_t frames[MAX_FRAMES][PT_ENTRIES];
 static unsigned int nr_frames;
@@ -192,6 +196,86 @@ static void test_la57_only(void)
     CHECK(pt_map(&m, 1UL << 56, 0x1000, _PAGE_PRESENT) == -1, "5 levels: 2^56 refused as non-canonical");
 }
 
+/* The range test's tables lie level by level from first[level] (frame numbers). */
+static unsigned long first[PT_LEVELS_MAX];
+
+static pte_t range_leaf(unsigned long page)
+{
+    return ((0x40000000UL + (page << PAGE_SHIFT)) & PTE_ADDR_MASK) | _PAGE_PRESENT | _PAGE_RW;
+}
+
+static pte_t range_link(unsigned int level, unsigned long i)
+{
+    return ((first[level] + i) << PAGE_SHIFT) | PTE_TABLE;
+}
+
+/* A direct map of 300 MiB + 3 pages: full leaf tables, one partial one, one table above each. */
+static void test_range_equals_pt_map(void)
+{
+    const unsigned long pages = (300UL << 8) + 3;
+
+    for (unsigned int l = 4; l <= 5; l++) {
+        struct pt_mapper m = fresh_tree(l);
+        struct pt_range r = { .geo = &mm_geo, .va = mm_geo.page_offset, .pages = pages,
+                              .leaf = range_leaf, .link = range_link };
+        unsigned long by_page, root, bad = 0;
+
+        for (unsigned long p = 0; p < pages; p++)
+            pt_map(&m, r.va + (p << PAGE_SHIFT), range_leaf(p) & PTE_ADDR_MASK, _PAGE_PRESENT | _PAGE_RW);
+        by_page = m.tables;
+
+        CHECK(pt_range_plan(&r) == 0, "%u levels: the direct map's range plans", l);
+        CHECK(r.first_slot == TOP_SLOT_DIRECT_MAP, "%u levels: first root slot %u", l, r.first_slot);
+        CHECK(r.count[1] == 151 && r.count[2] == 1 && r.count[3] == 1 && r.count[4] == (l == 5),
+              "%u levels: counts %lu %lu %lu %lu, want 151 1 1 %u", l, r.count[1], r.count[2], r.count[3],
+              r.count[4], l == 5);
+        CHECK(pt_range_tables(&r) == by_page, "%u levels: %lu tables, pt_map made %lu", l,
+              pt_range_tables(&r), by_page);
+
+        root = nr_frames;
+        memset(frames[root], 0, sizeof(frames[0]));
+        nr_frames++;
+        for (unsigned int level = l - 1; level >= 1; level--) {
+            first[level] = nr_frames;
+            nr_frames += r.count[level];
+        }
+        for (unsigned int level = l - 1; level >= 1; level--)
+            for (unsigned long i = 0; i < r.count[level]; i++)
+                for (unsigned int s = 0; s < PT_ENTRIES; s++)
+                    frames[first[level] + i][s] = pt_range_entry(&r, level, i, s);
+        for (unsigned long k = 0; k < r.count[l - 1]; k++)
+            frames[root][r.first_slot + k] = pt_range_root_entry(&r, k);
+
+        for (unsigned long p = 0; p < pages + PT_ENTRIES; p++) {
+            unsigned long va = r.va + (p << PAGE_SHIFT);
+            pte_t a = pt_lookup(&walker, root, va, NULL), b = pt_lookup(&walker, m.root >> PAGE_SHIFT, va, NULL);
+
+            bad += a != b || (p < pages) != ((a & _PAGE_PRESENT) != 0);
+        }
+        CHECK(bad == 0, "%u levels: %lu pages walk differently in the two trees", l, bad);
+    }
+}
+
+/* Counting only: 100 TiB, past what 4 levels give a direct map from slot 273 at 128 TiB. */
+static void test_range_counts(void)
+{
+    for (unsigned int l = 4; l <= 5; l++) {
+        struct pt_range r = { .geo = &mm_geo, .pages = 100UL << 28 };
+        struct pt_range past = r, unaligned = r;
+
+        mm_geometry_init(l);
+        r.va = past.va = mm_geo.page_offset;
+        unaligned.va = mm_geo.page_offset + (2UL << 20);
+        past.pages = 128UL << 28;
+        CHECK(pt_range_plan(&r) == 0 && r.count[1] == 25UL << 21 && r.count[2] == 25UL << 12 &&
+              r.count[3] == 200 && r.count[4] == (l == 5),
+              "%u levels: 100 TiB counts %lu %lu %lu %lu", l, r.count[1], r.count[2], r.count[3], r.count[4]);
+        CHECK(pt_range_plan(&past) == (l == 5 ? 0 : -1),
+              "%u levels: 128 TiB from slot 273 %s", l, l == 5 ? "fits" : "runs past slot 511: refused");
+        CHECK(pt_range_plan(&unaligned) == -1, "%u levels: a range not at a root slot's start is refused", l);
+    }
+}
+
 int main(void)
 {
     test_geometry();
@@ -199,5 +283,7 @@ int main(void)
     test_big_direct_map();
     test_user_under_kernel_tables();
     test_la57_only();
+    test_range_equals_pt_map();
+    test_range_counts();
     return check_done("test_pt_map");
 }
