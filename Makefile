@@ -22,7 +22,8 @@
 #   INIT_P2M=1                declare XEN_ELFNOTE_INIT_P2M (0x8000000000, as Linux): the
 #                             builder maps the p2m list there instead of in the initial mapping
 #   BUG=fixmap-miscopy|pgtbuf-rw|no-user-l4|stale-batch-index|p2m-cr3-first|
-#       direct-l1-write|nx-always|kexec-overwrite|kexec-rw-alias|kexec-user-pin
+#       direct-l1-write|nx-always|kexec-overwrite|kexec-rw-alias|kexec-user-pin|
+#       stale-p2m-cr3|no-pfn-swap|shinfo-mapped
 #                             put one historical bug back (regression tests)
 #
 # Run variables: XEN=4.17|4.20 MODE=dom0|domU RAMDISK=<file> ARGS="guest cmdline"
@@ -46,7 +47,7 @@ XEN_ARGS ?=
 TIMEOUT  ?=
 
 BUGS := fixmap-miscopy pgtbuf-rw no-user-l4 stale-batch-index p2m-cr3-first direct-l1-write \
-        nx-always kexec-overwrite kexec-rw-alias kexec-user-pin
+        nx-always kexec-overwrite kexec-rw-alias kexec-user-pin stale-p2m-cr3 no-pfn-swap shinfo-mapped
 PVH_BUGS := p4d-unfolded fixed-4-level
 ifeq ($(filter pv pvh,$(PLATFORM)),)
 $(error PLATFORM=$(PLATFORM) must be pv or pvh)
@@ -103,7 +104,8 @@ ASFLAGS += $(CONFIG_DEFS)
 # and the freestanding library (lib/).
 GUEST_C := pv/setup.c pv/start_info.c pv/console.c pv/result.c pv/traps.c pv/xen_plat.c pv/batch.c \
            pv/page_alloc.c pv/mmu_pv.c pv/mmu_check.c pv/p2m.c pv/p2m_tools.c pv/balloon.c pv/ramdisk.c \
-           pv/usermode.c pv/ptdump.c pv/mm_user.c mm/pt_walk.c mm/geometry.c mm/pt_map.c mm/pt_range.c \
+           pv/usermode.c pv/ptdump.c pv/mm_user.c pv/evtchn.c pv/xenstore.c pv/suspend.c \
+           pv/lifecycle.c mm/pt_walk.c mm/geometry.c mm/pt_map.c mm/pt_range.c \
            lib/console_ring.c lib/format.c lib/lib.c lib/printk.c lib/result.c lib/xxhash.c \
            handoff/handoff.c handoff/bootpack.c handoff/xen_elf.c handoff/plan.c \
            handoff/load.c handoff/switch.c handoff/record.c

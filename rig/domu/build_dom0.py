@@ -54,10 +54,12 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 CACHE = os.path.join(REPO, "cache")
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 TRIXIE_APT = os.path.join(CACHE, "apt-trixie")
-BUILD_FORMAT = 3            # bump when the layout of the initramfs changes
+BUILD_FORMAT = 4            # bump when the layout of the initramfs changes
 
-# Binaries the dom0 runs, relative to /usr/lib/xen-VER/bin in xen-utils-VER.
-XEN_BINS = ("xl", "xenstored", "xenconsoled", "xenconsole", "xen-init-dom0", "readnotes")
+# Binaries the dom0 runs, relative to /usr/lib/xen-VER/bin in xen-utils-VER
+# (xl save, restore and migrate run libxl-save-helper for the stream).
+XEN_BINS = ("xl", "xenstored", "xenconsoled", "xenconsole", "xen-init-dom0", "readnotes",
+            "libxl-save-helper")
 # xenstore-utils: one binary that acts on its argv[0].
 XENSTORE_CMDS = ("xenstore-read", "xenstore-write", "xenstore-ls", "xenstore-list",
                  "xenstore-rm", "xenstore-exists", "xenstore-watch")
@@ -415,7 +417,7 @@ def assemble(ver, root, out_cpio):
             c.file(f"{xbin}/{b}", rd(f"{xbin}/{b}"), 0o755)
             elfs.append(p)
             c.symlink(f"usr/sbin/{b}", f"../lib/xen-{ver}/bin/{b}")
-        elif b in ("xl", "xenstored", "xenconsoled", "xen-init-dom0"):
+        elif b in ("xl", "xenstored", "xenconsoled", "xen-init-dom0", "libxl-save-helper"):
             raise BuildError(f"{xbin}/{b} missing from xen-utils-{ver}")
     xs = "usr/bin/xenstore"
     if not os.path.exists(os.path.join(root, xs)):

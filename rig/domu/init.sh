@@ -10,6 +10,9 @@
 #   /cases/ID/cfg      the xl config (kernel/ramdisk paths inside this dom0)
 #   /cases/ID/env      NAME=... TIMEOUT=<s for a result> XL_TIMEOUT=<s for xl create>
 #                      [RUNNER=xl-run: run the case with rig/domu/xl-run.sh instead]
+#                      [OPS="save-restore ...": the toolstack's operations on the running
+#                       guest (a `lifecycle` shim), each once the guest waits for a
+#                       request, then `xl shutdown`; OP_TIMEOUT=<s for each>]
 #   /cases/files/...   small files (domU kernels, small ramdisks)
 #   /dev/rd/SERIAL     -> /dev/vdX: the virtio disk QEMU got with serial=SERIAL
 #                      (big ramdisks: never files in this tmpfs, rig-notes #10)
@@ -29,6 +32,10 @@
 #       shutdown: the domain's shutdown reason code (0 poweroff, 3 crash, ...)
 #       or - (still running when looked at, then destroyed)
 #   @@XLRUN ID| ...                            xl-run.sh's output (RUNNER=xl-run)
+#   @@RIG op-begin ID OP round=N up=S          an operation (OPS) starts
+#   @@XL ID| ...                               its xl commands and their output
+#   @@RIG op-end ID OP rc=N up=S               ... and ends (rc: the first failing xl's)
+#   @@RIG op-wait ID round=N ok|timeout up=S   the guest waits for request N+1 (or not)
 #   @@RIG all-done up=S
 # Any failure of the bring-up prints "@@RIG dom0-error WHAT" and powers off.
 
@@ -100,7 +107,10 @@ say "dom0-ready up=$(up) disks=$(ls /dev/rd | tr '\n' ' ')"
 # on_crash is "destroy", so a crashed domain goes away too.
 
 shutdown_reason() {   # $1 = xl log: the reason code, empty while the domain runs
-    sed -n 's/.*has shut down, reason code \([0-9]*\).*/\1/p' "$1" 2>/dev/null | head -n 1
+    # Of the current domid (a restore or migration makes a new one, logged to the same
+    # file); a suspend (2) is the operations' business (run_ops), not an end.
+    sed -n "s/.*Domain ${domid:-[0-9]*} has shut down, reason code \([0-9]*\).*/\1/p" "$1" \
+        2>/dev/null | grep -v '^2$' | head -n 1
 }
 
 # xl's log says the domain was unpaused: the unpause's ao completed with rc=0.
@@ -132,6 +142,92 @@ dom_exists() {        # $1 = domid
     [ -n "$1" ] && xenstore-exists "/local/domain/$1" 2>/dev/null
 }
 
+# ------------------------------------------------------- lifecycle operations
+#
+# The guest prints "lifecycle: waiting for control/shutdown (round N done" each time it
+# is ready for a request.  A restored domain keeps its name, so xenconsoled appends to
+# the same log; a migrated one is created as NAME--incoming and logs there.
+
+guest_waits() {       # $1 = round: wait until the current log says so
+    i=0
+    while [ $i -lt $((OP_TIMEOUT * 5)) ]; do
+        grep -q "lifecycle: waiting for control/shutdown (round $1 done" "$log" 2>/dev/null && return 0
+        grep -q "Test result:" "$log" 2>/dev/null && return 1
+        i=$((i + 1))
+        sleep 0.2
+    done
+    return 1
+}
+
+xl_op() {             # xl with its output tagged; sets op_rc to the first failure
+    echo "$ $*" | sed "s/^/@@XL $id| /"
+    timeout -s KILL "$OP_TIMEOUT" $BIN/xl "$@" > "/tmp/op-$id.log" 2>&1
+    r=$?
+    tr -d '\000-\010\013-\037\177' < "/tmp/op-$id.log" | sed "s/^/@@XL $id| /"
+    echo "@@XL $id| (exit $r)"
+    [ "$op_rc" -ne 0 ] || op_rc=$r
+    return $r
+}
+
+use_log() {           # $1 = the log the guest writes to from now on
+    log=$1
+    case " $logs " in *" $1 "*) ;; *) logs="$logs $1" ;; esac
+}
+
+run_ops() {
+    n=0
+    # The save image goes to the scratch disk run.py gives a boot with operations.
+    img=/dev/rd/scratch
+    [ -e "$img" ] || img=/tmp/save-$id.img
+    for op in $OPS; do
+        if ! guest_waits $n; then
+            say "op-wait $id round=$n timeout up=$(up)"
+            return
+        fi
+        say "op-wait $id round=$n ok up=$(up)"
+        n=$((n + 1))
+        say "op-begin $id $op round=$n up=$(up)"
+        op_rc=0
+        case $op in
+        save-restore)
+            xl_op save "$dom" "$img" && xl_op restore "$img" ;;
+        save-c)
+            xl_op save -c "$dom" "$img" ;;
+        save-enospc)
+            # A save that fails after the suspend: the image does not fit the 16 MiB disk.
+            # xl must fail with ENOSPC and resume the guest (rc 1); anything else fails the op.
+            if xl_op save "$dom" /dev/rd/small; then
+                op_rc=1
+            elif grep -q "No space left on device" "/tmp/op-$id.log"; then
+                op_rc=0
+            fi ;;
+        migrate)
+            xl_op migrate -s '' "$dom" "$BIN/xl migrate-receive" &&
+                use_log "/var/log/xen/console/guest-$dom--incoming.log" ;;
+        migrate-debug)
+            xl_op migrate --debug -s '' "$dom" "$BIN/xl migrate-receive" &&
+                use_log "/var/log/xen/console/guest-$dom--incoming.log" ;;
+        suspend-resume)
+            xl_op suspend "$dom" && xl_op resume "$dom" ;;
+        *)
+            echo "@@XL $id| rig: unknown operation $op"
+            op_rc=2 ;;
+        esac
+        say "op-end $id $op rc=$op_rc up=$(up)"
+        d=$($BIN/xl domid "$dom" 2>/dev/null) && domid=$d
+        [ "$op_rc" -eq 0 ] || break
+    done
+    [ "$img" = /dev/rd/scratch ] || rm -f "$img"
+    # Whatever happened, the guest (if it is still there) is asked to end.  After a
+    # failed operation it may not have suspended at all: it still waits in round n-1.
+    if dom_exists "$domid"; then
+        [ "$op_rc" -eq 0 ] || n=$((n - 1))
+        guest_waits $n && say "op-wait $id round=$n ok up=$(up)"
+        op_rc=0
+        xl_op shutdown "$dom"
+    fi
+}
+
 dump_guest() {        # $1 = id, $2 = log: control characters out, bounded, newline-terminated
     n=$(wc -l < "$2")
     if [ "$n" -gt 4000 ]; then
@@ -144,13 +240,14 @@ dump_guest() {        # $1 = id, $2 = log: control characters out, bounded, newl
 
 run_case() {
     id=$1
-    NAME=case; TIMEOUT=60; XL_TIMEOUT=120
+    NAME=case; TIMEOUT=60; XL_TIMEOUT=120; OPS=; OP_TIMEOUT=300
     # shellcheck disable=SC1090
     [ -f "/cases/$id/env" ] && . "/cases/$id/env"
     dom="rig-$id"
     log="/var/log/xen/console/guest-$dom.log"
     xllog="/var/log/xen/xl-$dom.log"
-    rm -f "$log" "$xllog"
+    rm -f "$log" "$xllog" "/var/log/xen/console/guest-$dom--incoming.log"
+    logs=$log
     t_create=$(up)
     say "case-begin $id name=$NAME up=$t_create"
     if [ "${RUNNER:-}" = xl-run ]; then
@@ -186,6 +283,7 @@ run_case() {
     elif [ $rc -ne 0 ]; then
         [ $rc -eq 137 ] && status=xl-timeout || status=xl-failed
     fi
+    [ -z "$status" ] && [ -n "$OPS" ] && run_ops
     if [ -z "$status" ]; then
         ticks=0
         limit=$((TIMEOUT * 5))
@@ -234,7 +332,9 @@ run_case() {
         sleep 0.25
     done
     dom_exists "$domid" && say "domain-stuck $id domid=$domid"
-    [ -f "$log" ] && dump_guest "$id" "$log"
+    for l in $logs; do
+        [ -f "$l" ] && dump_guest "$id" "$l"
+    done
     say "case-end $id status=$status shutdown=$reason up-create=$t_create up-created=$t_created up-result=$t_result"
 }
 

@@ -71,6 +71,12 @@ DOM0_MIB = 512              # dom0_mem (the toolstack, page cache for the ramdis
 HEADROOM_MIB = 384          # QEMU RAM on top of dom0 + the largest domU: Xen, its heap
 SMALL_FILE = 32 << 20       # ramdisks up to this size (or unaligned) go into dom0's initramfs
 BOOT_TIMEOUT = 180          # QEMU start to "dom0 ready"
+# Each lifecycle operation: what the guest must answer after it (xl save + restore and
+# migrate make a new domain: the suspend hypercall returns 0; save -c and suspend/resume
+# keep the domain: 1), and the bound on it in dom0 (OP_TIMEOUT s per xl command).
+OP_ROUND_RC = {"save-restore": 0, "migrate": 0, "migrate-debug": 0, "save-c": 1, "suspend-resume": 1,
+               "save-enospc": 1}
+OP_TIMEOUT = 300
 RESULT_TIMEOUT = 90         # xl create done -> result line, plus RESULT_PER_GIB per GiB of ramdisk
 RESULT_PER_GIB = 60
 XL_TIMEOUT = 120            # xl create itself, plus XL_PER_GIB per GiB of ramdisk
@@ -122,6 +128,7 @@ class Case:
     memtotal_kb: tuple | None = None  # (lo, hi]: a "handoff-init: MemTotal N kB" line must be inside
     same_groups: tuple | None = None  # (rx_a, rx_b): the first lines matching each capture the same
     type: str = "pv"                # xl type=: "pv", or "pvh" (the PVH shim, make PLATFORM=pvh)
+    ops: list | None = None         # lifecycle operations on the running guest (OP_ROUND_RC's keys)
 
 
 @dataclasses.dataclass
@@ -147,6 +154,8 @@ class CaseResult:
     t_result: float | None = None   # dom0 saw the result line
     t_dom0_ready: float | None = None
     passed: bool | None = None      # verdict in the case's `expect`
+    ops: list = dataclasses.field(default_factory=list)        # [(op, xl rc)] as dom0 ran them
+    op_xl: dict = dataclasses.field(default_factory=dict)      # op index -> xl lines
 
     @property
     def t_create_to_result(self):
@@ -402,8 +411,12 @@ class Plan:
         name = re.sub(r"[^A-Za-z0-9_.:+-]", "_", c.name)
         self.cpio.file(f"cases/{cid}/env", (f"NAME={name}\nTIMEOUT={math.ceil(timeout)}\n"
                                             f"XL_TIMEOUT={math.ceil(xl_timeout)}\n"
-                                            f"RUNNER={c.runner}\n").encode())
-        return timeout + xl_timeout
+                                            f"RUNNER={c.runner}\n"
+                                            + (f"OPS=\"{' '.join(c.ops)}\"\nOP_TIMEOUT={OP_TIMEOUT}\n"
+                                               if c.ops else "")).encode())
+        if c.ops and any(op not in OP_ROUND_RC for op in c.ops):
+            raise RigError(f"case {c.name}: operations must be among {sorted(OP_ROUND_RC)}")
+        return timeout + xl_timeout + ops_budget(c)
 
     def initrd(self, dom0_initrd):
         """dom0's cpio.gz, zero padding to a 512-byte boundary, then the case archive."""
@@ -450,7 +463,10 @@ class Session:
             if i is not None:
                 r = self.results[i]
                 if kind == "XL":
-                    r.xl_lines.append(text.rstrip("\r"))
+                    if r.ops and r.ops[-1][1] is None:
+                        r.op_xl[len(r.ops) - 1].append(text.rstrip("\r"))
+                    else:
+                        r.xl_lines.append(text.rstrip("\r"))
                 elif kind == "XLRUN":
                     text = text.rstrip("\r")
                     if XLRUN_RE.match(text):
@@ -491,6 +507,13 @@ class Session:
             self.dom0_error = rest
         elif what == "all-done":
             self.done = True
+        elif what in ("op-begin", "op-end", "op-wait") and words and words[0] in self.by_id:
+            r = self.results[self.by_id[words[0]]]
+            if what == "op-begin":
+                r.ops.append([words[1], None])
+                r.op_xl[len(r.ops) - 1] = []
+            elif what == "op-end" and r.ops:
+                r.ops[-1][1] = int(kv.get("rc", "-1"))
         elif what == "xl-late" and words and words[0] in self.by_id:
             self.results[self.by_id[words[0]]].xl_late = kv.get("rc")
         elif what in ("case-begin", "xl-create", "case-end") and words:
@@ -576,6 +599,8 @@ class Session:
                                                  f"host {r.ramdisk_host}"
             elif any(ln.startswith("ramdisk: none") for ln in r.guest_lines):
                 verdict, reason = "FAILURE", "a ramdisk was given but the guest saw none"
+        if c.ops and verdict in ("SUCCESS", "FAILURE", "ERROR", "CRASH"):
+            verdict, reason = judge_ops(c, r, verdict, reason)
         if verdict == "SUCCESS" and c.order:
             i = 0
             for rx in c.order:
@@ -605,6 +630,44 @@ class Session:
             r.passed = verdict in c.expect and (not c.reason_re or bool(re.search(c.reason_re, reason)))
 
 
+ROUND_RE = re.compile(r"^suspend: round (\d+) rc=(-?\d+) tables=([0-9a-f]{16}) \((\d+) entries\) "
+                      r"pages=\d+ ramdisk=(same|none) ok$")
+
+
+def judge_ops(c, r, verdict, reason):
+    """The lifecycle operations: both sides must agree.  dom0 ran every operation and each
+    xl command exited 0; the guest answered each with its round line, with the suspend
+    hypercall's rc that the operation implies, the same table hash every round, and ended
+    on the final poweroff.  An operation expected to fail (ops_fail) must fail there, with
+    xl's message as the reason: the case's verdict is then ERROR."""
+    for k, (op, rc) in enumerate(r.ops):
+        if rc is None or rc != 0:
+            said = [ln for ln in r.op_xl.get(k, []) if re.search(r"error|fail|Bad|refus|out of range", ln,
+                                                                   re.I)]
+            rounds = sum(1 for ln in r.guest_lines if ROUND_RE.match(ln))
+            return "ERROR", (f"{op} (operation {k + 1}) failed in dom0 (xl exit {rc}): "
+                             + (" | ".join(said[:3]) or "no message")
+                             + f"; the guest then: {verdict} {reason}".rstrip()
+                             + f" after {rounds} round(s)")
+    if verdict != "SUCCESS":
+        return verdict, reason
+    if [op for op, _ in r.ops] != list(c.ops):
+        return "FAILURE", f"dom0 ran {[op for op, _ in r.ops]}, the case asks for {list(c.ops)}"
+    rounds = [m for m in (ROUND_RE.match(ln) for ln in r.guest_lines) if m]
+    if len(rounds) != len(c.ops):
+        return "FAILURE", f"{len(rounds)} guest round line(s) for {len(c.ops)} operation(s)"
+    for k, (m, op) in enumerate(zip(rounds, c.ops)):
+        if int(m.group(1)) != k + 1 or int(m.group(2)) != OP_ROUND_RC[op]:
+            return "FAILURE", (f"round {k + 1} ({op}): the guest says round {m.group(1)} rc={m.group(2)}, "
+                               f"want rc={OP_ROUND_RC[op]}")
+    if len({m.group(3) for m in rounds}) != 1:
+        return "FAILURE", f"the table hash differs between rounds: {[m.group(3) for m in rounds]}"
+    want = f"lifecycle: poweroff after {len(c.ops)} suspend round(s)"
+    if want not in r.guest_lines:
+        return "FAILURE", f"missing: {want!r}"
+    return verdict, reason
+
+
 def boot_once(xen, cases, results, pending, echo, log_path, keep_dir=None, xen_args="", no_nx=False):
     """One QEMU boot running the cases whose indices are in `pending`.
     Fills results in place; returns (t_dom0_ready, indices finished)."""
@@ -616,7 +679,9 @@ def boot_once(xen, cases, results, pending, echo, log_path, keep_dir=None, xen_a
         initrd = plan.initrd(dom0_initrd)
         sub_results = [results[i] for i in pending]
         max_mem = max(max(c.mem, c.maxmem or 0) for c in sub)
-        qemu_mib = DOM0_MIB + max_mem + HEADROOM_MIB
+        # A live migration holds the domain twice, the sender's and the receiver's copy.
+        copies = 2 if any(op.startswith("migrate") for c in sub for op in (c.ops or ())) else 1
+        qemu_mib = DOM0_MIB + copies * max_mem + HEADROOM_MIB
         xen_cmdline = (f"console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all "
                        f"dom0_mem={DOM0_MIB}M,max:{DOM0_MIB}M dom0_max_vcpus=1 {xen_args}").strip()
         modules = (boot.module_arg(dom0_kernel, "dom0 kernel") + " " + DOM0_ARGS + "," +
@@ -626,6 +691,21 @@ def boot_once(xen, cases, results, pending, echo, log_path, keep_dir=None, xen_a
         for serial, path in plan.disks:
             cmd += ["-drive", f"file={path},if=none,id={serial},format=raw,readonly=on",
                     "-device", f"virtio-blk-pci,drive={serial},serial={serial}"]
+        # xl save writes its image to a scratch disk (/dev/rd/scratch in dom0): dom0's
+        # tmpfs cannot hold a domU's memory.  Sparse: only what a save writes takes room.
+        op_mem = [c.mem for c in sub if c.ops]
+        if op_mem:
+            scratch = os.path.join(workdir, "scratch.img")
+            with open(scratch, "wb") as f:
+                f.truncate((max(op_mem) + 64) << 20)
+            cmd += ["-drive", f"file={scratch},if=none,id=scratch,format=raw",
+                    "-device", "virtio-blk-pci,drive=scratch,serial=scratch"]
+        if any("save-enospc" in (c.ops or ()) for c in sub):
+            small = os.path.join(workdir, "small.img")
+            with open(small, "wb") as f:
+                f.truncate(16 << 20)
+            cmd += ["-drive", f"file={small},if=none,id=small,format=raw",
+                    "-device", "virtio-blk-pci,drive=small,serial=small"]
         sess = Session(xen, sub, sub_results, plan.ids, echo, plan.given)
         budgets = [sub_budget(c) for c in sub]
         t0 = time.monotonic()
@@ -663,10 +743,15 @@ def boot_once(xen, cases, results, pending, echo, log_path, keep_dir=None, xen_a
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+def ops_budget(c):
+    """The lifecycle operations' bound: two xl commands and a guest round each, and the end."""
+    return (len(c.ops) * 3 + 2) * OP_TIMEOUT if c.ops else 0
+
+
 def sub_budget(c):
     rd_gib = os.path.getsize(c.ramdisk) / 2**30 if c.ramdisk and os.path.isfile(c.ramdisk) else 0
     timeout = c.timeout or (RESULT_TIMEOUT + RESULT_PER_GIB * rd_gib)
-    return timeout + XL_TIMEOUT + XL_PER_GIB * rd_gib + 60     # + destroy, console dump
+    return timeout + XL_TIMEOUT + XL_PER_GIB * rd_gib + 60 + ops_budget(c)  # + destroy, console dump
 
 
 def pump(proc, sess, logf, t0, budgets):

@@ -243,6 +243,74 @@ class SessionTest(unittest.TestCase):
         self.assertEqual(rr.exit_code, 6)
 
 
+class LifecycleTest(unittest.TestCase):
+    """Lifecycle cases (ops): dom0's operations and the guest's rounds must agree."""
+
+    LOG = """
+@@RIG case-begin 01 name=a up=1
+@@RIG xl-create 01 rc=0 domid=1 up=2
+@@RIG op-wait 01 round=0 ok up=3
+@@RIG op-begin 01 save-restore round=1 up=3
+@@XL 01| $ save rig-01 /tmp/save-01.img
+@@XL 01| (exit {rc1})
+@@XL 01| $ restore /tmp/save-01.img
+@@XL 01| {msg}
+@@XL 01| (exit {rc2})
+@@RIG op-end 01 save-restore rc={rc2} up=9
+@@RIG op-begin 01 save-c round=2 up=10
+@@XL 01| (exit 0)
+@@RIG op-end 01 save-c rc=0 up=11
+@@GUEST 01| lifecycle: waiting for control/shutdown (round 0 done, up to 600 s)
+@@GUEST 01| suspend: round 1 rc={g1} tables=00000000000000aa (100 entries) pages=64 ramdisk=none ok
+@@GUEST 01| suspend: round 2 rc=1 tables={h2} (100 entries) pages=64 ramdisk=none ok
+@@GUEST 01| lifecycle: poweroff after 2 suspend round(s)
+@@GUEST 01| Test result: SUCCESS
+@@RIG case-end 01 status=result shutdown=0 up-create=1 up-created=2 up-result=20
+"""
+
+    def judge(self, **kw):
+        args = dict(rc1=0, rc2=0, msg="Loading new save file", g1=0, h2="00000000000000aa")
+        args.update(kw)
+        s, rs = session([R.Case("a", "k", args="lifecycle", ops=["save-restore", "save-c"])])
+        feed(s, self.LOG.format(**args))
+        return rs[0]
+
+    def test_both_sides_agree(self):
+        r = self.judge()
+        self.assertEqual((r.verdict, r.reason), ("SUCCESS", ""))
+        self.assertEqual(r.ops, [["save-restore", 0], ["save-c", 0]])
+
+    def test_xl_failure_is_the_error_with_its_words(self):
+        r = self.judge(rc2=1, msg="xc: error: XenStore pfn 0x1234 out of range")
+        self.assertEqual(r.verdict, "ERROR")
+        self.assertIn("save-restore (operation 1) failed in dom0 (xl exit 1)", r.reason)
+        self.assertIn("XenStore pfn 0x1234 out of range", r.reason)
+
+    def test_wrong_rc_for_the_operation(self):
+        r = self.judge(g1=1)
+        self.assertEqual(r.verdict, "FAILURE")
+        self.assertIn("want rc=0", r.reason)
+
+    def test_hash_differs_between_rounds(self):
+        r = self.judge(h2="00000000000000bb")
+        self.assertEqual(r.verdict, "FAILURE")
+        self.assertIn("table hash differs", r.reason)
+
+    def test_env_names_the_operations(self):
+        with tempfile.TemporaryDirectory() as d:
+            k = os.path.join(d, "k")
+            open(k, "wb").close()
+            plan = R.Plan([R.Case("a", k, ops=["migrate", "save-c"])], d)
+            self.assertIn(b'OPS="migrate save-c"\nOP_TIMEOUT=', plan.cpio.out.getvalue())
+
+    def test_unknown_operation_is_refused(self):
+        with tempfile.TemporaryDirectory() as d:
+            k = os.path.join(d, "k")
+            open(k, "wb").close()
+            with self.assertRaises(R.RigError):
+                R.Plan([R.Case("a", k, ops=["teleport"])], d)
+
+
 @unittest.skipUnless(shutil.which("xxhsum"), "xxhsum missing")
 class RetryTest(unittest.TestCase):
     """matrix.py: a failed case marked retry runs once more in a fresh boot; both are printed."""

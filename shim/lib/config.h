@@ -81,4 +81,22 @@
 #define BUG_FIXED_4_LEVEL 0
 #endif
 
+#ifdef CONFIG_BUG_STALE_P2M_CR3
+#define BUG_STALE_P2M_CR3 1     /* after a restore, p2m_cr3 keeps the old domain's L4 */
+#else
+#define BUG_STALE_P2M_CR3 0
+#endif
+
+#ifdef CONFIG_BUG_NO_PFN_SWAP
+#define BUG_NO_PFN_SWAP 1       /* the store mfn in start_info is not turned into a pfn for the suspend */
+#else
+#define BUG_NO_PFN_SWAP 0
+#endif
+
+#ifdef CONFIG_BUG_SHINFO_MAPPED
+#define BUG_SHINFO_MAPPED 1     /* shared_info stays mapped in the fixmap across the suspend */
+#else
+#define BUG_SHINFO_MAPPED 0
+#endif
+
 #endif

@@ -73,7 +73,8 @@ void set_phys_to_machine(unsigned long pfn, unsigned long mfn);
 unsigned long p2m_release_boot_list(unsigned long first_pfn, unsigned long nr_entries);
 
 /* p2m_tools.c: what save/restore and dump tools read in shared_info. */
-void p2m_tools_init(unsigned long shared_info_va, uint32_t si_flags);
+void p2m_tools_init(unsigned long shared_info_va, uint32_t si_flags, bool frame_list_only);
+void p2m_tools_resume(void);
 /* Withdraw what p2m_tools_init() published (p2m_cr3 first): before a hand-off. */
 void p2m_tools_withdraw(void);
 void p2m_tools_reset(void);         /* nothing published until p2m_tools_init() */

@@ -30,6 +30,7 @@ static bool three_level;
 static unsigned long top_pfn;           /* frame list list */
 static unsigned long mid_pfns[512];
 static unsigned long published_leaves;  /* leaves [0, n) are in the frame list */
+static bool tree_only;                  /* p2m_cr3 stays 0: the tools walk the frame list */
 
 /* The frame that holds leaf leaf_index of the list (the p2m area always maps every leaf). */
 unsigned long p2m_leaf_mfn(unsigned long leaf_index)
@@ -67,7 +68,7 @@ void p2m_tools_reset(void)
     si_va = 0;
 }
 
-void p2m_tools_init(unsigned long shared_info_va, uint32_t si_flags)
+void p2m_tools_init(unsigned long shared_info_va, uint32_t si_flags, bool frame_list_only)
 {
     unsigned long leaves = DIV_ROUND_UP(p2m_nr_pages(), 512);
 
@@ -75,6 +76,7 @@ void p2m_tools_init(unsigned long shared_info_va, uint32_t si_flags)
     memset(mid_pfns, 0, sizeof(mid_pfns));
     published_leaves = 0;
     three_level = !(si_flags & SIF_VIRT_P2M_4TOOLS) && p2m_nr_pages() <= FRAME_LIST_MAX_PFNS;
+    tree_only = frame_list_only && three_level;
     /*
      * Tools sample these fields while the guest runs.  The public header
      * (arch-x86/xen.h) makes p2m_vaddr and p2m_generation valid once
@@ -97,10 +99,42 @@ void p2m_tools_init(unsigned long shared_info_va, uint32_t si_flags)
     plat_write64(ARCH(p2m_vaddr), P2M_VADDR);
     plat_write64(ARCH(p2m_generation), 0);
     barrier();
-    plat_write64(ARCH(p2m_cr3), mmu_pfn_to_mfn(init_mm.kernel_l4) << PAGE_SHIFT);
+    plat_write64(ARCH(p2m_cr3), tree_only ? 0 : mmu_pfn_to_mfn(init_mm.kernel_l4) << PAGE_SHIFT);
     mmu_print("p2m: tools see %s, max_pfn=%lu, p2m_vaddr=%#lx\n",
+              tree_only ? "the 3-level frame list only (p2m_cr3 0)" :
               three_level ? "a 3-level frame list and the linear list" : "the linear list only",
               p2m_nr_pages(), P2M_VADDR);
+}
+
+/*
+ * After a restore into a new domain (every mfn changed).  The tools
+ * rewrote the list's leaves and zeroed pfn_to_mfn_frame_list_list, but
+ * p2m_cr3, the top and mid pages of the frame list still hold the old
+ * domain's mfns: all of it is written again, p2m_cr3 last, with the
+ * generation odd meanwhile.
+ */
+void p2m_tools_resume(void)
+{
+    if (!si_va)
+        return;
+    p2m_generation_begin();
+    plat_write64(ARCH(max_pfn), p2m_nr_pages());
+    if (three_level) {
+        for (unsigned long mid = 0; mid < 512; mid++)
+            if (mid_pfns[mid])
+                plat_write64(pfn_to_virt(top_pfn) + mid * 8, mmu_pfn_to_mfn(mid_pfns[mid]));
+        for (unsigned long leaf = 0; leaf < published_leaves; leaf++)
+            set_mid_entry(leaf);
+        plat_write64(ARCH(pfn_to_mfn_frame_list_list), mmu_pfn_to_mfn(top_pfn));
+    } else {
+        plat_write64(ARCH(pfn_to_mfn_frame_list_list), ~0UL);
+    }
+    plat_write64(ARCH(p2m_vaddr), P2M_VADDR);
+    barrier();
+    /* BUG=stale-p2m-cr3: the old domain's L4 stays published; the next save walks garbage. */
+    if (!BUG_STALE_P2M_CR3)
+        plat_write64(ARCH(p2m_cr3), tree_only ? 0 : mmu_pfn_to_mfn(init_mm.kernel_l4) << PAGE_SHIFT);
+    p2m_generation_end();
 }
 
 void p2m_generation_begin(void)

@@ -15,7 +15,12 @@
  *   7. the ramdisk checksummed through the direct map
  *   8. self-checks, the ring-3 test in a fresh mm, module space, the
  *      balloon, the self-checks again, per-phase times; the verdict
+ *   9. with `lifecycle` (a domU): stay alive for the toolstack's save,
+ *      restore, migrate and suspend until it asks for a poweroff
  */
+
+/* How long `lifecycle` waits for each request before it gives up with an ERROR. */
+#define LIFECYCLE_WAIT_S 600
 #include "lib/console.h"
 #include "lib/console_ring.h"
 #include "pv/mmu.h"
@@ -25,6 +30,7 @@
 #include "pv/ptdump.h"
 #include "handoff/handoff.h"
 #include "handoff/record.h"
+#include "pv/lifecycle.h"
 #include "pv/ramdisk.h"
 #include "lib/result.h"
 #include "pv/start_info.h"
@@ -197,7 +203,9 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     p2m_build(nr_pfns, NULL);
     unsigned long freed = mb.p2m_frames ? mmu_drop_boot_p2m()
         : p2m_release_boot_list((si->mfn_list - virt_base) >> PAGE_SHIFT, nr_pfns);
-    p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), si->flags);
+    /* `p2m-tree`: p2m_cr3 stays 0, so that a save walks the 3-level frame list. */
+    p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), si->flags,
+                   cmdline_has((const char *)si->cmd_line, "p2m-tree"));
     mmu_phase_end();
     printk("p2m: pages=%lu leaf_pages=%lu shared_missing=%lu (boot list: %lu pages freed)\n",
            p2m_stats.leaf_pages + p2m_stats.table_pages + p2m_stats.shared_pages,
@@ -223,6 +231,12 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
                      shared_info->vcpu_info[0].time.tsc_shift);
     printk("p2m: ok\n");
     printk("mmu: ok\n");
+    if (cmdline_has((const char *)si->cmd_line, "lifecycle")) {
+        if (si_is_dom0(si))
+            result_error("lifecycle: a dom0 has no toolstack to save or migrate it (domU only)");
+        lifecycle_run(si, shared_info, LIFECYCLE_WAIT_S);
+        result_success();
+    }
     /* A bootpack's kernel comes next, unless the command line asks for the checks alone. */
     if (!cmdline_has((const char *)si->cmd_line, "nochain"))
         handoff_go(si, shared_info);

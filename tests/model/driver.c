@@ -180,7 +180,7 @@ static void boot_shim(void *arg)
     p2m_build(nr_pfns, NULL);
     c->r->p2m_freed = mb.p2m_frames ? mmu_drop_boot_p2m()
         : p2m_release_boot_list((si.mfn_list - L->virt_base) >> PAGE_SHIFT, nr_pfns);
-    p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), si.flags);
+    p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), si.flags, false);
     mmu_phase_end();
 
     check_ramdisk(&si, c->r);

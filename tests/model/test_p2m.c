@@ -664,7 +664,7 @@ static void release_fn(void *arg)
 static void tools_fn(void *arg)
 {
     (void)arg;
-    p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), tools_flags);
+    p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), tools_flags, false);
 }
 
 static void selfcheck_fn(void *arg)

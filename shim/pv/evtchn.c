@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* evtchn.c - polling one event channel, and Xen's system time (evtchn.h). */
+#include "pv/evtchn.h"
+#include "pv/hypercall.h"
+
+#define BITS_PER_WORD (8 * sizeof(xen_ulong_t))
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+
+    asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* The pvclock formula: system_time + ((tsc - tsc_timestamp) << shift) * mul / 2^32. */
+uint64_t xen_system_time_ns(const shared_info_t *si)
+{
+    const volatile struct vcpu_time_info *t = &si->vcpu_info[0].time;
+    uint32_t version;
+    uint64_t ns;
+
+    do {
+        version = t->version;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        uint64_t delta = rdtsc() - t->tsc_timestamp;
+
+        if (t->tsc_shift >= 0)
+            delta <<= t->tsc_shift;
+        else
+            delta >>= -t->tsc_shift;
+        ns = t->system_time + (uint64_t)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    } while ((version & 1) || version != t->version);
+    return ns;
+}
+
+void evtchn_clear(shared_info_t *si, evtchn_port_t port)
+{
+    __atomic_fetch_and(&si->evtchn_pending[port / BITS_PER_WORD],
+                       ~((xen_ulong_t)1 << (port % BITS_PER_WORD)), __ATOMIC_SEQ_CST);
+}
+
+static bool pending(const shared_info_t *si, evtchn_port_t port)
+{
+    return (__atomic_load_n(&si->evtchn_pending[port / BITS_PER_WORD], __ATOMIC_SEQ_CST) >>
+            (port % BITS_PER_WORD)) & 1;
+}
+
+bool evtchn_masked(const shared_info_t *si, evtchn_port_t port)
+{
+    return (si->evtchn_mask[port / BITS_PER_WORD] >> (port % BITS_PER_WORD)) & 1;
+}
+
+long evtchn_wait(shared_info_t *si, evtchn_port_t port, uint64_t deadline_ns)
+{
+    /*
+     * No upcall may be pending-and-unmasked, or Xen's do_poll returns at
+     * once ("local events need delivery"): the shim keeps upcalls masked.
+     */
+    si->vcpu_info[0].evtchn_upcall_mask = 1;
+    for (;;) {
+        struct sched_poll poll = { .nr_ports = 1, .timeout = deadline_ns };
+        long rc;
+
+        if (pending(si, port)) {
+            evtchn_clear(si, port);
+            return 1;
+        }
+        if (xen_system_time_ns(si) >= deadline_ns)
+            return 0;
+        set_xen_guest_handle(poll.ports, &port);
+        rc = HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+        if (rc)
+            return rc;
+    }
+}
+
+long evtchn_notify(evtchn_port_t port)
+{
+    struct evtchn_send send = { .port = port };
+
+    return HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);
+}
+
+long evtchn_unmask(evtchn_port_t port)
+{
+    struct evtchn_unmask u = { .port = port };
+
+    return HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &u);
+}
