@@ -184,7 +184,8 @@ def package_set(apt, ver):
     kernels = [d for d in kdeps if d.startswith("linux-image-")]
     if not kernels:
         raise BuildError("linux-image-amd64 depends on no linux-image-* package")
-    want = [kernels[0], f"xen-utils-{ver}", "xenstore-utils", "busybox-static", "libgcc-s1"]
+    # libxen-dev: the version's own headers and link libraries for shim-inspect.
+    want = [kernels[0], f"xen-utils-{ver}", "xenstore-utils", "busybox-static", "libgcc-s1", "libxen-dev"]
     seen, frontier = set(want), [f"xen-utils-{ver}", "xenstore-utils", "libgcc-s1"]
     while frontier:
         deps = apt.depends(frontier)
@@ -377,6 +378,25 @@ def module_order(root, kver):
     return order
 
 
+INSPECT_SOURCES = (os.path.join(HERE, "inspect.c"), os.path.join(REPO, "shim", "lib", "xxhash.c"))
+
+
+def build_inspector(ver, root):
+    """rig/domu/inspect.c against this Xen version's own headers and libxenctrl (from the
+    unpacked libxen-dev), with the shim's own XXH64.  Linked on this host, run in the dom0:
+    the libraries' own needs are resolved there (--allow-shlib-undefined)."""
+    out = os.path.join(root, "..", "shim-inspect")
+    libs = [os.path.join(root, d) for d in ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu")]
+    cmd = ["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-I", os.path.join(root, "usr", "include"),
+           "-I", os.path.join(REPO, "shim"), "-o", out, *INSPECT_SOURCES,
+           "-L", libs[0], "-lxenctrl", "-Wl,--allow-shlib-undefined",
+           "-Wl,-rpath-link=" + ":".join(libs)]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0:
+        raise BuildError(f"shim-inspect for Xen {ver} did not build:\n{p.stdout[-3000:]}")
+    return out
+
+
 def assemble(ver, root, out_cpio):
     xbin = f"usr/lib/xen-{ver}/bin"
     boots = sorted(n for n in os.listdir(os.path.join(root, "boot")) if n.startswith("vmlinuz-"))
@@ -426,6 +446,10 @@ def assemble(ver, root, out_cpio):
     elfs.append(os.path.join(root, xs))
     for n in XENSTORE_CMDS:
         c.symlink(f"usr/bin/{n}", "xenstore")
+    inspector = build_inspector(ver, root)
+    with open(inspector, "rb") as f:
+        c.file("usr/bin/shim-inspect", f.read(), 0o755)
+    elfs.append(inspector)
     libdirs = ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", f"usr/lib/xen-{ver}/lib",
                "lib", "usr/lib"]
     libdirs = [d for d in libdirs if os.path.isdir(os.path.join(root, d))]
@@ -497,8 +521,9 @@ def assemble(ver, root, out_cpio):
 
 def source_digest():
     h = hashlib.sha256(str(BUILD_FORMAT).encode())
-    for n in ("build_dom0.py", "init.sh", "xl-run.sh"):
-        with open(os.path.join(HERE, n), "rb") as f:
+    for path in [os.path.join(HERE, n) for n in ("build_dom0.py", "init.sh", "xl-run.sh")] + \
+            list(INSPECT_SOURCES) + [os.path.join(REPO, "shim", "lib", "xxhash.h")]:
+        with open(path, "rb") as f:
             h.update(f.read())
     return h.hexdigest()[:16]
 

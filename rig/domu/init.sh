@@ -36,6 +36,7 @@
 #   @@XL ID| ...                               its xl commands and their output
 #   @@RIG op-end ID OP rc=N up=S               ... and ends (rc: the first failing xl's)
 #   @@RIG op-wait ID round=N ok|timeout up=S   the guest waits for request N+1 (or not)
+#   @@INSPECT ID| ...                          shim-inspect's look at the waiting guest
 #   @@RIG all-done up=S
 # Any failure of the bring-up prints "@@RIG dom0-error WHAT" and powers off.
 
@@ -110,7 +111,7 @@ shutdown_reason() {   # $1 = xl log: the reason code, empty while the domain run
     # Of the current domid (a restore or migration makes a new one, logged to the same
     # file); a suspend (2) is the operations' business (run_ops), not an end.
     sed -n "s/.*Domain ${domid:-[0-9]*} has shut down, reason code \([0-9]*\).*/\1/p" "$1" \
-        2>/dev/null | grep -v '^2$' | head -n 1
+        2>/dev/null | { if [ -n "$OPS" ]; then grep -v '^2$'; else cat; fi; } | head -n 1
 }
 
 # xl's log says the domain was unpaused: the unpause's ao completed with rc=0.
@@ -148,11 +149,12 @@ dom_exists() {        # $1 = domid
 # is ready for a request.  A restored domain keeps its name, so xenconsoled appends to
 # the same log; a migrated one is created as NAME--incoming and logs there.
 
-guest_waits() {       # $1 = round: wait until the current log says so
+guest_waits() {       # $1 = round: wait until the current log says so (or the guest is gone)
     i=0
     while [ $i -lt $((OP_TIMEOUT * 5)) ]; do
         grep -q "lifecycle: waiting for control/shutdown (round $1 done" "$log" 2>/dev/null && return 0
         grep -q "Test result:" "$log" 2>/dev/null && return 1
+        [ $((i % 10)) -eq 9 ] && ! dom_exists "$domid" && return 1
         i=$((i + 1))
         sleep 0.2
     done
@@ -167,6 +169,13 @@ xl_op() {             # xl with its output tagged; sets op_rc to the first failu
     echo "@@XL $id| (exit $r)"
     [ "$op_rc" -ne 0 ] || op_rc=$r
     return $r
+}
+
+inspect_guest() {     # $1 = round: dom0's inspector on the waiting guest (inspect.c)
+    timeout -s KILL 120 shim-inspect "$domid" "$1" > "/tmp/inspect-$id.log" 2>&1
+    r=$?
+    tr -d '\000-\010\013-\037\177' < "/tmp/inspect-$id.log" | sed "s/^/@@INSPECT $id| /"
+    echo "@@INSPECT $id| (exit $r)"
 }
 
 use_log() {           # $1 = the log the guest writes to from now on
@@ -185,6 +194,7 @@ run_ops() {
             return
         fi
         say "op-wait $id round=$n ok up=$(up)"
+        inspect_guest $n
         n=$((n + 1))
         say "op-begin $id $op round=$n up=$(up)"
         op_rc=0
@@ -219,10 +229,15 @@ run_ops() {
     done
     [ "$img" = /dev/rd/scratch ] || rm -f "$img"
     # Whatever happened, the guest (if it is still there) is asked to end.  After a
-    # failed operation it may not have suspended at all: it still waits in round n-1.
+    # failed operation it may not have suspended at all (it waits in round n-1), or it
+    # may be resuming from round n: either way the poweroff waits in xenstore until
+    # it reads control/shutdown again.
     if dom_exists "$domid"; then
         [ "$op_rc" -eq 0 ] || n=$((n - 1))
-        guest_waits $n && say "op-wait $id round=$n ok up=$(up)"
+        if guest_waits $n; then
+            say "op-wait $id round=$n ok up=$(up)"
+            inspect_guest $n
+        fi
         op_rc=0
         xl_op shutdown "$dom"
     fi

@@ -157,7 +157,7 @@ def cases():
                                                         r"start_info\.store_mfn 0x[0-9a-f]+ is not pfn")),
         ("save-restore-bug-stale-p2m-cr3", dict(kernel="bug-stale-p2m-cr3", mem=256, args="lifecycle",
                                                 ops=["save-restore", "save-restore"], expect=["ERROR"],
-                                                reason_re=r"operation 2\).*of p2m list")),
+                                                reason_re=r"operation 2\).*p2m list")),
         ("save-restore-bug-shinfo-mapped", dict(kernel="bug-shinfo-mapped", mem=256, args="lifecycle",
                                                 ops=["save-restore"], expect=["FAILURE"],
                                                 reason_re=r"the tables changed")),

@@ -87,7 +87,7 @@ XXH_CACHE = os.path.join(REPO, "build", "domu", "xxh64.json")   # host hashes by
 RESULT_RE = re.compile(r"Test result: (SUCCESS|SKIP|FAILURE|ERROR)\b ?(.*)")
 RAMDISK_RE = re.compile(r"^ramdisk: bytes=(\d+) xxh64=([0-9a-f]{16})")
 RIG_RE = re.compile(r"^@@RIG (\S+) ?(.*)$")
-TAGGED_RE = re.compile(r"^@@(XL|GUEST|XLRUN) (\d+)\| ?(.*)$")
+TAGGED_RE = re.compile(r"^@@(XL|GUEST|XLRUN|INSPECT) (\d+)\| ?(.*)$")
 XLRUN_RE = re.compile(r"^xl-run: (SUCCESS|SKIP|ERROR|FAILURE|CRASH)\b ?(.*)$")
 XLRUN_TIMING_RE = re.compile(r" ?\(create [^)]*\)$")
 XLRUN_EXIT = {0: "SUCCESS", 3: "SKIP", 4: "ERROR", 5: "FAILURE", 6: "CRASH"}
@@ -156,6 +156,7 @@ class CaseResult:
     passed: bool | None = None      # verdict in the case's `expect`
     ops: list = dataclasses.field(default_factory=list)        # [(op, xl rc)] as dom0 ran them
     op_xl: dict = dataclasses.field(default_factory=dict)      # op index -> xl lines
+    inspect_lines: list = dataclasses.field(default_factory=list)  # shim-inspect's output
 
     @property
     def t_create_to_result(self):
@@ -462,7 +463,9 @@ class Session:
             i = self.by_id.get(cid)
             if i is not None:
                 r = self.results[i]
-                if kind == "XL":
+                if kind == "INSPECT":
+                    r.inspect_lines.append(text.rstrip("\r"))
+                elif kind == "XL":
                     if r.ops and r.ops[-1][1] is None:
                         r.op_xl[len(r.ops) - 1].append(text.rstrip("\r"))
                     else:
@@ -630,23 +633,60 @@ class Session:
             r.passed = verdict in c.expect and (not c.reason_re or bool(re.search(c.reason_re, reason)))
 
 
+REPORT_RE = re.compile(r"^lifecycle: round (\d+) report: p2m (\d+) pfns xxh64=([0-9a-f]{16}); "
+                       r"tables (\d+) frames xxh64=([0-9a-f]{16})$")
+INSPECT_RE = re.compile(r"^inspect: round (\d+) p2m via (list|tree): (\d+) pfns xxh64=([0-9a-f]{16}); "
+                        r"typed L1 \d+ L2 \d+ L3 \d+ L4 \d+: (\d+) frames xxh64=([0-9a-f]{16}); "
+                        r"\d+ entries, all the domain's own \(and [01] shared_info\)$")
+
+
+def judge_inspections(c, r):
+    """dom0's inspector against the guest: before each operation and at the end it must
+    find the guest's p2m (the same list, read the way the save code reads it: through the
+    linear list, or the 3-level frame list with `p2m-tree`) and exactly the guest's table
+    frames typed L1-L4 by Xen, all pointing at the domain's own frames.  None if so."""
+    reports = {int(m.group(1)): m for m in (REPORT_RE.match(ln) for ln in r.guest_lines) if m}
+    looks = [ln for ln in r.inspect_lines if ln.startswith("inspect: ")]
+    bad = [ln for ln in looks if not INSPECT_RE.match(ln)]
+    if bad:
+        return bad[0]
+    if len(looks) != len(c.ops) + 1:
+        return f"{len(looks)} inspections for {len(c.ops)} operation(s): want one before each and one at the end"
+    via = "tree" if "p2m-tree" in c.args.split() else "list"
+    for ln in looks:
+        m = INSPECT_RE.match(ln)
+        g = reports.get(int(m.group(1)))
+        if g is None:
+            return f"round {m.group(1)}: the guest printed no report for the inspector"
+        if m.group(2) != via:
+            return f"round {m.group(1)}: the inspector read the p2m via the {m.group(2)}, want the {via}"
+        if (m.group(3), m.group(4)) != (g.group(2), g.group(3)):
+            return (f"round {m.group(1)}: the inspector's p2m ({m.group(3)} pfns xxh64={m.group(4)}) is not "
+                    f"the guest's ({g.group(2)} pfns xxh64={g.group(3)})")
+        if (m.group(5), m.group(6)) != (g.group(4), g.group(5)):
+            return (f"round {m.group(1)}: Xen types {m.group(5)} frames L1-L4 (xxh64={m.group(6)}), the "
+                    f"guest's tables are {g.group(4)} frames (xxh64={g.group(5)})")
+    return None
+
+
 ROUND_RE = re.compile(r"^suspend: round (\d+) rc=(-?\d+) tables=([0-9a-f]{16}) \((\d+) entries\) "
-                      r"pages=\d+ ramdisk=(same|none) ok$")
+                      r"pages=64 moved=(\d+) ramdisk=(same|none) ok$")
 
 
 def judge_ops(c, r, verdict, reason):
     """The lifecycle operations: both sides must agree.  dom0 ran every operation and each
     xl command exited 0; the guest answered each with its round line, with the suspend
     hypercall's rc that the operation implies, the same table hash every round, and ended
-    on the final poweroff.  An operation expected to fail (ops_fail) must fail there, with
-    xl's message as the reason: the case's verdict is then ERROR."""
+    on the final poweroff.  A failed operation makes the case an ERROR with xl's messages
+    and what the guest then said (a case expecting that failure says so with expect and
+    reason_re)."""
     for k, (op, rc) in enumerate(r.ops):
         if rc is None or rc != 0:
             said = [ln for ln in r.op_xl.get(k, []) if re.search(r"error|fail|Bad|refus|out of range", ln,
                                                                    re.I)]
             rounds = sum(1 for ln in r.guest_lines if ROUND_RE.match(ln))
             return "ERROR", (f"{op} (operation {k + 1}) failed in dom0 (xl exit {rc}): "
-                             + (" | ".join(said[:3]) or "no message")
+                             + (" | ".join(said) or "no message")
                              + f"; the guest then: {verdict} {reason}".rstrip()
                              + f" after {rounds} round(s)")
     if verdict != "SUCCESS":
@@ -660,11 +700,21 @@ def judge_ops(c, r, verdict, reason):
         if int(m.group(1)) != k + 1 or int(m.group(2)) != OP_ROUND_RC[op]:
             return "FAILURE", (f"round {k + 1} ({op}): the guest says round {m.group(1)} rc={m.group(2)}, "
                                f"want rc={OP_ROUND_RC[op]}")
+    if c.ramdisk and any(m.group(6) != "same" for m in rounds):
+        return "FAILURE", "a ramdisk was given, but a round line says ramdisk=none"
+    # A new domain normally gets other frames; if no rc-0 round saw any move, the case
+    # proved less than it claims (a stale mfn would have looked right).
+    new = [m for m in rounds if m.group(2) == "0"]
+    if new and all(m.group(5) == "0" for m in new):
+        return "FAILURE", "no round in a new domain saw any watched frame get a new mfn"
     if len({m.group(3) for m in rounds}) != 1:
         return "FAILURE", f"the table hash differs between rounds: {[m.group(3) for m in rounds]}"
     want = f"lifecycle: poweroff after {len(c.ops)} suspend round(s)"
     if want not in r.guest_lines:
         return "FAILURE", f"missing: {want!r}"
+    why = judge_inspections(c, r)
+    if why:
+        return "FAILURE", f"inspector: {why}"
     return verdict, reason
 
 

@@ -260,16 +260,22 @@ class LifecycleTest(unittest.TestCase):
 @@RIG op-begin 01 save-c round=2 up=10
 @@XL 01| (exit 0)
 @@RIG op-end 01 save-c rc=0 up=11
+@@INSPECT 01| inspect: round 0 p2m via list: 100 pfns xxh64=00000000000000f0; typed L1 1 L2 1 L3 1 L4 2: 5 frames xxh64=00000000000000e0; 9 entries, all the domain's own (and 1 shared_info)
+@@INSPECT 01| inspect: round 1 p2m via list: 100 pfns xxh64=00000000000000f0; typed L1 1 L2 1 L3 1 L4 2: {f1} frames xxh64=00000000000000e0; 9 entries, all the domain's own (and 1 shared_info)
+@@INSPECT 01| inspect: round 2 p2m via list: 100 pfns xxh64=00000000000000f0; typed L1 1 L2 1 L3 1 L4 2: 5 frames xxh64=00000000000000e0; 9 entries, all the domain's own (and 1 shared_info)
+@@GUEST 01| lifecycle: round 0 report: p2m 100 pfns xxh64=00000000000000f0; tables 5 frames xxh64=00000000000000e0
 @@GUEST 01| lifecycle: waiting for control/shutdown (round 0 done, up to 600 s)
-@@GUEST 01| suspend: round 1 rc={g1} tables=00000000000000aa (100 entries) pages=64 ramdisk=none ok
-@@GUEST 01| suspend: round 2 rc=1 tables={h2} (100 entries) pages=64 ramdisk=none ok
+@@GUEST 01| lifecycle: round 1 report: p2m 100 pfns xxh64=00000000000000f0; tables 5 frames xxh64=00000000000000e0
+@@GUEST 01| lifecycle: round 2 report: p2m 100 pfns xxh64=00000000000000f0; tables 5 frames xxh64=00000000000000e0
+@@GUEST 01| suspend: round 1 rc={g1} tables=00000000000000aa (100 entries) pages=64 moved=66 ramdisk=none ok
+@@GUEST 01| suspend: round 2 rc=1 tables={h2} (100 entries) pages=64 moved=0 ramdisk=none ok
 @@GUEST 01| lifecycle: poweroff after 2 suspend round(s)
 @@GUEST 01| Test result: SUCCESS
 @@RIG case-end 01 status=result shutdown=0 up-create=1 up-created=2 up-result=20
 """
 
     def judge(self, **kw):
-        args = dict(rc1=0, rc2=0, msg="Loading new save file", g1=0, h2="00000000000000aa")
+        args = dict(rc1=0, rc2=0, msg="Loading new save file", g1=0, h2="00000000000000aa", f1=5)
         args.update(kw)
         s, rs = session([R.Case("a", "k", args="lifecycle", ops=["save-restore", "save-c"])])
         feed(s, self.LOG.format(**args))
@@ -295,6 +301,11 @@ class LifecycleTest(unittest.TestCase):
         r = self.judge(h2="00000000000000bb")
         self.assertEqual(r.verdict, "FAILURE")
         self.assertIn("table hash differs", r.reason)
+
+    def test_inspector_must_find_the_guests_tables(self):
+        r = self.judge(f1=6)
+        self.assertEqual(r.verdict, "FAILURE")
+        self.assertIn("inspector: round 1: Xen types 6 frames", r.reason)
 
     def test_env_names_the_operations(self):
         with tempfile.TemporaryDirectory() as d:

@@ -47,11 +47,6 @@ static bool pending(const shared_info_t *si, evtchn_port_t port)
             (port % BITS_PER_WORD)) & 1;
 }
 
-bool evtchn_masked(const shared_info_t *si, evtchn_port_t port)
-{
-    return (si->evtchn_mask[port / BITS_PER_WORD] >> (port % BITS_PER_WORD)) & 1;
-}
-
 long evtchn_wait(shared_info_t *si, evtchn_port_t port, uint64_t deadline_ns)
 {
     /*

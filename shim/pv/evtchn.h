@@ -28,6 +28,5 @@ void evtchn_clear(shared_info_t *si, evtchn_port_t port);
 
 long evtchn_notify(evtchn_port_t port);
 long evtchn_unmask(evtchn_port_t port);
-bool evtchn_masked(const shared_info_t *si, evtchn_port_t port);
 
 #endif

@@ -69,6 +69,8 @@ void lifecycle_run(start_info_t *si, shared_info_t *shared, unsigned int wait_s)
         int rc;
 
         if (said != rounds)
+            suspend_report(rounds);
+        if (said != rounds)
             printk("lifecycle: waiting for control/shutdown (round %u done, up to %u s)\n",
                    said = rounds, wait_s);
         rc = xs_wait_watch(&xs, deadline);

@@ -49,6 +49,7 @@ extern shared_info_t *shared_info;
 static start_info_t *si;
 static const struct suspend_hooks *hooks;
 static unsigned long si_pfn, store_pfn, console_pfn;
+static unsigned long watched_mfn[TEST_PAGES + 2];    /* test pages, both L4s: did the restore move them? */
 static unsigned long test_pfn[TEST_PAGES];
 static uint64_t seed;
 static unsigned long rd_va, rd_len;
@@ -102,9 +103,10 @@ void suspend_prepare(start_info_t *start_info, const struct suspend_hooks *h)
 
 struct table_hash {
     struct xxh64_state h;
-    unsigned long entries, tables;
+    unsigned long entries;
     const char *when;
     unsigned long seen, seen_pages;     /* a bitmap of the tables walked, by pfn */
+    unsigned long shinfo_mfn;           /* while running: shared_info's fixmap entry is fine */
 };
 
 /*
@@ -144,8 +146,12 @@ static bool hash_entry(void *ctx, unsigned int level, unsigned long table_mfn, u
     if (!(e & _PAGE_PRESENT) || is_xen_slot(level, slot))
         return false;
     pfn = mfn_to_pfn(mfn);
-    /* BUG=shinfo-mapped: the check takes shared_info's fixmap entry for harmless. */
-    if (BUG_SHINFO_MAPPED && level == 1 && va == fix_to_virt(FIX_SHARED_INFO))
+    /*
+     * Between suspends shared_info is mapped in the fixmap, as it must be.
+     * BUG=shinfo-mapped: the check before the suspend takes it for harmless too.
+     */
+    if (level == 1 && va == fix_to_virt(FIX_SHARED_INFO) &&
+        ((t->shinfo_mfn && mfn == t->shinfo_mfn) || BUG_SHINFO_MAPPED))
         pfn = INVALID_PFN;
     else if (pfn >= p2m_nr_pages() || pfn_to_mfn(pfn) != mfn)
         result_error("suspend: %s: L%u[%u] (va %#lx) maps mfn %#lx, which is not one of ours "
@@ -158,15 +164,19 @@ static bool hash_entry(void *ctx, unsigned int level, unsigned long table_mfn, u
     rec[3] = e & ~(PTE_ADDR_MASK | _PAGE_ACCESSED | _PAGE_DIRTY);
     xxh64_update(&t->h, rec, sizeof(rec));
     t->entries++;
-    if (level == 1 || (e & _PAGE_PSE) || !first_visit(t, pfn))
-        return false;
-    t->tables++;
-    return true;
+    return level > 1 && !(e & _PAGE_PSE) && first_visit(t, pfn);
 }
 
-static uint64_t tables_hash(const char *when, unsigned long *entries)
+/*
+ * The normalised hash of both trees; with set, also the set of table
+ * frames (both L4s and every table below them) as an XXH64 over their
+ * pfns in ascending order, and their number: what dom0's inspector must
+ * find typed L1 to L4 (rig/domu/inspect.c).
+ */
+static uint64_t walk_tables(const char *when, unsigned long *entries, uint64_t *set, unsigned long *nr)
 {
-    struct table_hash t = { .when = when };
+    /* The report is made while running: shared_info is in the fixmap then. */
+    struct table_hash t = { .when = when, .shinfo_mfn = set ? si->shared_info >> PAGE_SHIFT : 0 };
     unsigned long first;
 
     t.seen_pages = DIV_ROUND_UP(DIV_ROUND_UP(p2m_nr_pages(), 64) * 8, PAGE_SIZE);
@@ -178,10 +188,42 @@ static uint64_t tables_hash(const char *when, unsigned long *entries)
     pt_walk(&mmu_geo, mmu_pfn_to_mfn(init_mm.kernel_l4), hash_entry, &t);
     if (init_mm.user_l4)
         pt_walk(&mmu_geo, mmu_pfn_to_mfn(init_mm.user_l4), hash_entry, &t);
+    if (set) {
+        struct xxh64_state h;
+
+        first_visit(&t, init_mm.kernel_l4);
+        if (init_mm.user_l4)
+            first_visit(&t, init_mm.user_l4);
+        xxh64_init(&h, 0);
+        *nr = 0;
+        for (unsigned long pfn = 0; pfn < p2m_nr_pages(); pfn++)
+            if (plat_read64(t.seen + (pfn / 64) * 8) & (1ULL << (pfn % 64))) {
+                uint64_t v = pfn;
+
+                xxh64_update(&h, &v, sizeof(v));
+                ++*nr;
+            }
+        *set = xxh64_digest(&h);
+    }
     for (unsigned long i = 0; i < t.seen_pages; i++)
         pages_free(first + i);
     *entries = t.entries;
     return xxh64_digest(&t.h);
+}
+
+static uint64_t tables_hash(const char *when, unsigned long *entries)
+{
+    return walk_tables(when, entries, NULL, NULL);
+}
+
+void suspend_report(unsigned int round)
+{
+    unsigned long entries, frames, n = p2m_nr_pages();
+    uint64_t set, p2m = xxh64((const void *)p2m_list_va(), n * sizeof(unsigned long), 0);
+
+    walk_tables("for the inspector", &entries, &set, &frames);
+    printk("lifecycle: round %u report: p2m %lu pfns xxh64=%016lx; tables %lu frames xxh64=%016lx\n",
+           round, n, (unsigned long)p2m, frames, (unsigned long)set);
 }
 
 /* ------------------------------------------------------------ shared_info */
@@ -202,28 +244,45 @@ static void map_shared_info(unsigned long machine_addr)
 
 /* ------------------------------------------------------------ resume */
 
-/* A restore's start_info: every field the shim relies on, checked before use. */
+/*
+ * A restore's start_info, console first: once its ring and port are
+ * known good the console moves to them, so that an ERROR about any other
+ * field reaches xenconsoled on the new domain's port.
+ */
 static void check_start_info(void)
 {
     if (memcmp(si->magic, "xen-3.0-x86_64", 14))
         result_error("resume: start_info.magic is \"%.16s\", not xen-3.0-x86_64", si->magic);
-    if (!si->shared_info || (si->shared_info & ~PAGE_MASK))
-        result_error("resume: start_info.shared_info %#lx is not a page address", si->shared_info);
-    if (si->nr_pages != p2m_nr_pages())
-        result_error("resume: start_info.nr_pages %lu, but the p2m has %lu pfns",
-                     si->nr_pages, p2m_nr_pages());
-    if (pfn_to_mfn(store_pfn) != si->store_mfn)
-        result_error("resume: start_info.store_mfn %#lx is not pfn %#lx's mfn %#lx",
-                     (unsigned long)si->store_mfn, store_pfn, pfn_to_mfn(store_pfn));
     if (pfn_to_mfn(console_pfn) != si->console.domU.mfn)
         result_error("resume: start_info.console.domU.mfn %#lx is not pfn %#lx's mfn %#lx",
                      (unsigned long)si->console.domU.mfn, console_pfn, pfn_to_mfn(console_pfn));
-    if (!si->store_evtchn || !si->console.domU.evtchn)
-        result_error("resume: start_info has event channel 0 (store %u, console %u)",
-                     si->store_evtchn, si->console.domU.evtchn);
+    if (!si->console.domU.evtchn)
+        result_error("resume: start_info.console.domU.evtchn is 0");
+    console_use_ring((struct xencons_interface *)pfn_to_virt(console_pfn), si->console.domU.evtchn);
+    if (!si->shared_info || (si->shared_info & ~PAGE_MASK))
+        result_error("resume: start_info.shared_info %#lx is not a page address", si->shared_info);
+    /*
+     * The tools set nr_pages to their max_pfn + 1, and trim trailing pfns
+     * that only the shared "missing" leaf describes: fewer is fine, as long
+     * as no RAM lies past it.
+     */
+    if (si->nr_pages > p2m_nr_pages())
+        result_error("resume: start_info.nr_pages %lu, but the p2m has %lu pfns", si->nr_pages,
+                     p2m_nr_pages());
+    for (unsigned long pfn = si->nr_pages; pfn < p2m_nr_pages(); pfn++)
+        if (pfn_has_ram(pfn))
+            result_error("resume: start_info.nr_pages %lu, but pfn %#lx past it has RAM", si->nr_pages, pfn);
+    if (pfn_to_mfn(store_pfn) != si->store_mfn)
+        result_error("resume: start_info.store_mfn %#lx is not pfn %#lx's mfn %#lx",
+                     (unsigned long)si->store_mfn, store_pfn, pfn_to_mfn(store_pfn));
+    if (!si->store_evtchn)
+        result_error("resume: start_info.store_evtchn is 0");
 }
 
-static void check_p2m_m2p(void)
+/* The RAM pfns p2m and M2P agree on: the same number after every resume. */
+static unsigned long ram_pfns;
+
+static unsigned long check_p2m_m2p(void)
 {
     unsigned long n = p2m_nr_pages(), ram = 0;
 
@@ -237,7 +296,7 @@ static void check_p2m_m2p(void)
                            mfn_to_pfn(mfn));
         ram++;
     }
-    printk("resume: p2m and M2P agree for all %lu RAM pfns of %lu\n", ram, n);
+    return ram;
 }
 
 static void still_pinned(const char *which, unsigned long pfn)
@@ -268,6 +327,7 @@ long suspend_round(unsigned int round)
 {
     struct sched_shutdown sd = { .reason = SHUTDOWN_suspend };
     unsigned long entries_before, entries_after, bad;
+    unsigned int moved = 0;
     uint64_t before, after;
     long rc;
 
@@ -290,6 +350,12 @@ long suspend_round(unsigned int round)
         si->store_mfn = store_pfn;
     si->console.domU.mfn = console_pfn;
 
+    ram_pfns = check_p2m_m2p();
+    for (unsigned int p = 0; p < TEST_PAGES; p++)
+        watched_mfn[p] = pfn_to_mfn(test_pfn[p]);
+    watched_mfn[TEST_PAGES] = pfn_to_mfn(init_mm.kernel_l4);
+    watched_mfn[TEST_PAGES + 1] = pfn_to_mfn(init_mm.user_l4);
+
     /* rdx = start_info's mfn: a three-argument sched_op. */
     rc = hypercall3(__HYPERVISOR_sched_op, SCHEDOP_shutdown, &sd, mmu_pfn_to_mfn(si_pfn));
 
@@ -298,7 +364,6 @@ long suspend_round(unsigned int round)
         si->console.domU.mfn = pfn_to_mfn(console_pfn);
     } else if (rc == 0) {
         check_start_info();
-        console_use_ring((struct xencons_interface *)pfn_to_virt(console_pfn), si->console.domU.evtchn);
     } else {
         si->store_mfn = pfn_to_mfn(store_pfn);
         si->console.domU.mfn = pfn_to_mfn(console_pfn);
@@ -307,7 +372,12 @@ long suspend_round(unsigned int round)
     }
     printk("suspend: round %u: back with rc=%ld (%s)\n", round, rc,
            rc ? "the same domain" : "a new domain");
+    /* First, before anything else touches memory: the tables as the restore left them. */
     after = tables_hash("after the resume", &entries_after);
+    if (before != after || entries_before != entries_after)
+        result_failure("suspend: round %u: the tables changed: %lu entries hash %016lx before, "
+                       "%lu entries hash %016lx after", round, entries_before, (unsigned long)before,
+                       entries_after, (unsigned long)after);
     map_shared_info(si->shared_info);
     if (rc == 0) {
         p2m_tools_resume();
@@ -317,16 +387,19 @@ long suspend_round(unsigned int round)
         hooks->store_rebound(si->store_evtchn);
     }
 
-    if (before != after || entries_before != entries_after)
-        result_failure("suspend: round %u: the tables changed: %lu entries hash %016lx before, "
-                       "%lu entries hash %016lx after", round, entries_before, (unsigned long)before,
-                       entries_after, (unsigned long)after);
     bad = bad_test_page();
     if (bad)
         result_failure("suspend: round %u: test page pfn %#lx lost its pattern", round, bad);
     if (rd_len && xxh64((const void *)rd_va, rd_len, 0) != rd_hash)
         result_failure("suspend: round %u: the ramdisk's xxh64 changed", round);
-    check_p2m_m2p();
+    if (check_p2m_m2p() != ram_pfns)
+        result_failure("suspend: round %u: %lu RAM pfns before the suspend, %lu after", round, ram_pfns,
+                       check_p2m_m2p());
+    for (unsigned int p = 0; p < TEST_PAGES + 2; p++)
+        moved += watched_mfn[p] != pfn_to_mfn(p < TEST_PAGES ? test_pfn[p]
+                                              : p == TEST_PAGES ? init_mm.kernel_l4 : init_mm.user_l4);
+    printk("resume: p2m and M2P agree for all %lu RAM pfns; %u of %u watched frames (test pages, "
+           "both L4s) have a new mfn\n", ram_pfns, moved, TEST_PAGES + 2);
     still_pinned("kernel L4", init_mm.kernel_l4);
     if (init_mm.user_l4)
         still_pinned("user L4", init_mm.user_l4);
@@ -334,7 +407,7 @@ long suspend_round(unsigned int round)
     mmu_self_check("after the resume");
     usermode_test();
     mmu_module_test();
-    printk("suspend: round %u rc=%ld tables=%016lx (%lu entries) pages=%u ramdisk=%s ok\n", round, rc,
-           (unsigned long)after, entries_after, TEST_PAGES, rd_len ? "same" : "none");
+    printk("suspend: round %u rc=%ld tables=%016lx (%lu entries) pages=%u moved=%u ramdisk=%s ok\n",
+           round, rc, (unsigned long)after, entries_after, TEST_PAGES, moved, rd_len ? "same" : "none");
     return rc;
 }

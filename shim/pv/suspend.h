@@ -24,4 +24,11 @@ void suspend_prepare(start_info_t *si, const struct suspend_hooks *hooks);
  */
 long suspend_round(unsigned int round);
 
+/*
+ * "lifecycle: round N report: p2m ... xxh64=...; tables ... xxh64=...":
+ * the p2m list and the set of table frames, for dom0's inspector to
+ * compare with what Xen and the list say from outside.
+ */
+void suspend_report(unsigned int round);
+
 #endif

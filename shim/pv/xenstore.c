@@ -55,8 +55,14 @@ static int put(struct xs_client *xs, const void *data, uint32_t len, uint64_t de
 
     while (len) {
         XENSTORE_RING_IDX prod = r->req_prod;
-        uint32_t room = XENSTORE_RING_SIZE - (prod - __atomic_load_n(&r->req_cons, __ATOMIC_ACQUIRE));
-        uint32_t n = len < room ? len : room;
+        uint32_t used = prod - __atomic_load_n(&r->req_cons, __ATOMIC_ACQUIRE);
+        uint32_t room = XENSTORE_RING_SIZE - used, n = len < room ? len : room;
+
+        /* As Linux's check_indexes: a ring page restored or scribbled on is not trusted. */
+        if (used > XENSTORE_RING_SIZE) {
+            set_error(xs, "request ring indexes out of range");
+            return -1;
+        }
 
         if (!n) {
             evtchn_notify(xs->port);
@@ -85,6 +91,11 @@ static int get(struct xs_client *xs, void *data, uint32_t len, uint64_t deadline
         XENSTORE_RING_IDX cons = r->rsp_cons;
         uint32_t avail = __atomic_load_n(&r->rsp_prod, __ATOMIC_ACQUIRE) - cons;
         uint32_t n = len < avail ? len : avail;
+
+        if (avail > XENSTORE_RING_SIZE) {
+            set_error(xs, "reply ring indexes out of range");
+            return -1;
+        }
 
         if (!n) {
             if (wait_ring(xs, deadline_ns))

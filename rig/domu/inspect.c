@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * inspect.c - shim-inspect: looks at a running PV domU from dom0 the way
+ * libxenguest's save code does, and prints what it finds in one line that
+ * the rig compares with the guest's own report (docs/lifecycle.md).
+ *
+ *   shim-inspect DOMID ROUND
+ *
+ *   1. shared_info's arch fields: max_pfn, p2m_cr3, p2m_vaddr, the frame
+ *      list list.  The p2m is read as the save code reads it: the linear
+ *      list under p2m_cr3 when that is set, else the 3-level frame list.
+ *   2. every frame the p2m names gets its type from Xen
+ *      (xc_get_pfn_type_batch: XEN_DOMCTL_getpageframeinfo3).
+ *   3. every frame typed L1 to L4 is mapped read-only, and each present
+ *      entry (Xen's L4 slots 256-271 aside) must name a frame of the
+ *      domain's own p2m, or its shared_info frame: the guest runs, and a
+ *      running PV guest maps shared_info (it unmaps it only to suspend).
+ *
+ * Output, exit 0:
+ *   inspect: round R p2m via list|tree: N pfns xxh64=H; typed L1 a L2 b L3 c L4 d:
+ *            T frames xxh64=H2; E entries, all the domain's own (and S shared_info)
+ * H is XXH64 over the N p2m entries (8 bytes each), H2 over the typed
+ * frames' pfns in ascending order: the guest prints the same two over its
+ * list and over the tables it walks.  Exit 1 with "inspect: ERROR ..."
+ * when something is wrong, 2 when it could not look.
+ *
+ * Built against each Xen version's own libxenctrl and headers
+ * (rig/domu/build_dom0.py), with the shim's own lib/xxhash.c.
+ */
+#define XC_WANT_COMPAT_MAP_FOREIGN_API
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <xenctrl.h>
+#include <xen/domctl.h>
+#include "lib/xxhash.h"
+
+#define PAGE 4096UL
+#define ENTRIES 512
+#define INVALID (~0UL)
+#define ADDR_MASK 0x000ffffffffff000UL
+
+/*
+ * Exported by libxenctrl (the save code's own call) but declared only in
+ * its private header (tools/libs/ctrl/xc_private.h), so it is declared
+ * here.  For a PV domain the array holds mfns in, types out.
+ */
+int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom, unsigned int num, xen_pfn_t *arr);
+
+static xc_interface *xch;
+static uint32_t domid;
+
+static void fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static void fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("inspect: %s", code == 1 ? "ERROR " : "could not look: ");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    exit(code);
+}
+
+static const uint64_t *map_ro(unsigned long mfn, const char *what)
+{
+    void *p = xc_map_foreign_range(xch, domid, PAGE, PROT_READ, mfn);
+
+    if (!p)
+        fail(1, "cannot map %s (mfn %#lx): %s", what, mfn, strerror(errno));
+    return p;
+}
+
+static void unmap(const uint64_t *p)
+{
+    munmap((void *)p, PAGE);
+}
+
+/* The linear list: walk p2m_cr3's tree down to each leaf page of [vaddr, vaddr + n * 8). */
+static void read_list(unsigned long cr3, unsigned long vaddr, unsigned long n, unsigned long *p2m)
+{
+    for (unsigned long first = 0; first < n; first += ENTRIES) {
+        unsigned long va = vaddr + first * 8, mfn = cr3 >> 12;
+        const uint64_t *leaf;
+
+        for (int level = 4; level >= 1; level--) {
+            const uint64_t *t = map_ro(mfn, "a table of the p2m's mapping");
+            uint64_t e = t[(va >> (12 + 9 * (level - 1))) & 511];
+
+            unmap(t);
+            if (!(e & 1))
+                fail(1, "p2m list at %#lx: level %d entry %#lx not present", va, level,
+                     (unsigned long)e);
+            mfn = (e & ADDR_MASK) >> 12;
+        }
+        leaf = map_ro(mfn, "a page of the p2m list");
+        for (unsigned long i = 0; i < ENTRIES && first + i < n; i++)
+            p2m[first + i] = leaf[i];
+        unmap(leaf);
+    }
+}
+
+/* The 3-level frame list: the frame list list names mid pages, which name the leaves. */
+static void read_tree(unsigned long fll, unsigned long n, unsigned long *p2m)
+{
+    const uint64_t *top = map_ro(fll, "the frame list list");
+
+    for (unsigned long first = 0; first < n; first += ENTRIES) {
+        unsigned long leaf_index = first / ENTRIES;
+        const uint64_t *mid = map_ro(top[leaf_index / ENTRIES], "a mid page of the frame list");
+        const uint64_t *leaf = map_ro(mid[leaf_index % ENTRIES], "a leaf of the frame list");
+
+        for (unsigned long i = 0; i < ENTRIES && first + i < n; i++)
+            p2m[first + i] = leaf[i];
+        unmap(leaf);
+        unmap(mid);
+    }
+    unmap(top);
+}
+
+struct owned {
+    unsigned long mfn, pfn;
+};
+
+static int by_mfn(const void *a, const void *b)
+{
+    const struct owned *x = a, *y = b;
+
+    return x->mfn < y->mfn ? -1 : x->mfn > y->mfn;
+}
+
+int main(int argc, char **argv)
+{
+    xc_domaininfo_t info;
+    const shared_info_t *si;
+    unsigned long n, cr3, vaddr, fll, *p2m, owned_n = 0, entries = 0, shinfo_entries = 0, typed[5] = { 0 };
+    struct owned *owned;
+    xen_pfn_t *batch;
+    struct xxh64_state hp, ht;
+    const char *how;
+    unsigned int round;
+
+    if (argc != 3)
+        fail(2, "usage: shim-inspect DOMID ROUND");
+    domid = strtoul(argv[1], NULL, 0);
+    round = strtoul(argv[2], NULL, 0);
+    xch = xc_interface_open(NULL, NULL, 0);
+    if (!xch)
+        fail(2, "xc_interface_open: %s", strerror(errno));
+    if (xc_domain_getinfolist(xch, domid, 1, &info) != 1 || info.domain != domid)
+        fail(2, "domain %u: no such domain", domid);
+
+    si = (const shared_info_t *)map_ro(info.shared_info_frame, "shared_info");
+    n = si->arch.max_pfn;
+    cr3 = si->arch.p2m_cr3;
+    vaddr = si->arch.p2m_vaddr;
+    fll = si->arch.pfn_to_mfn_frame_list_list;
+    unmap((const uint64_t *)si);
+    if (!n || n > (1UL << 40))
+        fail(1, "shared_info.arch.max_pfn is %lu", n);
+    p2m = calloc(n, sizeof(*p2m));
+    owned = calloc(n, sizeof(*owned));
+    batch = calloc(1024, sizeof(*batch));
+    if (!p2m || !owned || !batch)
+        fail(2, "out of memory for %lu pfns", n);
+    if (cr3) {
+        how = "list";
+        read_list(cr3, vaddr, n, p2m);
+    } else if (fll && fll != INVALID) {
+        how = "tree";
+        read_tree(fll, n, p2m);
+    } else {
+        fail(1, "neither p2m_cr3 nor a frame list list is published (fll %#lx)", fll);
+    }
+    xxh64_init(&hp, 0);
+    xxh64_update(&hp, p2m, n * sizeof(*p2m));
+
+    for (unsigned long pfn = 0; pfn < n; pfn++)
+        if (p2m[pfn] != INVALID && !(p2m[pfn] >> 62))
+            owned[owned_n++] = (struct owned){ p2m[pfn], pfn };
+    qsort(owned, owned_n, sizeof(*owned), by_mfn);
+
+    /* Types, in pfn order (owned[] is sorted by mfn: go through the p2m again). */
+    xxh64_init(&ht, 0);
+    for (unsigned long pfn = 0; pfn < n; ) {
+        unsigned long pfns[1024];
+        unsigned int k = 0;
+
+        for (; pfn < n && k < 1024; pfn++)
+            if (p2m[pfn] != INVALID && !(p2m[pfn] >> 62)) {
+                pfns[k] = pfn;
+                batch[k++] = p2m[pfn];
+            }
+        if (k && xc_get_pfn_type_batch(xch, domid, k, batch))
+            fail(2, "xc_get_pfn_type_batch: %s", strerror(errno));
+        for (unsigned int i = 0; i < k; i++) {
+            unsigned long type = batch[i] & XEN_DOMCTL_PFINFO_LTABTYPE_MASK;
+            unsigned int level = type >> XEN_DOMCTL_PFINFO_LTAB_SHIFT;
+            const uint64_t *t;
+
+            if (level < 1 || level > 4)
+                continue;
+            typed[level]++;
+            xxh64_update(&ht, &pfns[i], sizeof(pfns[i]));
+            t = map_ro(p2m[pfns[i]], "a typed page table");
+            for (unsigned int s = 0; s < ENTRIES; s++) {
+                struct owned key = { (t[s] & ADDR_MASK) >> 12, 0 };
+
+                if (!(t[s] & 1) || (level == 4 && s >= 256 && s < 272))
+                    continue;
+                entries++;
+                if (key.mfn == info.shared_info_frame && level == 1) {
+                    shinfo_entries++;
+                    continue;
+                }
+                if (!bsearch(&key, owned, owned_n, sizeof(*owned), by_mfn))
+                    fail(1, "L%u at pfn %#lx (mfn %#lx), slot %u = %#lx: mfn %#lx is not the domain's",
+                         level, pfns[i], p2m[pfns[i]], s, (unsigned long)t[s], key.mfn);
+            }
+            unmap(t);
+        }
+    }
+    printf("inspect: round %u p2m via %s: %lu pfns xxh64=%016lx; typed L1 %lu L2 %lu L3 %lu L4 %lu: "
+           "%lu frames xxh64=%016lx; %lu entries, all the domain's own (and %lu shared_info)\n", round,
+           how, n, (unsigned long)xxh64_digest(&hp), typed[1], typed[2], typed[3], typed[4],
+           typed[1] + typed[2] + typed[3] + typed[4], (unsigned long)xxh64_digest(&ht), entries,
+           shinfo_entries);
+    return 0;
+}
