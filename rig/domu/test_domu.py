@@ -292,20 +292,14 @@ class LifecycleTest(unittest.TestCase):
         self.assertIn("save-restore (operation 1) failed in dom0 (xl exit 1)", r.reason)
         self.assertIn("XenStore pfn 0x1234 out of range", r.reason)
 
-    def test_wrong_rc_for_the_operation(self):
-        r = self.judge(g1=1)
-        self.assertEqual(r.verdict, "FAILURE")
-        self.assertIn("want rc=0", r.reason)
-
-    def test_hash_differs_between_rounds(self):
-        r = self.judge(h2="00000000000000bb")
-        self.assertEqual(r.verdict, "FAILURE")
-        self.assertIn("table hash differs", r.reason)
-
-    def test_inspector_must_find_the_guests_tables(self):
-        r = self.judge(f1=6)
-        self.assertEqual(r.verdict, "FAILURE")
-        self.assertIn("inspector: round 1: Xen types 6 frames", r.reason)
+    def test_each_disagreement_is_a_failure_of_its_own(self):
+        for kw, why in ((dict(g1=1), "want rc=0"),
+                        (dict(h2="00000000000000bb"), "table hash differs"),
+                        (dict(f1=6), "inspector: round 1: Xen types 6 frames")):
+            with self.subTest(**kw):
+                r = self.judge(**kw)
+                self.assertEqual(r.verdict, "FAILURE")
+                self.assertIn(why, r.reason)
 
     def test_env_names_the_operations(self):
         with tempfile.TemporaryDirectory() as d:
