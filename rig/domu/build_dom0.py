@@ -383,14 +383,13 @@ INSPECT_SOURCES = (os.path.join(HERE, "inspect.c"), os.path.join(REPO, "shim", "
 
 def build_inspector(ver, root):
     """rig/domu/inspect.c against this Xen version's own headers and libxenctrl (from the
-    unpacked libxen-dev), with the shim's own XXH64.  Linked on this host, run in the dom0:
-    the libraries' own needs are resolved there (--allow-shlib-undefined)."""
+    unpacked libxen-dev), with the shim's own XXH64.  Linked on this host against the
+    dom0's libraries (-rpath-link), so that a symbol they lack fails the build here."""
     out = os.path.join(root, "..", "shim-inspect")
     libs = [os.path.join(root, d) for d in ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu")]
     cmd = ["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-I", os.path.join(root, "usr", "include"),
            "-I", os.path.join(REPO, "shim"), "-o", out, *INSPECT_SOURCES,
-           "-L", libs[0], "-lxenctrl", "-Wl,--allow-shlib-undefined",
-           "-Wl,-rpath-link=" + ":".join(libs)]
+           "-L", libs[0], "-lxenctrl", "-Wl,-rpath-link=" + ":".join(libs)]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if p.returncode != 0:
         raise BuildError(f"shim-inspect for Xen {ver} did not build:\n{p.stdout[-3000:]}")

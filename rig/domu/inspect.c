@@ -75,6 +75,37 @@ static const uint64_t *map_ro(unsigned long mfn, const char *what)
     return p;
 }
 
+/* shared_info's arch part, as the save code reads it. */
+struct arch_fields {
+    unsigned long max_pfn, cr3, vaddr, fll, generation;
+};
+
+static struct arch_fields read_arch(unsigned long shared_info_frame)
+{
+    void *p = xc_map_foreign_range(xch, domid, PAGE, PROT_READ, shared_info_frame);
+    const shared_info_t *si = p;
+    struct arch_fields a;
+
+    if (!p)
+        fail(2, "cannot map shared_info (mfn %#lx): %s", shared_info_frame, strerror(errno));
+    a = (struct arch_fields){ si->arch.max_pfn, si->arch.p2m_cr3, si->arch.p2m_vaddr,
+                              si->arch.pfn_to_mfn_frame_list_list, si->arch.p2m_generation };
+    munmap(p, PAGE);
+    return a;
+}
+
+static unsigned long number(const char *s, const char *what)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || end == s || *end)
+        fail(2, "%s: \"%s\" is not a number", what, s);
+    return v;
+}
+
 static void unmap(const uint64_t *p)
 {
     munmap((void *)p, PAGE);
@@ -136,7 +167,7 @@ static int by_mfn(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     xc_domaininfo_t info;
-    const shared_info_t *si;
+    struct arch_fields arch, again;
     unsigned long n, cr3, vaddr, fll, *p2m, owned_n = 0, entries = 0, shinfo_entries = 0, typed[5] = { 0 };
     struct owned *owned;
     xen_pfn_t *batch;
@@ -146,22 +177,29 @@ int main(int argc, char **argv)
 
     if (argc != 3)
         fail(2, "usage: shim-inspect DOMID ROUND");
-    domid = strtoul(argv[1], NULL, 0);
-    round = strtoul(argv[2], NULL, 0);
+    domid = number(argv[1], "DOMID");
+    round = number(argv[2], "ROUND");
     xch = xc_interface_open(NULL, NULL, 0);
     if (!xch)
         fail(2, "xc_interface_open: %s", strerror(errno));
     if (xc_domain_getinfolist(xch, domid, 1, &info) != 1 || info.domain != domid)
         fail(2, "domain %u: no such domain", domid);
 
-    si = (const shared_info_t *)map_ro(info.shared_info_frame, "shared_info");
-    n = si->arch.max_pfn;
-    cr3 = si->arch.p2m_cr3;
-    vaddr = si->arch.p2m_vaddr;
-    fll = si->arch.pfn_to_mfn_frame_list_list;
-    unmap((const uint64_t *)si);
+    if (info.flags & XEN_DOMINF_hvm_guest)
+        fail(2, "domain %u is not a PV guest", domid);
+    arch = read_arch(info.shared_info_frame);
+    n = arch.max_pfn;
+    cr3 = arch.cr3;
+    vaddr = arch.vaddr;
+    fll = arch.fll;
+    if (arch.generation & 1)
+        fail(1, "p2m_generation %lu is odd: the guest is changing its p2m's mappings", arch.generation);
     if (!n || n > (1UL << 40))
         fail(1, "shared_info.arch.max_pfn is %lu", n);
+    /* As the save code (map_p2m_list): canonical, page-aligned, clear of Xen's range. */
+    if (cr3 && ((vaddr & (PAGE - 1)) || ((long)vaddr >> 47 != 0 && (long)vaddr >> 47 != -1) ||
+                (vaddr + n * 8 > 0xffff800000000000UL && vaddr < 0xffff880000000000UL)))
+        fail(1, "p2m_vaddr %#lx (for %lu pfns) is not a list the save code would walk", vaddr, n);
     p2m = calloc(n, sizeof(*p2m));
     owned = calloc(n, sizeof(*owned));
     batch = calloc(1024, sizeof(*batch));
@@ -183,6 +221,10 @@ int main(int argc, char **argv)
         if (p2m[pfn] != INVALID && !(p2m[pfn] >> 62))
             owned[owned_n++] = (struct owned){ p2m[pfn], pfn };
     qsort(owned, owned_n, sizeof(*owned), by_mfn);
+    for (unsigned long i = 1; i < owned_n; i++)
+        if (owned[i].mfn == owned[i - 1].mfn)
+            fail(1, "pfns %#lx and %#lx both name mfn %#lx in the p2m", owned[i - 1].pfn, owned[i].pfn,
+                 owned[i].mfn);
 
     /* Types, in pfn order (owned[] is sorted by mfn: go through the p2m again). */
     xxh64_init(&ht, 0);
@@ -202,6 +244,11 @@ int main(int argc, char **argv)
             unsigned int level = type >> XEN_DOMCTL_PFINFO_LTAB_SHIFT;
             const uint64_t *t;
 
+            /* A frame Xen cannot take a reference on is not the domain's (the save: XTAB). */
+            if (type == XEN_DOMCTL_PFINFO_XTAB || type == XEN_DOMCTL_PFINFO_XALLOC ||
+                type == XEN_DOMCTL_PFINFO_BROKEN)
+                fail(1, "p2m[%#lx] = mfn %#lx, which Xen says is not a page of the domain (type %#lx)",
+                     pfns[i], p2m[pfns[i]], type);
             if (level < 1 || level > 4)
                 continue;
             typed[level]++;
@@ -224,6 +271,10 @@ int main(int argc, char **argv)
             unmap(t);
         }
     }
+    again = read_arch(info.shared_info_frame);
+    if (again.generation != arch.generation)
+        fail(1, "p2m_generation moved from %lu to %lu while the inspector looked", arch.generation,
+             again.generation);
     printf("inspect: round %u p2m via %s: %lu pfns xxh64=%016lx; typed L1 %lu L2 %lu L3 %lu L4 %lu: "
            "%lu frames xxh64=%016lx; %lu entries, all the domain's own (and %lu shared_info)\n", round,
            how, n, (unsigned long)xxh64_digest(&hp), typed[1], typed[2], typed[3], typed[4],

@@ -157,6 +157,7 @@ class CaseResult:
     ops: list = dataclasses.field(default_factory=list)        # [(op, xl rc)] as dom0 ran them
     op_xl: dict = dataclasses.field(default_factory=dict)      # op index -> xl lines
     inspect_lines: list = dataclasses.field(default_factory=list)  # shim-inspect's output
+    op_late: list = dataclasses.field(default_factory=list)    # "restore rc=N": xl did not exit cleanly
 
     @property
     def t_create_to_result(self):
@@ -510,9 +511,11 @@ class Session:
             self.dom0_error = rest
         elif what == "all-done":
             self.done = True
-        elif what in ("op-begin", "op-end", "op-wait") and words and words[0] in self.by_id:
+        elif what in ("op-begin", "op-end", "op-wait", "op-late") and words and words[0] in self.by_id:
             r = self.results[self.by_id[words[0]]]
-            if what == "op-begin":
+            if what == "op-late":
+                r.op_late.append(f"{words[1]} rc={kv.get('rc', '?')}")
+            elif what == "op-begin":
                 r.ops.append([words[1], None])
                 r.op_xl[len(r.ops) - 1] = []
             elif what == "op-end" and r.ops:
@@ -715,6 +718,10 @@ def judge_ops(c, r, verdict, reason):
     why = judge_inspections(c, r)
     if why:
         return "FAILURE", f"inspector: {why}"
+    if r.op_late:
+        reason = (f"{reason}; " if reason else "") + \
+            f"note: xl {', '.join(r.op_late)} did not exit cleanly after the domain was restored " \
+            "and running: the toolstack's fault, not the guest's"
     return verdict, reason
 
 

@@ -256,7 +256,7 @@ class LifecycleTest(unittest.TestCase):
 @@XL 01| $ restore /tmp/save-01.img
 @@XL 01| {msg}
 @@XL 01| (exit {rc2})
-@@RIG op-end 01 save-restore rc={rc2} up=9
+{late}@@RIG op-end 01 save-restore rc={rc2} up=9
 @@RIG op-begin 01 save-c round=2 up=10
 @@XL 01| (exit 0)
 @@RIG op-end 01 save-c rc=0 up=11
@@ -275,7 +275,7 @@ class LifecycleTest(unittest.TestCase):
 """
 
     def judge(self, **kw):
-        args = dict(rc1=0, rc2=0, msg="Loading new save file", g1=0, h2="00000000000000aa", f1=5)
+        args = dict(rc1=0, rc2=0, msg="Loading new save file", g1=0, h2="00000000000000aa", f1=5, late="")
         args.update(kw)
         s, rs = session([R.Case("a", "k", args="lifecycle", ops=["save-restore", "save-c"])])
         feed(s, self.LOG.format(**args))
@@ -291,6 +291,11 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(r.verdict, "ERROR")
         self.assertIn("save-restore (operation 1) failed in dom0 (xl exit 1)", r.reason)
         self.assertIn("XenStore pfn 0x1234 out of range", r.reason)
+
+    def test_restore_that_did_not_exit_is_a_note(self):
+        r = self.judge(late="@@RIG op-late 01 restore rc=137 domid=3 state=-b----\n")
+        self.assertEqual(r.verdict, "SUCCESS")
+        self.assertIn("note: xl restore rc=137 did not exit cleanly", r.reason)
 
     def test_each_disagreement_is_a_failure_of_its_own(self):
         for kw, why in ((dict(g1=1), "want rc=0"),
