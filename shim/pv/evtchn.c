@@ -2,16 +2,9 @@
 /* evtchn.c - polling one event channel, and Xen's system time (evtchn.h). */
 #include "pv/evtchn.h"
 #include "pv/hypercall.h"
+#include "pv/mmu_plat.h"
 
 #define BITS_PER_WORD (8 * sizeof(xen_ulong_t))
-
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-
-    asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
-    return ((uint64_t)hi << 32) | lo;
-}
 
 /* The pvclock formula: system_time + ((tsc - tsc_timestamp) << shift) * mul / 2^32. */
 uint64_t xen_system_time_ns(const shared_info_t *si)
@@ -23,7 +16,7 @@ uint64_t xen_system_time_ns(const shared_info_t *si)
     do {
         version = t->version;
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        uint64_t delta = rdtsc() - t->tsc_timestamp;
+        uint64_t delta = plat_tsc() - t->tsc_timestamp;
 
         if (t->tsc_shift >= 0)
             delta <<= t->tsc_shift;
