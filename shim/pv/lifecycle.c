@@ -68,11 +68,11 @@ void lifecycle_run(start_info_t *si, shared_info_t *shared, unsigned int wait_s)
         uint64_t deadline = xen_system_time_ns(shared) + (uint64_t)wait_s * 1000000000ULL;
         int rc;
 
-        if (said != rounds)
+        if (said != rounds) {
             suspend_report(rounds);
-        if (said != rounds)
-            printk("lifecycle: waiting for control/shutdown (round %u done, up to %u s)\n",
-                   said = rounds, wait_s);
+            printk("lifecycle: waiting for control/shutdown (round %u done, up to %u s)\n", rounds, wait_s);
+            said = rounds;
+        }
         rc = xs_wait_watch(&xs, deadline);
         if (rc == 0)
             result_error("lifecycle: no request on control/shutdown within %u s (waiting on the "
