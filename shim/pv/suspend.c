@@ -49,8 +49,13 @@ extern shared_info_t *shared_info;
 static start_info_t *si;
 static const struct suspend_hooks *hooks;
 static unsigned long si_pfn, store_pfn, console_pfn;
-static unsigned long watched_mfn[TEST_PAGES + 2];    /* test pages, both L4s: did the restore move them? */
 static unsigned long test_pfn[TEST_PAGES];
+static unsigned long watched_mfn[TEST_PAGES + 2];    /* test pages, both L4s: did the restore move them? */
+
+static unsigned long watched_pfn(unsigned int i)
+{
+    return i < TEST_PAGES ? test_pfn[i] : i == TEST_PAGES ? init_mm.kernel_l4 : init_mm.user_l4;
+}
 static uint64_t seed;
 static unsigned long rd_va, rd_len;
 static uint64_t rd_hash;
@@ -326,7 +331,7 @@ static void mmu_update_works(void)
 long suspend_round(unsigned int round)
 {
     struct sched_shutdown sd = { .reason = SHUTDOWN_suspend };
-    unsigned long entries_before, entries_after, bad;
+    unsigned long entries_before, entries_after, bad, ram_after;
     unsigned int moved = 0;
     uint64_t before, after;
     long rc;
@@ -351,10 +356,8 @@ long suspend_round(unsigned int round)
     si->console.domU.mfn = console_pfn;
 
     ram_pfns = check_p2m_m2p();
-    for (unsigned int p = 0; p < TEST_PAGES; p++)
-        watched_mfn[p] = pfn_to_mfn(test_pfn[p]);
-    watched_mfn[TEST_PAGES] = pfn_to_mfn(init_mm.kernel_l4);
-    watched_mfn[TEST_PAGES + 1] = pfn_to_mfn(init_mm.user_l4);
+    for (unsigned int p = 0; p < TEST_PAGES + 2; p++)
+        watched_mfn[p] = pfn_to_mfn(watched_pfn(p));
 
     /* rdx = start_info's mfn: a three-argument sched_op. */
     rc = hypercall3(__HYPERVISOR_sched_op, SCHEDOP_shutdown, &sd, mmu_pfn_to_mfn(si_pfn));
@@ -392,12 +395,12 @@ long suspend_round(unsigned int round)
         result_failure("suspend: round %u: test page pfn %#lx lost its pattern", round, bad);
     if (rd_len && xxh64((const void *)rd_va, rd_len, 0) != rd_hash)
         result_failure("suspend: round %u: the ramdisk's xxh64 changed", round);
-    if (check_p2m_m2p() != ram_pfns)
+    ram_after = check_p2m_m2p();
+    if (ram_after != ram_pfns)
         result_failure("suspend: round %u: %lu RAM pfns before the suspend, %lu after", round, ram_pfns,
-                       check_p2m_m2p());
+                       ram_after);
     for (unsigned int p = 0; p < TEST_PAGES + 2; p++)
-        moved += watched_mfn[p] != pfn_to_mfn(p < TEST_PAGES ? test_pfn[p]
-                                              : p == TEST_PAGES ? init_mm.kernel_l4 : init_mm.user_l4);
+        moved += watched_mfn[p] != pfn_to_mfn(watched_pfn(p));
     printk("resume: p2m and M2P agree for all %lu RAM pfns; %u of %u watched frames (test pages, "
            "both L4s) have a new mfn\n", ram_pfns, moved, TEST_PAGES + 2);
     still_pinned("kernel L4", init_mm.kernel_l4);
