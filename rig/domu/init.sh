@@ -163,10 +163,12 @@ guest_waits() {       # $1 = round: wait until the current log says so (or the g
 
 xl_op() {             # xl with its output tagged; sets op_rc to the first failure
     echo "$ $*" | sed "s/^/@@XL $id| /"
+    t0=$(up)
     timeout -s KILL "$OP_TIMEOUT" $BIN/xl "$@" > "/tmp/op-$id.log" 2>&1
     r=$?
+    t1=$(up)
     tr -d '\000-\010\013-\037\177' < "/tmp/op-$id.log" | sed "s/^/@@XL $id| /"
-    echo "@@XL $id| (exit $r)"
+    echo "@@XL $id| (exit $r, $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")s)"
     [ "$op_rc" -ne 0 ] || op_rc=$r
     return $r
 }

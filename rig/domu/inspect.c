@@ -111,46 +111,92 @@ static void unmap(const uint64_t *p)
     munmap((void *)p, PAGE);
 }
 
+/*
+ * The p2m's leaf pages, mapped ENTRIES at a time (one mmap per 512 leaves,
+ * not one per leaf: a 256 MiB guest whose p2m reaches 2 GiB has 1 025).
+ */
+static void read_leaves(const xen_pfn_t *leaf_mfns, unsigned long leaves, unsigned long n,
+                        unsigned long *p2m)
+{
+    for (unsigned long l = 0; l < leaves; l += ENTRIES) {
+        unsigned long k = leaves - l < ENTRIES ? leaves - l : ENTRIES;
+        const uint64_t *pages = xc_map_foreign_pages(xch, domid, PROT_READ, &leaf_mfns[l], k);
+
+        if (!pages)
+            fail(1, "cannot map the p2m's leaves %lu-%lu (mfns %#lx...): %s", l, l + k - 1,
+                 (unsigned long)leaf_mfns[l], strerror(errno));
+        for (unsigned long i = 0; i < k * ENTRIES && (l * ENTRIES) + i < n; i++)
+            p2m[l * ENTRIES + i] = pages[i];
+        munmap((void *)pages, k * PAGE);
+    }
+}
+
+/* One mapped table per level, kept while consecutive leaves share it. */
+struct cached_table {
+    unsigned long mfn;
+    const uint64_t *t;
+};
+
+static const uint64_t *cached(struct cached_table *c, unsigned long mfn, const char *what)
+{
+    if (c->t && c->mfn == mfn)
+        return c->t;
+    if (c->t)
+        unmap(c->t);
+    c->t = map_ro(mfn, what);
+    c->mfn = mfn;
+    return c->t;
+}
+
 /* The linear list: walk p2m_cr3's tree down to each leaf page of [vaddr, vaddr + n * 8). */
 static void read_list(unsigned long cr3, unsigned long vaddr, unsigned long n, unsigned long *p2m)
 {
-    for (unsigned long first = 0; first < n; first += ENTRIES) {
-        unsigned long va = vaddr + first * 8, mfn = cr3 >> 12;
-        const uint64_t *leaf;
+    unsigned long leaves = (n + ENTRIES - 1) / ENTRIES;
+    xen_pfn_t *leaf_mfns = calloc(leaves, sizeof(*leaf_mfns));
+    struct cached_table cache[5] = { { 0 } };
+
+    if (!leaf_mfns)
+        fail(2, "out of memory for %lu leaves", leaves);
+    for (unsigned long l = 0; l < leaves; l++) {
+        unsigned long va = vaddr + l * PAGE, mfn = cr3 >> 12;
 
         for (int level = 4; level >= 1; level--) {
-            const uint64_t *t = map_ro(mfn, "a table of the p2m's mapping");
-            uint64_t e = t[(va >> (12 + 9 * (level - 1))) & 511];
+            uint64_t e = cached(&cache[level], mfn, "a table of the p2m's mapping")
+                             [(va >> (12 + 9 * (level - 1))) & 511];
 
-            unmap(t);
             if (!(e & 1))
                 fail(1, "p2m list at %#lx: level %d entry %#lx not present", va, level,
                      (unsigned long)e);
             mfn = (e & ADDR_MASK) >> 12;
         }
-        leaf = map_ro(mfn, "a page of the p2m list");
-        for (unsigned long i = 0; i < ENTRIES && first + i < n; i++)
-            p2m[first + i] = leaf[i];
-        unmap(leaf);
+        leaf_mfns[l] = mfn;
     }
+    for (int level = 1; level <= 4; level++)
+        if (cache[level].t)
+            unmap(cache[level].t);
+    read_leaves(leaf_mfns, leaves, n, p2m);
+    free(leaf_mfns);
 }
 
 /* The 3-level frame list: the frame list list names mid pages, which name the leaves. */
 static void read_tree(unsigned long fll, unsigned long n, unsigned long *p2m)
 {
+    unsigned long leaves = (n + ENTRIES - 1) / ENTRIES;
+    xen_pfn_t *leaf_mfns = calloc(leaves, sizeof(*leaf_mfns));
     const uint64_t *top = map_ro(fll, "the frame list list");
+    struct cached_table mid = { 0 };
 
-    for (unsigned long first = 0; first < n; first += ENTRIES) {
-        unsigned long leaf_index = first / ENTRIES;
-        const uint64_t *mid = map_ro(top[leaf_index / ENTRIES], "a mid page of the frame list");
-        const uint64_t *leaf = map_ro(mid[leaf_index % ENTRIES], "a leaf of the frame list");
-
-        for (unsigned long i = 0; i < ENTRIES && first + i < n; i++)
-            p2m[first + i] = leaf[i];
-        unmap(leaf);
-        unmap(mid);
-    }
+    if (!leaf_mfns)
+        fail(2, "out of memory for %lu leaves", leaves);
+    if (leaves > (unsigned long)ENTRIES * ENTRIES)
+        fail(1, "max_pfn %lu is more than a 3-level frame list can name", n);
+    for (unsigned long l = 0; l < leaves; l++)
+        leaf_mfns[l] = cached(&mid, top[l / ENTRIES], "a mid page of the frame list")[l % ENTRIES];
+    if (mid.t)
+        unmap(mid.t);
     unmap(top);
+    read_leaves(leaf_mfns, leaves, n, p2m);
+    free(leaf_mfns);
 }
 
 struct owned {
