@@ -17,11 +17,19 @@
 #   /bench/cases/list        case ids in order
 #   /bench/cases/ID/cfg      xl config
 #   /bench/cases/ID/env      NAME= END=first|result|init LIMIT=<s> LINGER=<s after the end>
+#                            MARKER=<the line that ends the case, for END=result;
+#                            default "Test result:">
+#                            OPS="migrate save restore": the toolstack's operations, in
+#                            order, once the case has ended (xl create returned): the
+#                            image goes to /dev/rd/scratchID; BACK=<a line the guest
+#                            prints once restored, waited for up to LIMIT s>
 #
 # Prints (parsed by bench/domu.py):
 #   @@BENCH case-begin ID name=NAME up=S
 #   @@BXL ID| ...                        xl's output
 #   @@BGUEST ID| ...                     the guest's console log
+#   @@BENCH op ID OP rc=N start=S end=S  each operation, dom0 uptimes around its xl
+#   @@BENCH back ID up=S|-               the guest printed BACK after the restore
 #   @@BENCH case-end ID status=S rc=N create=S created=S first=S result=S
 #   @@BENCH all-done
 
@@ -56,11 +64,45 @@ has_result() {                          # $1 = log, $2 = the line that ends the 
     return 1
 }
 
+# The toolstack's operations on the waiting guest (OPS), each xl timed from dom0.
+# A failed operation ends the list: the next would only fail for its sake.
+run_ops() {
+    for op in $OPS; do
+        case $op in
+            migrate) set -- migrate -s '' "$dom" "$BIN/xl migrate-receive" ;;
+            save)    set -- save "$dom" "/dev/rd/scratch$id" ;;
+            restore) set -- restore "/dev/rd/scratch$id" ;;
+            *)       echo "bench: unknown operation $op" > "/tmp/op-$id.log"; set -- ;;
+        esac
+        t0=$(up)
+        if [ $# -gt 0 ]; then
+            timeout -s KILL 600 $BIN/xl "$@" > "/tmp/op-$id.log" 2>&1
+            r=$?
+        else
+            r=2
+        fi
+        t1=$(up)
+        sed "s/^/@@BXL $id| /" "/tmp/op-$id.log"
+        bsay "op $id $op rc=$r start=$t0 end=$t1"
+        if [ "$op" = restore ] && [ -n "$BACK" ] && [ "$r" = 0 ]; then
+            i=0; t_back=-
+            while [ $i -lt $((LIMIT * 10)) ]; do
+                has_result "$log" "$BACK" && { t_back=$(up); break; }
+                i=$((i + 1))
+                nap 0.1
+            done
+            bsay "back $id up=$t_back"
+        fi
+        # A migration that failed before it suspended leaves the guest as it was.
+        [ "$r" = 0 ] || [ "$op" = migrate ] || break
+    done
+}
+
 run_case() {
     id=$1
-    NAME=case; END=result; LIMIT=30; LINGER=0
+    NAME=case; END=result; LIMIT=30; LINGER=0; MARKER=; OPS=; BACK=
     . "/bench/cases/$id/env"
-    marker="Test result:"
+    marker=${MARKER:-Test result:}
     [ "$END" = init ] && marker="Run /init as init process"
     dom="bench-$id"
     log="/var/log/xen/console/guest-$dom.log"
@@ -92,6 +134,7 @@ run_case() {
         t_created=$(up)
     fi
     [ "$LINGER" != 0 ] && sleep "$LINGER"
+    [ -n "$OPS" ] && [ "$status" = result ] && [ "$rc" = 0 ] && run_ops "$id"
     domid=                              # the one domain besides dom0, if still there
     for d in $(xenstore-list /local/domain 2>/dev/null); do [ "$d" != 0 ] && domid=$d; done
     $BIN/xl destroy "$dom" > /dev/null 2>&1

@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+import save_image
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 DOMU = os.path.join(REPO, "rig", "domu")
@@ -65,6 +67,9 @@ class Case:
     linger: float = 0               # seconds to let the guest run on after the end
     args: str = ""
     ramdisk: str = ""
+    marker: str = ""                # for end="result": the line that ends the case
+    ops: tuple = ()                 # "migrate", "save", "restore": run in dom0 after the end
+    back: str = ""                  # the line the guest prints once restored
 
 
 @dataclasses.dataclass
@@ -78,9 +83,15 @@ class CaseResult:
     t_result: float | None = None   # seconds after t_create: Test result line
     guest_lines: list = dataclasses.field(default_factory=list)
     xl_lines: list = dataclasses.field(default_factory=list)
+    ops: dict = dataclasses.field(default_factory=dict)     # op -> (rc, seconds)
+    t_restore: float | None = None  # dom0 uptime when `xl restore` started
+    t_back: float | None = None     # seconds after the restore started: the guest's BACK line
+    image: dict | None = None       # the save image, read by bench/save_image.py
 
 
 CASE_END_RE = re.compile(r"^@@BENCH case-end (\d+) (.*)$")
+OP_RE = re.compile(r"^@@BENCH op (\d+) (\S+) rc=(\d+) start=([0-9.]+) end=([0-9.]+)$")
+BACK_RE = re.compile(r"^@@BENCH back (\d+) up=([0-9.]+|-)$")
 TAG_RE = re.compile(r"^@@(BXL|BGUEST) (\d+)\| ?(.*)$")
 KV_RE = re.compile(r"(\S+)=(\S*)")
 
@@ -125,8 +136,11 @@ def run_cases(xen, cases, log_path, echo=None, timeout=None, dom0_mib=None):
         c.file(f"bench/cases/{cid}/cfg", _cfg(cid, case, files[os.path.abspath(case.kernel)],
                                              files[os.path.abspath(case.ramdisk)] if case.ramdisk else None))
         name = re.sub(r"[^A-Za-z0-9_.:+-]", "_", case.name)
-        c.file(f"bench/cases/{cid}/env", (f"NAME={name}\nEND={case.end}\nLIMIT={int(case.limit)}\n"
-                                          f"LINGER={case.linger:g}\n").encode())
+        env = f"NAME={name}\nEND={case.end}\nLIMIT={int(case.limit)}\nLINGER={case.linger:g}\n"
+        for k, v in (("MARKER", case.marker), ("OPS", " ".join(case.ops)), ("BACK", case.back)):
+            if v:
+                env += f"{k}='{v}'\n"
+        c.file(f"bench/cases/{cid}/env", env.encode())
     c.file("bench/cases/list", "".join(i + "\n" for i in ids).encode())
 
     results = [CaseResult(case.name) for case in cases]
@@ -145,8 +159,17 @@ def run_cases(xen, cases, log_path, echo=None, timeout=None, dom0_mib=None):
                    " rdinit=/bench/init," + boot.module_arg(initrd, "dom0 initrd"))
         boot.ensure_qemu()
         cmd = boot.qemu_command(boot.fetch_xen(xen), modules, qemu_mib, xen_cmdline)
+        # A save's image goes to a sparse scratch disk of its own, read here afterwards.
+        scratch = {}
+        for cid, case in zip(ids, cases):
+            if "save" in case.ops:
+                scratch[cid] = os.path.join(tmp, f"scratch{cid}.img")
+                with open(scratch[cid], "wb") as f:
+                    f.truncate((case.mem + 64) << 20)
+                cmd += ["-drive", f"file={scratch[cid]},if=none,id=scratch{cid},format=raw",
+                        "-device", f"virtio-blk-pci,drive=scratch{cid},serial=scratch{cid}"]
         if timeout is None:
-            timeout = 180 + sum(case.limit + case.linger + 30 for case in cases)
+            timeout = 180 + sum(case.limit + case.linger + 30 + 300 * len(case.ops) for case in cases)
         t0 = time.monotonic()
         t_ready = None
         done = fatal = None
@@ -202,6 +225,18 @@ def run_cases(xen, cases, log_path, echo=None, timeout=None, dom0_mib=None):
                                 if text != "Logfile Opened":
                                     r.guest_lines.append(text)
                             continue
+                        m = OP_RE.match(line)
+                        if m and m.group(1) in by_id:
+                            r = by_id[m.group(1)]
+                            r.ops[m.group(2)] = (int(m.group(3)), round(float(m.group(5)) - float(m.group(4)), 3))
+                            if m.group(2) == "restore":
+                                r.t_restore = float(m.group(4))
+                            continue
+                        m = BACK_RE.match(line)
+                        if m and m.group(1) in by_id and m.group(2) != "-":
+                            r = by_id[m.group(1)]
+                            r.t_back = round(float(m.group(2)) - r.t_restore, 3)
+                            continue
                         m = CASE_END_RE.match(line)
                         if m and m.group(1) in by_id:
                             r = by_id[m.group(1)]
@@ -221,6 +256,10 @@ def run_cases(xen, cases, log_path, echo=None, timeout=None, dom0_mib=None):
                 if proc.poll() is None:
                     proc.kill()
                 proc.wait()
+        for cid, path in scratch.items():
+            r = by_id[cid]
+            if r.ops.get("save", (1,))[0] == 0:
+                r.image = save_image.read(path)
     if t_ready is None:
         raise DomuError(f"the rig's dom0 never became ready; see {log_path}")
     with open(os.path.join(os.path.dirname(dom0_kernel), "stamp")) as f:

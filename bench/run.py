@@ -20,6 +20,9 @@ Parts (each reported even if another fails; --skip drops some):
   handoff  `xl create` to Debian Linux's "Run /init" four ways: the vmlinuz and
            its ELF given to xl, through the shim's hand-off, and through GRUB's
            PV image; the hand-off's own hypercalls (bench/fetch.py, domu.py)
+  lifecycle  xl migrate, save and restore of the shim and of Debian's Linux at
+           256 MiB and 1 GiB: times, the pages the image holds, the shim's own
+           resume cost (bench/domu.py, save_image.py)
   model    the real bring-up code on the host model, 1 GiB to 1 TiB
            (tests/model, bench/model.py)
   size     the image's text/data/bss beside XTF's and Mini-OS's
@@ -58,7 +61,7 @@ BUILT_SHIM = os.path.join(REPO, "build", "shim", "shim")
 SHIM = BUILT_SHIM           # build_shim() points this at a private copy
 CACHE = os.path.join(REPO, "cache", "bench")
 LOGS = os.path.join(CACHE, "logs")
-PARTS = ("dom0", "linux", "domu", "handoff", "model", "size")
+PARTS = ("dom0", "linux", "domu", "handoff", "lifecycle", "model", "size")
 
 # Part 4's references, measured once by hand (see REFERENCE_HOW); never rebuilt here.
 REFERENCE_SIZES = [
@@ -289,6 +292,99 @@ def part_domu(runs, mem, report):
                       "grub_first_line": re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", grub_first).strip(),
                       "ratio_result": s["shim"]["result"] / s["grub"]["first"],
                       "ratio_first": s["shim"]["first"] / s["grub"]["first"]}
+
+
+# ----------------------------------------------------------------- part 2d
+
+# The Linux domU of the lifecycle part: Debian's kernel and a busybox /init that says it
+# is up and then sleeps, so that the toolstack can save and restore it (Linux handles
+# control/shutdown = "suspend" in the kernel; its userspace plays no part).
+LINUX_LIFECYCLE_INIT = b"""#!/bin/sh
+/bin/busybox mount -t proc proc /proc
+echo "linux lifecycle: ready, $(/bin/busybox awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
+while :; do /bin/busybox sleep 3600; done
+"""
+SHIM_WAITING = "lifecycle: waiting for control/shutdown (round {} done"
+RESUME_COST_RE = re.compile(r"^resume: cost rc=0 hypercalls=(\d+) us=(\d+), then xenstore hypercalls=(\d+) "
+                            r"us=(\d+)$")
+TABLES_REPORT_RE = re.compile(r"^lifecycle: round 0 report: p2m (\d+) pfns xxh64=\S+; tables (\d+) frames")
+
+
+def part_lifecycle(mems, report):
+    """xl save, restore and migrate of the shim and of Debian's Linux, at each size in
+    mems, in one dom0 boot: dom0's time for each xl command, what the save image holds
+    (bench/save_image.py), and the shim's own cost of coming back."""
+    why = domu.rig_available()
+    if why:
+        report["lifecycle"] = {"pending": why}
+        return
+    rig = domu._rig()
+    kernel, _ = rig.build_dom0.build(XEN)
+    initrd = os.path.join(CACHE, "linux-lifecycle.cpio.gz")
+    rig.build_dom0.busybox_initrd(os.path.dirname(kernel), initrd, LINUX_LIFECYCLE_INIT)
+    ops = ("migrate", "save", "restore")
+    cases = []
+    for mem in mems:
+        cases += [domu.Case(f"shim-{mem}", SHIM, mem=mem, args="lifecycle", marker=SHIM_WAITING.format(0),
+                            ops=ops, back=SHIM_WAITING.format(1), limit=180),
+                  domu.Case(f"linux-{mem}", kernel, mem=mem, ramdisk=initrd, args="console=hvc0 quiet",
+                            marker="linux lifecycle: ready", ops=ops, limit=180)]
+    log(f"lifecycle: one dom0 boot, {len(cases)} guests, each migrated, saved and restored")
+    results, dom0_kernel, _ = domu.run_cases(XEN, cases, os.path.join(LOGS, "lifecycle.log"))
+    rows = {}
+    for c, r in zip(cases, results):
+        bad = [op for op in ("save", "restore") if r.ops.get(op, (None,))[0] != 0]
+        if r.status != "result" or bad or r.image is None:
+            raise RuntimeError(f"lifecycle: {c.name}: case {r.status} (xl create rc {r.rc}), "
+                               f"failed or missing: {bad or 'the image'}; see {LOGS}/lifecycle.log")
+        mig_rc, mig_s = r.ops.get("migrate", (None, None))
+        mig_why = next((ln for ln in r.xl_lines if "logdirty" in ln), "") if mig_rc else ""
+        row = {"mem": c.mem, "kind": c.name.split("-")[0], "save_s": r.ops["save"][1],
+               "restore_s": r.ops["restore"][1], "back_s": r.t_back, "image": r.image,
+               "migrate_rc": mig_rc, "migrate_s": mig_s, "migrate_why": mig_why.strip()}
+        if row["kind"] == "shim":
+            cost = [m for m in (RESUME_COST_RE.match(ln) for ln in r.guest_lines) if m]
+            rep0 = next((m for m in (TABLES_REPORT_RE.match(ln) for ln in r.guest_lines) if m), None)
+            if len(cost) != 1 or rep0 is None or r.t_back is None:
+                raise RuntimeError(f"lifecycle: {c.name}: no resume cost line, table report or round 1 "
+                                   f"after the restore; see {LOGS}/lifecycle.log")
+            row["cost"] = tuple(int(x) for x in cost[0].groups())
+            row["tables"] = int(rep0.group(2))
+            # The save sends every table Xen typed: exactly the shim's own tables.
+            sent = sum(r.image["tables"].values())
+            if sent != row["tables"]:
+                raise RuntimeError(f"lifecycle: {c.name}: the image holds {sent} page-table pages, the "
+                                   f"shim reports {row['tables']} tables")
+        rows[c.name] = row
+    report["lifecycle"] = {"rows": rows, "mems": mems, "dom0_kernel": dom0_kernel}
+
+
+def md_lifecycle(rep):
+    L = rep["lifecycle"]
+    rows = []
+    for name, r in L["rows"].items():
+        im = r["image"]
+        t = im["tables"]
+        rows.append([f"{'shim' if r['kind'] == 'shim' else 'Debian Linux'} {mib_label(r['mem'])}",
+                     fmt(r["save_s"], 2), fmt(r["restore_s"], 2), fmt(r["back_s"], 2),
+                     fmt(im["pages"]), fmt(im["pfns"]), f"{t[1]} / {t[2]} / {t[3]} / {t[4]}",
+                     fmt(im["bytes"] / 2**20, 1),
+                     "refused" if r["migrate_rc"] else ("ok" if r["migrate_rc"] == 0 else "—")])
+    out = table(["domU", "xl save, s", "xl restore, s", "xl restore start → shim waiting again, s",
+                 "pages sent (with data)", "pfns in the stream", "tables sent L1 / L2 / L3 / L4",
+                 "image MiB", "xl migrate"], rows)
+    costs = [(r["mem"], r["cost"]) for r in L["rows"].values() if r["kind"] == "shim"]
+    out += "\n\nThe shim's own resume (`resume: cost` line: from the suspend hypercall's return to back in " \
+           "service, the proof aside; then rebinding xenstore, which waits on xenstored in dom0):\n\n"
+    out += table(["shim", "hypercalls", "µs", "xenstore: hypercalls", "µs"],
+                 [[mib_label(m), c[0], fmt(c[1]), c[2], fmt(c[3])] for m, c in costs])
+    refused = [n for n, r in L["rows"].items() if r["migrate_rc"]]
+    why = next((r["migrate_why"] for r in L["rows"].values() if r["migrate_why"]), "")
+    if refused:
+        out += (f"\n\n`xl migrate -s ''` failed for {', '.join(refused)}"
+                + (f", before any page was sent: `{why}` (log-dirty mode for a PV guest is shadow "
+                   "paging, which Debian's Xen is built without)" if why else "") + ".")
+    return out
 
 
 # ----------------------------------------------------------------- part 2c
@@ -834,6 +930,16 @@ def render(rep, quick):
             "over, so its time includes them. GRUB's image is built like Debian's grub-xen-host one "
             "(grub-mkimage -O x86_64-xen, grub-xen-bin's modules), with the vmlinuz and the initramfs in "
             "its memdisk and a config that boots them with GRUB's PV loader (bench/fetch.py grub_linux).")
+    section("lifecycle", "2d. Save, restore and migrate: the shim vs Debian's Linux as domU", md_lifecycle,
+            f"Each guest as a PV domU under Xen {XEN} in the rig's dom0 (like 2b), all in one dom0 boot: "
+            "once it is up (the shim with `lifecycle`, waiting for control/shutdown; Linux with a busybox "
+            "/init that sleeps), dom0 runs `xl migrate -s '' DOM 'xl migrate-receive'`, then `xl save` to "
+            "a virtio scratch disk of its own, then `xl restore` (bench/domu-init.sh, OPS). Times are dom0 "
+            "uptime around each xl command. The image columns are read from the saved stream on the host "
+            "(bench/save_image.py: the PAGE_DATA records' pfns, their types and their data): the save sends "
+            "every pfn up to the guest's max_pfn, data only for pages it has. Linux prints nothing once "
+            "restored, so only the shim has a 'waiting again' time. One run each: a shared machine makes "
+            "any single time noisy; the page counts are exact.")
     section("model", "3. The bring-up on the host model, 1 GiB to 1 TiB", md_model,
             "The real shim/pv/mmu_pv.c, batch.c, p2m.c, ... compiled for the host and run on tests/model's "
             "model of Xen's PV MMU and dom0 builder (bench/model_bench.c, -O2, one process per size; "
@@ -860,7 +966,7 @@ def render(rep, quick):
 
 def print_tables(rep):
     for key, fn in (("dom0", lambda r: md_dom0(r)[0]), ("linux", md_linux), ("domu", md_domu),
-                    ("handoff", md_handoff),
+                    ("handoff", md_handoff), ("lifecycle", md_lifecycle),
                     ("model", md_model), ("size", md_size)):
         print(f"\n== {key} ==")
         if key in rep.get("errors", {}):
@@ -907,6 +1013,7 @@ def main():
                      ("linux", lambda: part_linux(cmp_runs, 256, rep)),
                      ("domu", lambda: part_domu(cmp_runs, 256, rep)),
                      ("handoff", lambda: part_handoff(cmp_runs, 512, rep)),
+                     ("lifecycle", lambda: part_lifecycle([256] if o.quick else [256, 1024], rep)),
                      ("model", lambda: part_model(model_sizes, model_default, rep)),
                      ("size", lambda: part_size(rep))):
         if part in skip:

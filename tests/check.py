@@ -5,7 +5,8 @@
     tests/model     Xen's PV MMU modelled, running the real mmu_pv.c / p2m.c
     image           libxenguest's own parser on the four builds (rig/domu/check_image.py)
     guest-parse     the shim's hand-off parser against libxenguest's on the same four
-                    (rig/domu/check_guest_parse.py); bootpack: tools/bootpack.py's tests
+                    (rig/domu/check_guest_parse.py); bootpack: tools/bootpack.py's tests;
+                    save-image: bench/save_image.py's reader of xl save images
     rig             the runners' own parsers and judges (rig/test_judge.py,
                     tests/e2e/test_runner.py, rig/domu/test_domu.py)
 
@@ -94,6 +95,7 @@ def main():
         ("e2e-judge", [sys.executable, "tests/e2e/test_runner.py"]),
         ("domu-runner", [sys.executable, "rig/domu/test_domu.py"]),
         ("bootpack", [sys.executable, "tests/tools/test_bootpack.py"]),
+        ("save-image", [sys.executable, "tests/tools/test_save_image.py"]),
     ]
     for name, cmd in suites:
         print(f"== {name}: {' '.join(cmd)}", flush=True)

@@ -672,6 +672,7 @@ def judge_inspections(c, r):
     return None
 
 
+COST_RE = re.compile(r"^resume: cost rc=(-?\d+) hypercalls=\d+ us=\d+, then xenstore hypercalls=\d+ us=\d+$")
 ROUND_RE = re.compile(r"^suspend: round (\d+) rc=(-?\d+) tables=([0-9a-f]{16}) \((\d+) entries\) "
                       r"pages=64 moved=(\d+) ramdisk=(same|none) ok$")
 
@@ -710,6 +711,10 @@ def judge_ops(c, r, verdict, reason):
     new = [m for m in rounds if m.group(2) == "0"]
     if new and all(m.group(5) == "0" for m in new):
         return "FAILURE", "no round in a new domain saw any watched frame get a new mfn"
+    costs = [m.group(1) for m in (COST_RE.match(ln) for ln in r.guest_lines) if m]
+    if costs != [m.group(2) for m in rounds]:
+        return "FAILURE", (f"resume cost lines for rc {costs}, want one per round with its rc "
+                           f"{[m.group(2) for m in rounds]}")
     if len({m.group(3) for m in rounds}) != 1:
         return "FAILURE", f"the table hash differs between rounds: {[m.group(3) for m in rounds]}"
     want = f"lifecycle: poweroff after {len(c.ops)} suspend round(s)"

@@ -267,7 +267,9 @@ class LifecycleTest(unittest.TestCase):
 @@GUEST 01| lifecycle: waiting for control/shutdown (round 0 done, up to 600 s)
 @@GUEST 01| lifecycle: round 1 report: p2m 100 pfns xxh64=00000000000000f0; tables 5 frames xxh64=00000000000000e0
 @@GUEST 01| lifecycle: round 2 report: p2m 100 pfns xxh64=00000000000000f0; tables 5 frames xxh64=00000000000000e0
+@@GUEST 01| resume: cost rc={c1} hypercalls=4 us=900, then xenstore hypercalls=12 us=20000
 @@GUEST 01| suspend: round 1 rc={g1} tables=00000000000000aa (100 entries) pages=64 moved=66 ramdisk=none ok
+@@GUEST 01| resume: cost rc=1 hypercalls=2 us=300, then xenstore hypercalls=0 us=0
 @@GUEST 01| suspend: round 2 rc=1 tables={h2} (100 entries) pages=64 moved=0 ramdisk=none ok
 @@GUEST 01| lifecycle: poweroff after 2 suspend round(s)
 @@GUEST 01| Test result: SUCCESS
@@ -275,7 +277,8 @@ class LifecycleTest(unittest.TestCase):
 """
 
     def judge(self, **kw):
-        args = dict(rc1=0, rc2=0, msg="Loading new save file", g1=0, h2="00000000000000aa", f1=5, late="")
+        args = dict(rc1=0, rc2=0, msg="Loading new save file", g1=0, c1=0, h2="00000000000000aa", f1=5,
+                    late="")
         args.update(kw)
         s, rs = session([R.Case("a", "k", args="lifecycle", ops=["save-restore", "save-c"])])
         feed(s, self.LOG.format(**args))
@@ -298,7 +301,8 @@ class LifecycleTest(unittest.TestCase):
         self.assertIn("note: xl restore rc=137 did not exit cleanly", r.reason)
 
     def test_each_disagreement_is_a_failure_of_its_own(self):
-        for kw, why in ((dict(g1=1), "want rc=0"),
+        for kw, why in ((dict(g1=1, c1=1), "want rc=0"),
+                        (dict(c1=1), "resume cost lines for rc ['1', '1']"),
                         (dict(h2="00000000000000bb"), "table hash differs"),
                         (dict(f1=6), "inspector: round 1: Xen types 6 frames")):
             with self.subTest(**kw):

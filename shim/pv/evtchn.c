@@ -6,6 +6,15 @@
 
 #define BITS_PER_WORD (8 * sizeof(xen_ulong_t))
 
+static uint64_t scale(const volatile struct vcpu_time_info *t, uint64_t delta)
+{
+    if (t->tsc_shift >= 0)
+        delta <<= t->tsc_shift;
+    else
+        delta >>= -t->tsc_shift;
+    return (uint64_t)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
+}
+
 /* The pvclock formula: system_time + ((tsc - tsc_timestamp) << shift) * mul / 2^32. */
 uint64_t xen_system_time_ns(const shared_info_t *si)
 {
@@ -16,13 +25,22 @@ uint64_t xen_system_time_ns(const shared_info_t *si)
     do {
         version = t->version;
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        uint64_t delta = plat_tsc() - t->tsc_timestamp;
+        ns = t->system_time + scale(t, plat_tsc() - t->tsc_timestamp);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    } while ((version & 1) || version != t->version);
+    return ns;
+}
 
-        if (t->tsc_shift >= 0)
-            delta <<= t->tsc_shift;
-        else
-            delta >>= -t->tsc_shift;
-        ns = t->system_time + (uint64_t)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
+uint64_t xen_tsc_to_ns(const shared_info_t *si, uint64_t tsc_delta)
+{
+    const volatile struct vcpu_time_info *t = &si->vcpu_info[0].time;
+    uint32_t version;
+    uint64_t ns;
+
+    do {
+        version = t->version;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        ns = scale(t, tsc_delta);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
     } while ((version & 1) || version != t->version);
     return ns;

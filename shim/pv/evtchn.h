@@ -16,6 +16,9 @@
 /* Nanoseconds of Xen system time, from vCPU 0's time info in shared_info. */
 uint64_t xen_system_time_ns(const shared_info_t *si);
 
+/* A TSC interval in nanoseconds, with vCPU 0's scale from shared_info. */
+uint64_t xen_tsc_to_ns(const shared_info_t *si, uint64_t tsc_delta);
+
 /*
  * Sleep until port is pending or system time reaches deadline_ns.
  * 1: it was pending (the bit is cleared again); 0: the deadline passed;

@@ -14,10 +14,15 @@
 
 #include "lib/xen.h"
 
+/* Every hypercall the guest has issued (a multicall counts once); xen_plat.c. */
+extern unsigned long hypercalls_issued;
+
 static inline long hypercall5(unsigned int op, unsigned long a1, unsigned long a2,
                               unsigned long a3, unsigned long a4, unsigned long a5)
 {
     long ret;
+
+    hypercalls_issued++;    /* first: nothing may come between the register variables and the asm */
     register unsigned long r10 asm("r10") = a4;
     register unsigned long r8 asm("r8") = a5;
 

@@ -7,6 +7,8 @@
 #include "lib/result.h"
 #include "lib/lib.h"
 
+unsigned long hypercalls_issued;
+
 long plat_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *done)
 {
     return HYPERVISOR_mmu_update(req, count, done, DOMID_SELF);
