@@ -305,8 +305,8 @@ echo "linux lifecycle: ready, $(/bin/busybox awk '/MemTotal/ {print $2 " kB"}' /
 while :; do /bin/busybox sleep 3600; done
 """
 SHIM_WAITING = "lifecycle: waiting for control/shutdown (round {} done"
-RESUME_COST_RE = re.compile(r"^resume: cost rc=0 hypercalls=(\d+) us=(\d+), then xenstore hypercalls=(\d+) "
-                            r"us=(\d+)$")
+RESUME_COST_RE = re.compile(r"^resume: cost rc=0 hypercalls=(\d+) us=(\d+), then ports and xenstore "
+                            r"hypercalls=(\d+) us=(\d+)$")
 TABLES_REPORT_RE = re.compile(r"^lifecycle: round 0 report: p2m (\d+) pfns xxh64=\S+; tables (\d+) frames")
 
 
@@ -375,8 +375,8 @@ def md_lifecycle(rep):
                  "image MiB", "xl migrate"], rows)
     costs = [(r["mem"], r["cost"]) for r in L["rows"].values() if r["kind"] == "shim"]
     out += "\n\nThe shim's own resume (`resume: cost` line: from the suspend hypercall's return to back in " \
-           "service, the proof aside; then rebinding xenstore, which waits on xenstored in dom0):\n\n"
-    out += table(["shim", "hypercalls", "µs", "xenstore: hypercalls", "µs"],
+           "service, the proof aside; then the ports and xenstore, which waits on xenstored in dom0):\n\n"
+    out += table(["shim", "hypercalls", "µs", "ports and xenstore: hypercalls", "µs"],
                  [[mib_label(m), c[0], fmt(c[1]), c[2], fmt(c[3])] for m, c in costs])
     refused = [n for n, r in L["rows"].items() if r["migrate_rc"]]
     why = next((r["migrate_why"] for r in L["rows"].values() if r["migrate_why"]), "")

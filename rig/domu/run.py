@@ -672,7 +672,8 @@ def judge_inspections(c, r):
     return None
 
 
-COST_RE = re.compile(r"^resume: cost rc=(-?\d+) hypercalls=\d+ us=\d+, then xenstore hypercalls=\d+ us=\d+$")
+COST_RE = re.compile(r"^resume: cost rc=(-?\d+) hypercalls=\d+ us=\d+, then ports and xenstore "
+                     r"hypercalls=\d+ us=\d+$")
 ROUND_RE = re.compile(r"^suspend: round (\d+) rc=(-?\d+) tables=([0-9a-f]{16}) \((\d+) entries\) "
                       r"pages=64 moved=(\d+) ramdisk=(same|none) ok$")
 

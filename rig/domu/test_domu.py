@@ -267,9 +267,9 @@ class LifecycleTest(unittest.TestCase):
 @@GUEST 01| lifecycle: waiting for control/shutdown (round 0 done, up to 600 s)
 @@GUEST 01| lifecycle: round 1 report: p2m 100 pfns xxh64=00000000000000f0; tables 5 frames xxh64=00000000000000e0
 @@GUEST 01| lifecycle: round 2 report: p2m 100 pfns xxh64=00000000000000f0; tables 5 frames xxh64=00000000000000e0
-@@GUEST 01| resume: cost rc={c1} hypercalls=4 us=900, then xenstore hypercalls=12 us=20000
+@@GUEST 01| resume: cost rc={c1} hypercalls=4 us=900, then ports and xenstore hypercalls=12 us=20000
 @@GUEST 01| suspend: round 1 rc={g1} tables=00000000000000aa (100 entries) pages=64 moved=66 ramdisk=none ok
-@@GUEST 01| resume: cost rc=1 hypercalls=2 us=300, then xenstore hypercalls=0 us=0
+@@GUEST 01| resume: cost rc=1 hypercalls=2 us=300, then ports and xenstore hypercalls=0 us=0
 @@GUEST 01| suspend: round 2 rc=1 tables={h2} (100 entries) pages=64 moved=0 ramdisk=none ok
 @@GUEST 01| lifecycle: poweroff after 2 suspend round(s)
 @@GUEST 01| Test result: SUCCESS

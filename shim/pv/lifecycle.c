@@ -20,8 +20,11 @@
 #include "pv/mmu.h"
 #include "pv/p2m.h"
 #include "pv/suspend.h"
+#include "pv/traps.h"
+#include "pv/usermode.h"
 #include "pv/xenstore.h"
 #include "lib/console.h"
+#include "lib/console_ring.h"
 #include "lib/result.h"
 #include "lib/lib.h"
 
@@ -42,14 +45,35 @@ static void announce(void)
     store_or_die(xs_watch(&xs, "control/shutdown", WATCH_TOKEN), "watch", "control/shutdown");
 }
 
-static void store_rebound(evtchn_port_t port)
+/* ------------------------------------------------ suspend.c's hooks */
+
+static void shared_info_mapped(bool mapped)
 {
-    xs_connect(&xs, xs.ring, port, shared_info_page);
+    traps_set_cr2_source(mapped ? &shared_info_page->vcpu_info[0].arch.cr2 : NULL);
+}
+
+static void console_moved(unsigned long ring_pfn, evtchn_port_t port)
+{
+    console_use_ring((struct xencons_interface *)pfn_to_virt(ring_pfn), port);
+}
+
+/* Every port came back masked. */
+static void ports_rebound(const start_info_t *si)
+{
+    evtchn_unmask(si->console.domU.evtchn);
+    evtchn_notify(si->console.domU.evtchn);         /* output written meanwhile */
+    evtchn_unmask(si->store_evtchn);
+    xs_connect(&xs, xs.ring, si->store_evtchn, shared_info_page);
     xs.watch_seen = xs.watch_events;
     announce();
 }
 
-static const struct suspend_hooks hooks = { .store_rebound = store_rebound };
+static const struct suspend_hooks hooks = {
+    .shared_info_mapped = shared_info_mapped,
+    .console_moved = console_moved,
+    .ports_rebound = ports_rebound,
+    .exercises = usermode_test,
+};
 
 void lifecycle_run(start_info_t *si, shared_info_t *shared, unsigned int wait_s)
 {
@@ -62,7 +86,7 @@ void lifecycle_run(start_info_t *si, shared_info_t *shared, unsigned int wait_s)
                      (unsigned long)si->store_mfn);
     shared_info_page = shared;
     xs_connect(&xs, (struct xenstore_domain_interface *)pfn_to_virt(store_pfn), si->store_evtchn, shared);
-    suspend_prepare(si, &hooks);
+    suspend_prepare(si, ((unsigned long)si - PAGE_OFFSET) >> PAGE_SHIFT, &hooks);
     announce();
     for (unsigned int said = ~0U;;) {
         uint64_t deadline = xen_system_time_ns(shared) + (uint64_t)wait_s * 1000000000ULL;

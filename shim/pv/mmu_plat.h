@@ -65,6 +65,17 @@ static inline void plat_zero_page(unsigned long va)
 #endif
 
 /*
+ * SCHEDOP_shutdown(SHUTDOWN_suspend), with rdx = start_info's mfn (the
+ * tools read it from vCPU 0's saved registers): 0 back in a new domain,
+ * 1 back in the same one (checkpoint, cancel), < 0 refused.
+ */
+long plat_suspend(unsigned long start_info_mfn);
+
+/* Hypercalls issued so far (a multicall counts once), and a TSC interval in ns. */
+unsigned long plat_hypercalls(void);
+uint64_t plat_tsc_to_ns(uint64_t tsc);
+
+/*
  * What the hand-off (shim/handoff/) needs besides the above.
  *
  * plat_view: a C pointer through which the code may access [va, va + len)

@@ -21,30 +21,28 @@
  *   proof    the same table hash, test pages, ramdisk hash; p2m and M2P
  *            agree for every pfn; the self-checks, an mmu_update, ring 3,
  *            module space; the pinned L4s are still pinned
+ *
+ * Only the MM side is here, written against mmu_plat.h (plat_suspend() is
+ * the hypercall), so that the host model runs it too (tests/model, with
+ * its own save and restore); the console, the ports, xenstore and ring 3
+ * are the platform's hooks (lifecycle.c).
  */
 #include "pv/suspend.h"
 #include "pv/batch.h"
-#include "pv/evtchn.h"
-#include "pv/hypercall.h"
 #include "pv/layout.h"
 #include "pv/mmu.h"
 #include "pv/mmu_plat.h"
 #include "pv/p2m.h"
 #include "pv/page_alloc.h"
 #include "pv/ramdisk.h"
-#include "pv/traps.h"
-#include "pv/usermode.h"
 #include "mm/pt_walk.h"
 #include "lib/config.h"
 #include "lib/console.h"
-#include "lib/console_ring.h"
 #include "lib/result.h"
 #include "lib/xxhash.h"
 #include "lib/lib.h"
 
 #define TEST_PAGES 64
-
-extern shared_info_t *shared_info;
 
 static start_info_t *si;
 static const struct suspend_hooks *hooks;
@@ -72,7 +70,7 @@ static void fill_test_pages(void)
 {
     for (unsigned int p = 0; p < TEST_PAGES; p++)
         for (unsigned int i = 0; i < PAGE_SIZE / 8; i++)
-            ((uint64_t *)pfn_to_virt(test_pfn[p]))[i] = pattern(test_pfn[p], i);
+            plat_write64(pfn_to_virt(test_pfn[p]) + i * 8, pattern(test_pfn[p], i));
 }
 
 /* The first test page whose pattern is wrong, or 0. */
@@ -80,19 +78,33 @@ static unsigned long bad_test_page(void)
 {
     for (unsigned int p = 0; p < TEST_PAGES; p++)
         for (unsigned int i = 0; i < PAGE_SIZE / 8; i++)
-            if (((const uint64_t *)pfn_to_virt(test_pfn[p]))[i] != pattern(test_pfn[p], i))
+            if (plat_read64(pfn_to_virt(test_pfn[p]) + i * 8) != pattern(test_pfn[p], i))
                 return test_pfn[p];
     return 0;
 }
 
-void suspend_prepare(start_info_t *start_info, const struct suspend_hooks *h)
+/* XXH64 of [va, va + len), a page at a time (plat_view: the model maps no more at once). */
+static uint64_t hash_range(unsigned long va, unsigned long len)
+{
+    struct xxh64_state h;
+
+    xxh64_init(&h, 0);
+    for (unsigned long off = 0; off < len; off += PAGE_SIZE) {
+        unsigned long n = len - off < PAGE_SIZE ? len - off : PAGE_SIZE;
+
+        xxh64_update(&h, plat_view(va + off, n, false), n);
+    }
+    return xxh64_digest(&h);
+}
+
+void suspend_prepare(start_info_t *start_info, unsigned long start_info_pfn, const struct suspend_hooks *h)
 {
     si = start_info;
     hooks = h;
-    si_pfn = (((unsigned long)si) - PAGE_OFFSET) >> PAGE_SHIFT;
+    si_pfn = start_info_pfn;
     store_pfn = mfn_to_pfn(si->store_mfn);
     console_pfn = mfn_to_pfn(si->console.domU.mfn);
-    seed = xen_system_time_ns(shared_info) | 1;
+    seed = plat_tsc() | 1;
     for (unsigned int p = 0; p < TEST_PAGES; p++)
         test_pfn[p] = pages_alloc("a suspend test page");
     fill_test_pages();
@@ -100,7 +112,7 @@ void suspend_prepare(start_info_t *start_info, const struct suspend_hooks *h)
     if (si->mod_len) {
         rd_va = ramdisk_va(si);
         rd_len = si->mod_len;
-        rd_hash = xxh64((const void *)rd_va, rd_len, 0);
+        rd_hash = hash_range(rd_va, rd_len);
     }
 }
 
@@ -224,7 +236,7 @@ static uint64_t tables_hash(const char *when, unsigned long *entries)
 void suspend_report(unsigned int round)
 {
     unsigned long entries, frames, n = p2m_nr_pages();
-    uint64_t set, p2m = xxh64((const void *)p2m_list_va(), n * sizeof(unsigned long), 0);
+    uint64_t set, p2m = hash_range(p2m_list_va(), n * sizeof(unsigned long));
 
     walk_tables("for the inspector", &entries, &set, &frames);
     printk("lifecycle: round %u report: p2m %lu pfns xxh64=%016lx; tables %lu frames xxh64=%016lx\n",
@@ -235,7 +247,7 @@ void suspend_report(unsigned int round)
 
 static void unmap_shared_info(void)
 {
-    traps_set_cr2_source(NULL);
+    hooks->shared_info_mapped(false);
     set_fixmap(FIX_SHARED_INFO, 0, 0);
     batch_flush();
 }
@@ -244,7 +256,7 @@ static void map_shared_info(unsigned long machine_addr)
 {
     set_fixmap(FIX_SHARED_INFO, machine_addr >> PAGE_SHIFT, PTE_KERNEL_RW | pte_nx);
     batch_flush();
-    traps_set_cr2_source(&shared_info->vcpu_info[0].arch.cr2);
+    hooks->shared_info_mapped(true);
 }
 
 /* ------------------------------------------------------------ resume */
@@ -263,7 +275,7 @@ static void check_start_info(void)
                      (unsigned long)si->console.domU.mfn, console_pfn, pfn_to_mfn(console_pfn));
     if (!si->console.domU.evtchn)
         result_error("resume: start_info.console.domU.evtchn is 0");
-    console_use_ring((struct xencons_interface *)pfn_to_virt(console_pfn), si->console.domU.evtchn);
+    hooks->console_moved(console_pfn, si->console.domU.evtchn);
     if (!si->shared_info || (si->shared_info & ~PAGE_MASK))
         result_error("resume: start_info.shared_info %#lx is not a page address", si->shared_info);
     /*
@@ -330,9 +342,9 @@ static void mmu_update_works(void)
 
 /*
  * What the resume itself costs, the proof aside: from the suspend
- * hypercall's return to the guest being back in service (start_info
- * checked, shared_info mapped, the p2m published, the ports rebound).
- * The store's part is apart: it waits on xenstored in dom0.
+ * hypercall's return to the MM side being back in service (start_info
+ * checked, shared_info mapped, the p2m published).  The platform's part
+ * (ports, xenstore) is apart: xenstore waits on xenstored in dom0.
  */
 struct resume_cost {
     uint64_t tsc, mark;
@@ -341,19 +353,18 @@ struct resume_cost {
 
 static void cost_start(struct resume_cost *c)
 {
-    c->calls_mark = hypercalls_issued;
+    c->calls_mark = plat_hypercalls();
     c->mark = plat_tsc();
 }
 
 static void cost_stop(struct resume_cost *c)
 {
     c->tsc += plat_tsc() - c->mark;
-    c->calls += hypercalls_issued - c->calls_mark;
+    c->calls += plat_hypercalls() - c->calls_mark;
 }
 
 long suspend_round(unsigned int round)
 {
-    struct sched_shutdown sd = { .reason = SHUTDOWN_suspend };
     unsigned long entries_before, entries_after, bad, ram_after;
     unsigned int moved = 0;
     uint64_t before, after;
@@ -383,8 +394,7 @@ long suspend_round(unsigned int round)
     for (unsigned int p = 0; p < TEST_PAGES + 2; p++)
         watched_mfn[p] = pfn_to_mfn(watched_pfn(p));
 
-    /* rdx = start_info's mfn: a three-argument sched_op. */
-    rc = hypercall3(__HYPERVISOR_sched_op, SCHEDOP_shutdown, &sd, mmu_pfn_to_mfn(si_pfn));
+    rc = plat_suspend(mmu_pfn_to_mfn(si_pfn));
     cost_start(&own);
 
     if (rc == 1) {
@@ -411,24 +421,21 @@ long suspend_round(unsigned int round)
     map_shared_info(si->shared_info);
     if (rc == 0) {
         p2m_tools_resume();
-        evtchn_unmask(si->console.domU.evtchn);
-        evtchn_notify(si->console.domU.evtchn);        /* output written meanwhile */
-        evtchn_unmask(si->store_evtchn);
         cost_stop(&own);
         cost_start(&store);
-        hooks->store_rebound(si->store_evtchn);
+        hooks->ports_rebound(si);
         cost_stop(&store);
     } else {
         cost_stop(&own);
     }
-    printk("resume: cost rc=%ld hypercalls=%lu us=%lu, then xenstore hypercalls=%lu us=%lu\n", rc,
-           own.calls, (unsigned long)(xen_tsc_to_ns(shared_info, own.tsc) / 1000), store.calls,
-           (unsigned long)(xen_tsc_to_ns(shared_info, store.tsc) / 1000));
+    printk("resume: cost rc=%ld hypercalls=%lu us=%lu, then ports and xenstore hypercalls=%lu us=%lu\n",
+           rc, own.calls, (unsigned long)(plat_tsc_to_ns(own.tsc) / 1000), store.calls,
+           (unsigned long)(plat_tsc_to_ns(store.tsc) / 1000));
 
     bad = bad_test_page();
     if (bad)
         result_failure("suspend: round %u: test page pfn %#lx lost its pattern", round, bad);
-    if (rd_len && xxh64((const void *)rd_va, rd_len, 0) != rd_hash)
+    if (rd_len && hash_range(rd_va, rd_len) != rd_hash)
         result_failure("suspend: round %u: the ramdisk's xxh64 changed", round);
     ram_after = check_p2m_m2p();
     if (ram_after != ram_pfns)
@@ -443,7 +450,7 @@ long suspend_round(unsigned int round)
         still_pinned("user L4", init_mm.user_l4);
     mmu_update_works();
     mmu_self_check("after the resume");
-    usermode_test();
+    hooks->exercises();
     mmu_module_test();
     printk("suspend: round %u rc=%ld tables=%016lx (%lu entries) pages=%u moved=%u ramdisk=%s ok\n",
            round, rc, (unsigned long)after, entries_after, TEST_PAGES, moved, rd_len ? "same" : "none");

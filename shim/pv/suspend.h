@@ -7,15 +7,30 @@
 #ifndef SHIM_PV_SUSPEND_H
 #define SHIM_PV_SUSPEND_H
 
+#include <stdbool.h>
 #include "lib/xen.h"
 
+/*
+ * What the platform does around the MM code's suspend and resume: the
+ * guest's console, event channels, xenstore and ring 3 (lifecycle.c), or
+ * the host model's stand-ins (tests/model).  Called in this order.
+ */
 struct suspend_hooks {
-    /* After a resume in a new domain: take the new store port (already checked). */
-    void (*store_rebound)(evtchn_port_t port);
+    /* shared_info is mapped at its fixmap slot again (true), or about to be unmapped. */
+    void (*shared_info_mapped)(bool mapped);
+    /* A new domain: the console's ring (its pfn) and port, already checked: move to them. */
+    void (*console_moved)(unsigned long ring_pfn, evtchn_port_t port);
+    /* A new domain: unmask and kick the console and store ports, rebind xenstore. */
+    void (*ports_rebound)(const start_info_t *si);
+    /* The exercises beyond the MM code's own (the ring-3 test), after every resume. */
+    void (*exercises)(void);
 };
 
-/* Once, before the first request can arrive: test pages, the ramdisk's hash. */
-void suspend_prepare(start_info_t *si, const struct suspend_hooks *hooks);
+/*
+ * Once, before the first request can arrive: test pages, the ramdisk's
+ * hash.  si is start_info as the code reads it, si_pfn its page.
+ */
+void suspend_prepare(start_info_t *si, unsigned long si_pfn, const struct suspend_hooks *hooks);
 
 /*
  * Suspends, resumes, checks everything, prints "suspend: round N rc=R ...

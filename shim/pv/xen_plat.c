@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* xen_plat.c - mmu_plat.h in the guest: real hypercalls, real memory, the result protocol. */
 #include "pv/mmu_plat.h"
+#include "pv/evtchn.h"
 #include "pv/traps.h"
 #include "lib/console.h"
 #include "pv/hypercall.h"
@@ -8,6 +9,7 @@
 #include "lib/lib.h"
 
 unsigned long hypercalls_issued;
+extern shared_info_t *shared_info;          /* setup.c: its fixmap slot */
 
 long plat_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *done)
 {
@@ -27,6 +29,26 @@ long plat_multicall(multicall_entry_t *calls, unsigned int nr)
 long plat_memory_op(unsigned int cmd, void *arg)
 {
     return HYPERVISOR_memory_op(cmd, arg);
+}
+
+long plat_suspend(unsigned long start_info_mfn)
+{
+    struct sched_shutdown sd = { .reason = SHUTDOWN_suspend };
+
+    console_flush();
+    /* rdx = start_info's mfn: a three-argument sched_op. */
+    return hypercall3(__HYPERVISOR_sched_op, SCHEDOP_shutdown, &sd, start_info_mfn);
+}
+
+unsigned long plat_hypercalls(void)
+{
+    return hypercalls_issued;
+}
+
+/* shared_info is mapped whenever a time is converted (after the resume). */
+uint64_t plat_tsc_to_ns(uint64_t tsc)
+{
+    return xen_tsc_to_ns(shared_info, tsc);
 }
 
 void *plat_view(unsigned long va, size_t len, bool write)

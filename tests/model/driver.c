@@ -32,6 +32,7 @@
 #include "pv/p2m.h"
 #include "pv/page_alloc.h"
 #include "pv/start_info.h"
+#include "pv/suspend.h"
 #include "handoff/handoff.h"
 
 static void check_boot_tables(struct drive_result *r);
@@ -100,6 +101,47 @@ static void usermode_mirror(void)
     set_pgd_selftest();
     if (!model_enter_user(why, sizeof(why)))
         model_end_run(M.crashed ? OUT_CRASH : OUT_RULE, "%s (init_mm)", why);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+/* suspend.c's platform side: no traps, console, ports or xenstore on the model. */
+static void no_shared_info_hook(bool mapped)
+{
+    (void)mapped;
+}
+
+static void no_console_hook(unsigned long ring_pfn, evtchn_port_t port)
+{
+    (void)ring_pfn, (void)port;
+}
+
+static void no_ports_hook(const start_info_t *si)
+{
+    (void)si;
+}
+
+static const struct suspend_hooks model_hooks = {
+    .shared_info_mapped = no_shared_info_hook,
+    .console_moved = no_console_hook,
+    .ports_rebound = no_ports_hook,
+    .exercises = usermode_mirror,
+};
+
+/* lifecycle.c's loop, one round per operation, with the report the inspector reads. */
+static void lifecycle(const struct drive_opts *o, const struct boot_layout *L)
+{
+    start_info_t *si = plat_view(boot_va_to_direct(L->vstartinfo_start), PAGE_SIZE, true);
+
+    TS.nr_ops = TS.done = 0;
+    for (const char *p = o->lifecycle; *p && TS.nr_ops < TS_MAX_OPS; p++)
+        TS.op[TS.nr_ops++] = *p == 'c' ? TS_CHECKPOINT : TS_SAVE_RESTORE;
+    suspend_prepare(si, (L->vstartinfo_start - L->virt_base) >> PAGE_SHIFT, &model_hooks);
+    for (unsigned int round = 0; round < TS.nr_ops; round++) {
+        suspend_report(round);
+        suspend_round(round + 1);
+    }
+    suspend_report(TS.nr_ops);
 }
 
 static void boot_shim(void *arg)
@@ -180,7 +222,7 @@ static void boot_shim(void *arg)
     p2m_build(nr_pfns, NULL);
     c->r->p2m_freed = mb.p2m_frames ? mmu_drop_boot_p2m()
         : p2m_release_boot_list((si.mfn_list - L->virt_base) >> PAGE_SHIFT, nr_pfns);
-    p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), si.flags, false);
+    p2m_tools_init(fix_to_virt(FIX_SHARED_INFO), si.flags, strstr((const char *)si.cmd_line, "p2m-tree"));
     mmu_phase_end();
 
     check_ramdisk(&si, c->r);
@@ -211,6 +253,8 @@ static void boot_shim(void *arg)
     }
     if (!o->no_checks)
         mmu_self_check("after exercises");
+    if (o->lifecycle)
+        lifecycle(o, L);
     if (o->handoff) {
         handoff_snapshot(si_dmap);
         handoff_go(si_dmap, plat_view(fix_to_virt(FIX_SHARED_INFO), PAGE_SIZE, true));
@@ -359,6 +403,8 @@ void drive_inline(const struct drive_opts *o, struct drive_result *r)
     snprintf(r->inj_what, sizeof(r->inj_what), "%s", M.inj.what);
     r->stats = M.stats;
     r->entry_seq = M.entry_seq;
+    r->suspends = TS.done;
+    memcpy(r->ts, TS.counts, sizeof(r->ts));
     parse_log(r);
     snprintf(r->log, sizeof(r->log), "%s", hosted_log());
     if (o->handoff && r->out == OUT_JUMPED)

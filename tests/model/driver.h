@@ -15,6 +15,7 @@
 #include "builder.h"
 #include "handoff_check.h"
 #include "hosted.h"
+#include "toolstack.h"
 
 struct drive_opts {
     struct boot_cfg boot;
@@ -32,6 +33,12 @@ struct drive_opts {
      */
     bool handoff;
     const struct handoff_expect *hx;
+    /*
+     * After the exercises, as a domU with `lifecycle` does: one suspend per
+     * character, 'r' xl save + xl restore (a new domain), 'c' xl save -c;
+     * the toolstack's side is toolstack.c.
+     */
+    const char *lifecycle;
     /* Changes start_info (a copy) before the guest starts; written back into guest memory. */
     void (*mutate)(start_info_t *si, const struct boot_layout *L, long arg);
     long mutate_arg;
@@ -81,6 +88,9 @@ struct drive_result {
     char boot_tables_state[160];
     char log[8192];                 /* the start of what mmu_print printed */
 
+    /* The lifecycle (drive_opts.lifecycle): the suspends the toolstack saw, and its counts. */
+    unsigned int suspends;
+    struct ts_counts ts[TS_MAX_OPS];
     /* The hand-off (drive_opts.handoff), from handoff_check.c. */
     struct {
         unsigned long hypercalls, min_hypercalls;   /* from the plan to the jump, and the minimum */

@@ -791,6 +791,49 @@ void model_set_m2p(unsigned long mfn, unsigned long pfn)
     *v = pfn;
 }
 
+/* ------------------------------------------------------------ a new domain */
+
+void model_forget_extents(void)
+{
+    M.nr_ext = 0;
+    if (M.m2p_used) {
+        memset(M.m2p_key, 0, M.m2p_cap * sizeof(*M.m2p_key));
+        M.m2p_used = 0;
+    }
+    last_by_pfn = last_by_mfn = NULL;
+    vmem_changed();
+}
+
+/*
+ * The words go with the pointer (a C view of them stays valid); a formula
+ * frame stays a formula, which the new extents resolve to the same pfn.
+ */
+void model_move_frame(unsigned long from, unsigned long to)
+{
+    struct frame *f = frame_of(from), *t = frame_of(to);
+
+    *t = (struct frame){ .owner = OWN_DOM, .content = f->content,
+                         .flags = (uint8_t)(f->flags & (FF_ONE_WORD | FF_VIEWED)) };
+    M.pages[to] = M.pages[from];
+    M.pages[from] = NULL;
+    if (f->flags & FF_ONE_WORD) {
+        struct one_word w = *ow_find(from);
+
+        ow_drop(f, from);
+        ow_put(to, w.idx, w.v);
+    }
+    *f = (struct frame){ .owner = OWN_FREE };
+}
+
+void model_free_frame(unsigned long mfn)
+{
+    struct frame *f = frame_of(mfn);
+
+    ow_drop(f, mfn);
+    M.pages[mfn] = NULL;            /* its words stay in the arena until the machine goes */
+    *f = (struct frame){ .owner = OWN_FREE };
+}
+
 /* ------------------------------------------------------------ refusals */
 
 void model_refuse(const char *fmt, ...)
@@ -814,7 +857,7 @@ const char *outcome_name(enum outcome o)
     static const char *const names[] = {
         [OUT_NONE] = "SUCCESS", [OUT_ERROR] = "ERROR", [OUT_FAILURE] = "FAILURE",
         [OUT_FAULT] = "FAULT", [OUT_CRASH] = "CRASH", [OUT_RULE] = "RULE",
-        [OUT_JUMPED] = "JUMPED",
+        [OUT_JUMPED] = "JUMPED", [OUT_TOOLSTACK] = "TOOLSTACK",
     };
     return o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
 }

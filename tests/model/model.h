@@ -126,6 +126,7 @@ enum outcome {
     OUT_CRASH,          /* Xen crashed the domain */
     OUT_RULE,           /* a model audit (U1) failed */
     OUT_JUMPED,         /* the hand-off reached the next kernel's entry */
+    OUT_TOOLSTACK,      /* the toolstack refused the save or the restore (toolstack.c) */
 };
 
 const char *outcome_name(enum outcome o);
@@ -242,6 +243,14 @@ bool model_m2p_read(unsigned long mfn, uint64_t *entry);
 void model_m2p_run(unsigned long mfn, unsigned int n, uint64_t *out);  /* n of them at once */
 void model_set_m2p(unsigned long mfn, unsigned long pfn);
 uint64_t ramdisk_word(unsigned long byte_off);          /* the synthesized ramdisk */
+/*
+ * A restore into a new domain (toolstack.c): the extents and the M2P's
+ * updates are forgotten (new extents follow), and a frame's words, stored
+ * or formula, move to another mfn, which the domain owns, untyped.
+ */
+void model_forget_extents(void);
+void model_move_frame(unsigned long from, unsigned long to);
+void model_free_frame(unsigned long mfn);
 __attribute__((format(printf, 1, 2))) void model_refuse(const char *fmt, ...);
 const char *model_last_refusal(void);
 
@@ -252,6 +261,8 @@ const char *frame_type_name(enum frame_type t);
 const char *owner_name(enum frame_owner o);
 
 /* pvmm.c: hypercalls (guest pointers are host pointers in the model) */
+/* Counts a top-level hypercall; true (and *rc) when the injection makes it fail. */
+bool model_inject_call(long *rc, const char *what);
 long model_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *done);
 long model_mmuext_op(struct mmuext_op *op, unsigned int count, unsigned int *done);
 long model_update_va_mapping(unsigned long va, uint64_t val, unsigned long flags);
@@ -260,10 +271,17 @@ long model_memory_op(unsigned int cmd, void *arg);
 long model_vm_assist(unsigned int cmd, unsigned int type);
 long model_stack_switch(unsigned long sp);
 long model_set_trap_table(const struct trap_info *table);
+/* The word of shared_info's arch part that holds field. */
+#define SI_ARCH_WORD(field) \
+    ((unsigned int)((offsetof(shared_info_t, arch) + offsetof(struct arch_shared_info, field)) / 8))
 /* P: the tools' view of the p2m, sampled after each guest write to shared_info. */
 void model_shared_info_written(void);
 /* Boot: take the CR3 reference and the pin on the builder's L4 (validates it all). */
 int model_boot_load_l4(unsigned long l4_mfn);
+/* A restored vCPU (arch_set_info_guest): the kernel and user L4 references, validating. */
+int model_restore_vcpu(unsigned long l4_mfn, unsigned long user_l4_mfn);
+/* MMUEXT_PIN_Ln_TABLE as the restore issues it, outside the guest's hypercall count. */
+long model_pin(unsigned long mfn, enum frame_type type);
 /* U: a return to ring 3 (what the shim's usermode test would do). */
 bool model_enter_user(char *why, size_t len);
 /* Xen's fill of L4 slots 256-271 into an L4 (pin time; RO M2P per m2p_strict). */

@@ -17,6 +17,7 @@
 #include "pv/mmu_plat.h"
 #include "lib/result.h"
 #include "handoff/trampoline.h"
+#include "toolstack.h"
 
 static jmp_buf *run_env;
 static enum outcome run_outcome;
@@ -54,6 +55,27 @@ unsigned long plat_read_cr3(void)
 bool plat_cpu_has_nx(void)
 {
     return !M.opts.no_nx;
+}
+
+/* The toolstack's save and restore happen inside it (toolstack.c). */
+long plat_suspend(unsigned long start_info_mfn)
+{
+    long rc;
+
+    if (model_inject_call(&rc, "sched_op(SHUTDOWN_suspend)"))
+        return rc;
+    return model_toolstack_suspend(start_info_mfn);
+}
+
+unsigned long plat_hypercalls(void)
+{
+    return M.stats.hypercalls;
+}
+
+/* The model's clock counts work, not time: its "nanoseconds" are its ticks. */
+uint64_t plat_tsc_to_ns(uint64_t tsc)
+{
+    return tsc;
 }
 
 /* A clock the model advances with the work done: deterministic, like everything here. */
@@ -204,6 +226,14 @@ void result_error(const char *fmt, ...)
 
     va_start(ap, fmt);
     end_with(OUT_ERROR, fmt, ap);
+}
+
+void result_failure(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    end_with(OUT_FAILURE, fmt, ap);
 }
 
 void mmu_error(const char *fmt, ...)

@@ -455,7 +455,7 @@ static bool inject_entry(long *rc, const char *what)
     return true;
 }
 
-static bool inject_call(long *rc, const char *what)
+bool model_inject_call(long *rc, const char *what)
 {
     M.stats.hypercalls++;
     if (M.inj.fail_call != M.stats.hypercalls)
@@ -563,7 +563,7 @@ long model_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *done)
     long rc;
 
     M.stats.mmu_update++;
-    if (inject_call(&rc, "mmu_update")) {
+    if (model_inject_call(&rc, "mmu_update")) {
         if (done)
             *done = 0;
         return rc;
@@ -736,7 +736,7 @@ long model_mmuext_op(struct mmuext_op *op, unsigned int count, unsigned int *don
     long rc;
 
     M.stats.mmuext_op++;
-    if (inject_call(&rc, count ? ext_name(op[0].cmd) : "mmuext_op")) {
+    if (model_inject_call(&rc, count ? ext_name(op[0].cmd) : "mmuext_op")) {
         snprintf(M.inj.what, sizeof(M.inj.what), "mmuext_op %s", count ? ext_name(op[0].cmd) : "");
         if (done)
             *done = 0;
@@ -788,7 +788,7 @@ long model_update_va_mapping(unsigned long va, uint64_t val, unsigned long flags
     long rc;
 
     M.stats.update_va++;
-    if (inject_call(&rc, "update_va_mapping"))
+    if (model_inject_call(&rc, "update_va_mapping"))
         return rc;
     rc = do_update_va_mapping(va, val, flags);
     M.tlb_gen++;
@@ -802,7 +802,7 @@ long model_multicall(multicall_entry_t *calls, unsigned int nr)
     long rc;
 
     M.stats.multicall++;
-    if (inject_call(&rc, "multicall"))
+    if (model_inject_call(&rc, "multicall"))
         return rc;
     /* M: every entry runs, whatever the earlier ones returned. */
     for (unsigned int i = 0; i < nr; i++) {
@@ -933,7 +933,7 @@ long model_memory_op(unsigned int cmd, void *arg)
     long rc;
 
     M.stats.memory_op++;
-    if (inject_call(&rc, "memory_op"))
+    if (model_inject_call(&rc, "memory_op"))
         return rc;
     switch (cmd) {
     case XENMEM_machphys_mapping: {
@@ -962,7 +962,7 @@ long model_vm_assist(unsigned int cmd, unsigned int type)
     long rc;
 
     M.stats.vm_assist++;
-    if (inject_call(&rc, "vm_assist"))
+    if (model_inject_call(&rc, "vm_assist"))
         return rc;
     if (type != VMASST_TYPE_m2p_strict || (cmd != VMASST_CMD_enable && cmd != VMASST_CMD_disable))
         return -EINVAL;
@@ -975,7 +975,7 @@ long model_stack_switch(unsigned long sp)
 {
     long rc;
 
-    if (inject_call(&rc, "stack_switch"))
+    if (model_inject_call(&rc, "stack_switch"))
         return rc;
     M.kernel_sp = sp;
     return 0;
@@ -986,7 +986,7 @@ long model_set_trap_table(const struct trap_info *table)
 {
     long rc;
 
-    if (inject_call(&rc, "set_trap_table"))
+    if (model_inject_call(&rc, "set_trap_table"))
         return rc;
     if (table) {
         REFUSE("H: set_trap_table: only a NULL table is modelled");
@@ -1015,6 +1015,35 @@ int model_boot_load_l4(unsigned long l4)
     frame_of(l4)->flags |= FF_PINNED;
     M.tlb_gen++;
     return 0;
+}
+
+int model_restore_vcpu(unsigned long l4, unsigned long user_l4)
+{
+    int rc;
+
+    entry_begin();
+    rc = get_page_type(l4, FT_L4);
+    if (rc)
+        return rc;
+    if (!M.opts.m2p_strict && !(mem_read(l4, 256) & P))
+        set_ro_m2p(l4, true);
+    M.cr3 = l4;
+    if (user_l4) {
+        rc = get_page_type(user_l4, FT_L4);
+        if (rc)
+            return rc;
+        if (M.opts.m2p_strict)
+            set_ro_m2p(user_l4, false);
+    }
+    M.user_cr3 = user_l4;
+    M.tlb_gen++;
+    return 0;
+}
+
+long model_pin(unsigned long mfn, enum frame_type type)
+{
+    entry_begin();
+    return pin(mfn, type);
 }
 
 long model_set_gdt(const unsigned long *mfns, unsigned int n)
@@ -1062,9 +1091,6 @@ bool model_enter_user(char *why, size_t len)
 }
 
 /* -------------------------------------------------------------- P: what the tools sample */
-
-#define SI_ARCH_WORD(field) \
-    ((offsetof(shared_info_t, arch) + offsetof(struct arch_shared_info, field)) / 8)
 
 /*
  * P: the toolstack (save, migration, dump-core) reads shared_info's arch
