@@ -196,11 +196,13 @@ static unsigned long new_mfn(unsigned long pfn)
     return model_p2m(pfn);
 }
 
-/* A field of start_info the restore reads as a pfn of the guest's: its new mfn. */
+/* A field of start_info the restore reads as a pfn of the guest's (process_start_info). */
 static unsigned long start_info_pfn(unsigned long pfn, const char *what)
 {
-    if (pfn >= nr_pfns || !(kind[pfn] & KIND_RAM))
+    if (pfn >= nr_pfns)
         refuse("%s pfn %#lx out of range", what, pfn);
+    if (!(kind[pfn] & KIND_RAM))
+        refuse("%s pfn has bad mfn", what);
     return pfn;
 }
 
