@@ -22,7 +22,8 @@
 #                            OPS="migrate save restore": the toolstack's operations, in
 #                            order, once the case has ended (xl create returned): the
 #                            image goes to /dev/rd/scratchID; BACK=<a line the guest
-#                            prints once restored, waited for up to LIMIT s>
+#                            prints once restored, waited for up to LIMIT s among the
+#                            lines printed since the restore started>
 #
 # Prints (parsed by bench/domu.py):
 #   @@BENCH case-begin ID name=NAME up=S
@@ -74,6 +75,7 @@ run_ops() {
             restore) set -- restore "/dev/rd/scratch$id" ;;
             *)       echo "bench: unknown operation $op" > "/tmp/op-$id.log"; set -- ;;
         esac
+        n0=$(wc -l < "$log" 2>/dev/null || echo 0)   # BACK counts only once printed after this
         t0=$(up)
         if [ $# -gt 0 ]; then
             timeout -s KILL 600 $BIN/xl "$@" > "/tmp/op-$id.log" 2>&1
@@ -87,7 +89,7 @@ run_ops() {
         if [ "$op" = restore ] && [ -n "$BACK" ] && [ "$r" = 0 ]; then
             i=0; t_back=-
             while [ $i -lt $((LIMIT * 10)) ]; do
-                has_result "$log" "$BACK" && { t_back=$(up); break; }
+                tail -n "+$((n0 + 1))" "$log" | grep -qF "$BACK" && { t_back=$(up); break; }
                 i=$((i + 1))
                 nap 0.1
             done

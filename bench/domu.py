@@ -152,7 +152,9 @@ def run_cases(xen, cases, log_path, echo=None, timeout=None, dom0_mib=None):
             o.write(b"\0" * (-o.tell() % 512))
             o.write(c.finish())
         d0 = dom0_mib or rig.DOM0_MIB
-        qemu_mib = d0 + max(case.mem for case in cases) + rig.HEADROOM_MIB
+        # A live migration holds the guest twice: the sender's copy and the receiver's.
+        copies = 2 if any("migrate" in case.ops for case in cases) else 1
+        qemu_mib = d0 + copies * max(case.mem for case in cases) + rig.HEADROOM_MIB
         xen_cmdline = (f"console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all "
                        f"dom0_mem={d0}M,max:{d0}M dom0_max_vcpus=1")
         modules = (boot.module_arg(dom0_kernel, "dom0 kernel") + " " + rig.DOM0_ARGS +
@@ -169,7 +171,8 @@ def run_cases(xen, cases, log_path, echo=None, timeout=None, dom0_mib=None):
                 cmd += ["-drive", f"file={scratch[cid]},if=none,id=scratch{cid},format=raw",
                         "-device", f"virtio-blk-pci,drive=scratch{cid},serial=scratch{cid}"]
         if timeout is None:
-            timeout = 180 + sum(case.limit + case.linger + 30 + 300 * len(case.ops) for case in cases)
+            # domu-init.sh kills an xl command after 600 s.
+            timeout = 180 + sum(case.limit + case.linger + 30 + 630 * len(case.ops) for case in cases)
         t0 = time.monotonic()
         t_ready = None
         done = fatal = None

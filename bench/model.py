@@ -28,7 +28,7 @@ class ModelError(Exception):
 
 def _lists():
     with open(os.path.join(MODEL, "Makefile")) as f:
-        text = f.read()
+        text = f.read().replace("\\\n", " ")        # continuation lines
     out = {}
     for key in ("SHIM_SRCS", "MODEL_SRCS"):
         m = re.search(rf"^{key}\s*:?=\s*(.*)$", text, re.M)

@@ -810,6 +810,20 @@ def observations(rep):
                    f"before it returns. The shim's first line comes {s['shim']['first']:.2f} s after the "
                    f"create starts, GRUB's {s['grub']['first']:.2f} s; the shim's whole run to its result "
                    f"line takes {s['shim']['result'] - s['shim']['first']:.2f} s more.")
+    Lc = rep.get("lifecycle")
+    if Lc and "rows" in Lc:
+        for mem in Lc["mems"]:
+            sh, lx = Lc["rows"].get(f"shim-{mem}"), Lc["rows"].get(f"linux-{mem}")
+            if not sh or not lx:
+                continue
+            obs.append(f"Saved at {mib_label(mem)}, the shim's image and Linux's hold the same pages of data "
+                       f"({fmt(sh['image']['pages'])} and {fmt(lx['image']['pages'])}); the shim's stream "
+                       f"describes {fmt(sh['image']['pfns'])} pfns against Linux's {fmt(lx['image']['pfns'])} "
+                       f"(its p2m reaches the balloon test's far pfn), and sends {sh['tables']} tables, exactly "
+                       f"those it reports. xl save took {sh['save_s']:.1f} s and {lx['save_s']:.1f} s, xl "
+                       f"restore {sh['restore_s']:.1f} s and {lx['restore_s']:.1f} s; back, the shim spends "
+                       f"{sh['cost'][0]} hypercall(s) and {sh['cost'][1] / 1000:.1f} ms before it rebinds its "
+                       f"ports and xenstore ({sh['cost'][3] / 1000:.1f} ms, mostly waiting on xenstored).")
     return obs
 
 

@@ -15,8 +15,9 @@ libxc-migration-stream describe the two inner ones):
                       LIBXC_CONTEXT record (type 1), after which the libxc
                       stream follows inline
     libxc stream      image header (marker ~0, "XENF", version 2 or 3,
-                      options; big-endian), domain header (type, page shift,
-                      Xen major and minor), then records up to END (type 0)
+                      options; big-endian), domain header (type u32, page
+                      shift u16, reserved, Xen major and minor u32 each),
+                      then records up to END (type 0)
     PAGE_DATA (1)     count, reserved, count pfns with the page's type in
                       bits 63-60 (Xen's XEN_DOMCTL_PFINFO_* >> 28), then one
                       page of data for each pfn whose type is not XTAB,
@@ -98,8 +99,7 @@ def read(path):
         marker, xid, version, options = struct.unpack(">QIIH6x", _exact(f, 24, "libxc image header"))
         if marker != (1 << 64) - 1 or xid != XENF or version not in (2, 3) or options & 1:
             raise ImageError(f"libxc image header: marker {marker:#x} id {xid:#x} version {version}")
-        dtype, shift, major, minor = struct.unpack("<IH2xHH", _exact(f, 12, "libxc domain header"))
-        _exact(f, 4, "libxc domain header")
+        dtype, shift, major, minor = struct.unpack("<IH2xII", _exact(f, 16, "libxc domain header"))
         if dtype != 1 or shift != 12:
             raise ImageError(f"libxc domain header: type {dtype} page shift {shift}: not an x86 PV image")
         out["xen"] = f"{major}.{minor}"

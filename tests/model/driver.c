@@ -139,6 +139,7 @@ static void lifecycle(const struct drive_opts *o, const struct boot_layout *L)
     suspend_prepare(si, (L->vstartinfo_start - L->virt_base) >> PAGE_SHIFT, &model_hooks);
     for (unsigned int round = 0; round < TS.nr_ops; round++) {
         suspend_report(round);
+        model_toolstack_setup();            /* `xl save` starts; then it asks for the suspend */
         suspend_round(round + 1);
     }
     suspend_report(TS.nr_ops);

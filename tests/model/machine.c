@@ -805,13 +805,16 @@ void model_forget_extents(void)
 }
 
 /*
- * The words go with the pointer (a C view of them stays valid); a formula
+ * The words go with the pointer (a C view of them stays valid); a ramdisk
  * frame stays a formula, which the new extents resolve to the same pfn.
  */
 void model_move_frame(unsigned long from, unsigned long to)
 {
     struct frame *f = frame_of(from), *t = frame_of(to);
 
+    /* The builder's list is computed from the extents: the old words are the old mfns. */
+    if (f->content == FC_P2M)
+        materialize(from);
     *t = (struct frame){ .owner = OWN_DOM, .content = f->content,
                          .flags = (uint8_t)(f->flags & (FF_ONE_WORD | FF_VIEWED)) };
     M.pages[to] = M.pages[from];

@@ -23,7 +23,7 @@ struct ts_counts {
     unsigned long ram;              /* pfns with a frame */
     unsigned long tables;           /* pages typed L1-L4, normalised */
     unsigned long pinned;           /* of them, pinned: pinned again by the restore */
-    unsigned long dropped;          /* typed pages with an entry outside the domain: sent without data */
+    unsigned long dropped;          /* typed pages with an entry outside the domain: sent as XTAB */
     unsigned long leaves;           /* p2m leaves the restore rewrote */
     unsigned long moved;            /* frames that got a new mfn */
 };
@@ -37,6 +37,14 @@ struct toolstack {
 };
 
 extern struct toolstack TS;
+
+/*
+ * What the tools do before they ask the guest to suspend, while it runs:
+ * find the p2m through shared_info and map it (lifecycle.c's request
+ * arrives after this).  model_toolstack_suspend() does it itself if no
+ * one did.
+ */
+void model_toolstack_setup(void);
 
 /*
  * The suspend hypercall (plat_suspend on the model): the next operation of

@@ -36,7 +36,7 @@ def image(records, config=b'{"c_info": {}}\0', xl_magic=save_image.XL_MAGIC, lib
     out = xl_magic + struct.pack("<IIII", 0x01020304, 3, 0, len(opt)) + opt
     out += struct.pack(">8sII", b"LibxlFmt", 2, 0) + record(1, b"")
     out += struct.pack(">QIIH6x", (1 << 64) - 1, 0x58454E46, libxc_version, 0)
-    out += struct.pack("<IH2xHH4x", 1, 12, 4, 20)
+    out += struct.pack("<IH2xII", 1, 12, 4, 20)
     return out + b"".join(records)
 
 
