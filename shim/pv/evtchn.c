@@ -15,8 +15,12 @@ static uint64_t scale(const volatile struct vcpu_time_info *t, uint64_t delta)
     return (uint64_t)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
 }
 
-/* The pvclock formula: system_time + ((tsc - tsc_timestamp) << shift) * mul / 2^32. */
-uint64_t xen_system_time_ns(const shared_info_t *si)
+/*
+ * vCPU 0's time info, read consistently (Xen makes the version odd while it
+ * updates it).  now: the pvclock formula, system_time + ((tsc -
+ * tsc_timestamp) << shift) * mul / 2^32; else just tsc_delta scaled.
+ */
+static uint64_t read_time(const shared_info_t *si, bool now, uint64_t tsc_delta)
 {
     const volatile struct vcpu_time_info *t = &si->vcpu_info[0].time;
     uint32_t version;
@@ -25,25 +29,20 @@ uint64_t xen_system_time_ns(const shared_info_t *si)
     do {
         version = t->version;
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        ns = t->system_time + scale(t, plat_tsc() - t->tsc_timestamp);
+        ns = now ? t->system_time + scale(t, plat_tsc() - t->tsc_timestamp) : scale(t, tsc_delta);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
     } while ((version & 1) || version != t->version);
     return ns;
 }
 
+uint64_t xen_system_time_ns(const shared_info_t *si)
+{
+    return read_time(si, true, 0);
+}
+
 uint64_t xen_tsc_to_ns(const shared_info_t *si, uint64_t tsc_delta)
 {
-    const volatile struct vcpu_time_info *t = &si->vcpu_info[0].time;
-    uint32_t version;
-    uint64_t ns;
-
-    do {
-        version = t->version;
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        ns = scale(t, tsc_delta);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    } while ((version & 1) || version != t->version);
-    return ns;
+    return read_time(si, false, tsc_delta);
 }
 
 void evtchn_clear(shared_info_t *si, evtchn_port_t port)
