@@ -2,7 +2,7 @@
 """The shim's bring-up on the host model (tests/model), 1 GiB to 1 TiB.
 
 Builds bench/model_bench.c against the model and the shim's own sources (the
-lists are read from tests/model/Makefile, SHIM_SRCS and MODEL_SRCS, so they
+lists are read from tests/model/Makefile, SHIM_SRCS, SHIM_ASM and MODEL_SRCS, so they
 stay those the model suite uses), -O2 without sanitizers, into
 cache/bench/model/, then runs one process per guest size.
 
@@ -30,12 +30,12 @@ def _lists():
     with open(os.path.join(MODEL, "Makefile")) as f:
         text = f.read().replace("\\\n", " ")        # continuation lines
     out = {}
-    for key in ("SHIM_SRCS", "MODEL_SRCS"):
+    for key in ("SHIM_SRCS", "SHIM_ASM", "MODEL_SRCS"):
         m = re.search(rf"^{key}\s*:?=\s*(.*)$", text, re.M)
         if not m:
             raise ModelError(f"tests/model/Makefile has no {key}")
         out[key] = m.group(1).split()
-    return out["SHIM_SRCS"], out["MODEL_SRCS"]
+    return out["SHIM_SRCS"], out["SHIM_ASM"], out["MODEL_SRCS"]
 
 
 def available():
@@ -55,8 +55,9 @@ def available():
 
 
 def build():
-    shim_srcs, model_srcs = _lists()
+    shim_srcs, shim_asm, model_srcs = _lists()
     srcs = [os.path.join(REPO, "shim", s + ".c") for s in shim_srcs] + \
+           [os.path.join(REPO, "shim", s + ".S") for s in shim_asm] + \
            [os.path.join(MODEL, s + ".c") for s in model_srcs] + [os.path.join(HERE, "model_bench.c")]
     exe = os.path.join(OUT, "model_bench")
     flags = ["-std=gnu11", "-O2", "-DSHIM_HOSTED", "-I" + os.path.join(REPO, "shim"), "-I" + MODEL,
@@ -69,8 +70,11 @@ def build():
     objs = []
     for s in srcs:
         o = os.path.join(OUT, os.path.basename(os.path.dirname(s)) + "-" +
-                         os.path.basename(s)[:-2] + ".o")
-        p = subprocess.run(["gcc", *flags, "-c", s, "-o", o], stdout=subprocess.PIPE,
+                         os.path.basename(s)[:-2] + ("-S" if s.endswith(".S") else "") + ".o")
+        # The hand-off's trampoline is copied into guest memory: its bytes are linked in.
+        how = ["-D__ASSEMBLY__", "-I" + os.path.join(REPO, "shim"), "-Wa,--noexecstack"] \
+            if s.endswith(".S") else flags
+        p = subprocess.run(["gcc", *how, "-c", s, "-o", o], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
         if p.returncode:
             raise ModelError(f"compiling {os.path.relpath(s, REPO)} failed:\n{p.stdout[-2000:]}")

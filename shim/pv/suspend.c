@@ -83,7 +83,7 @@ static unsigned long bad_test_page(void)
     return 0;
 }
 
-/* XXH64 of [va, va + len), a page at a time (plat_view: the model maps no more at once). */
+/* XXH64 of [va, va + len), a page at a time (on the model a view of many pages moves their words). */
 static uint64_t hash_range(unsigned long va, unsigned long len)
 {
     struct xxh64_state h;
