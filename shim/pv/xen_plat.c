@@ -2,6 +2,7 @@
 /* xen_plat.c - mmu_plat.h in the guest: real hypercalls, real memory, the result protocol. */
 #include "pv/mmu_plat.h"
 #include "pv/evtchn.h"
+#include "pv/layout.h"
 #include "pv/traps.h"
 #include "lib/console.h"
 #include "pv/hypercall.h"
@@ -9,7 +10,6 @@
 #include "lib/lib.h"
 
 unsigned long hypercalls_issued;
-extern shared_info_t *shared_info;          /* setup.c: its fixmap slot */
 
 long plat_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *done)
 {
@@ -45,10 +45,10 @@ unsigned long plat_hypercalls(void)
     return hypercalls_issued;
 }
 
-/* shared_info is mapped whenever a time is converted (after the resume). */
+/* shared_info is in its fixmap slot whenever a time is converted (after the resume). */
 uint64_t plat_tsc_to_ns(uint64_t tsc)
 {
-    return xen_tsc_to_ns(shared_info, tsc);
+    return xen_tsc_to_ns((const shared_info_t *)fix_to_virt(FIX_SHARED_INFO), tsc);
 }
 
 void *plat_view(unsigned long va, size_t len, bool write)
