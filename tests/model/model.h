@@ -218,6 +218,11 @@ void model_free(void);
 struct model_opts model_default_opts(bool dom0);
 static inline struct frame *frame_of(unsigned long mfn) { return &M.frames[mfn]; }
 static inline bool mfn_valid(unsigned long mfn) { return mfn < M.max_mfn; }
+/* A frame of the domain's: what it may reference, and what the tools can map. */
+static inline bool mfn_owned(unsigned long mfn)
+{
+    return mfn_valid(mfn) && frame_of(mfn)->owner == OWN_DOM;
+}
 uint64_t mem_read(unsigned long mfn, unsigned int idx);
 void mem_read_page(unsigned long mfn, uint64_t *out);
 void mem_write(unsigned long mfn, unsigned int idx, uint64_t v);

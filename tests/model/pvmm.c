@@ -67,11 +67,6 @@ static bool is_xen_slot(unsigned int level, unsigned int slot)
     return level == 4 && slot >= 256 && slot <= 271;
 }
 
-static bool owned(unsigned long mfn)
-{
-    return mfn_valid(mfn) && frame_of(mfn)->owner == OWN_DOM;
-}
-
 /* First refusal wins within one entry: the root cause, not its echoes. */
 static bool refusal_open;
 
@@ -239,7 +234,7 @@ static void put_page_from_l1e(uint64_t e)
 {
     unsigned long mfn = PTE_MFN(e);
 
-    if (!(e & P) || !(e & RW) || !owned(mfn))
+    if (!(e & P) || !(e & RW) || !mfn_owned(mfn))
         return;
     put_page_type(mfn);
 }
@@ -282,7 +277,7 @@ static int get_page_from_lne(uint64_t e, unsigned int level, unsigned long table
                level, (unsigned long)e, table_mfn, (unsigned long)bad);
         return -EINVAL;
     }
-    if (!owned(mfn)) {
+    if (!mfn_owned(mfn)) {
         REFUSE("E1: L%u entry %#lx in mfn %#lx points at mfn %#lx, which belongs to %s", level,
                (unsigned long)e, table_mfn, mfn,
                mfn_valid(mfn) ? owner_names[frame_of(mfn)->owner] : "no RAM");
@@ -309,7 +304,7 @@ static void put_page_from_lne(uint64_t e, unsigned long table_mfn)
 {
     unsigned long mfn = PTE_MFN(e);
 
-    if (!(e & P) || mfn == table_mfn || !owned(mfn))
+    if (!(e & P) || mfn == table_mfn || !mfn_owned(mfn))
         return;
     put_page_type(mfn);
 }
@@ -486,7 +481,7 @@ static long one_update(const mmu_update_t *r)
     case MMU_NORMAL_PT_UPDATE:
     case MMU_PT_UPDATE_PRESERVE_AD:
     case MMU_PT_UPDATE_NO_TRANSLATE:
-        if (!owned(mfn)) {
+        if (!mfn_owned(mfn)) {
             REFUSE("H: mmu_update ptr %#lx: mfn %#lx is not the domain's", (unsigned long)r->ptr, mfn);
             return -EINVAL;
         }
@@ -516,7 +511,7 @@ static long one_update(const mmu_update_t *r)
         return 0;
 
     case MMU_MACHPHYS_UPDATE:
-        if (!owned(mfn)) {
+        if (!mfn_owned(mfn)) {
             REFUSE("H: MACHPHYS_UPDATE: mfn %#lx is not the domain's", mfn);
             return -EINVAL;
         }
@@ -600,7 +595,7 @@ static long pin(unsigned long mfn, enum frame_type type)
     struct frame *f;
     long rc;
 
-    if (!owned(mfn)) {
+    if (!mfn_owned(mfn)) {
         REFUSE("H: pin: mfn %#lx is not the domain's", mfn);
         return -EINVAL;
     }
@@ -621,7 +616,7 @@ static long unpin(unsigned long mfn)
 {
     struct frame *f;
 
-    if (!owned(mfn)) {
+    if (!mfn_owned(mfn)) {
         REFUSE("H: unpin: mfn %#lx is not the domain's", mfn);
         return -EINVAL;
     }
@@ -642,7 +637,7 @@ static long new_baseptr(unsigned long mfn)
 
     if (mfn == old)
         return 0;
-    if (!owned(mfn)) {
+    if (!mfn_owned(mfn)) {
         REFUSE("H: NEW_BASEPTR: mfn %#lx is not the domain's", mfn);
         return -EINVAL;
     }
@@ -666,7 +661,7 @@ static long new_user_baseptr(unsigned long mfn)
     if (mfn == old)
         return 0;
     if (mfn) {
-        if (!owned(mfn)) {
+        if (!mfn_owned(mfn)) {
             REFUSE("H: NEW_USER_BASEPTR: mfn %#lx is not the domain's", mfn);
             return -EINVAL;
         }
@@ -766,7 +761,7 @@ static long do_update_va_mapping(unsigned long va, uint64_t val, unsigned long f
     }
     /* map_guest_l1e(): through the current kernel tables, as the linear map sees them. */
     for (unsigned int level = 4; level > 1; level--) {
-        uint64_t e = owned(mfn) ? mem_read(mfn, PT_INDEX(va, pt_shift(level))) : 0;
+        uint64_t e = mfn_owned(mfn) ? mem_read(mfn, PT_INDEX(va, pt_shift(level))) : 0;
 
         if (!(e & P) || (level == 2 && (e & _PAGE_PSE))) {
             REFUSE("V: update_va_mapping(%#lx): no L1 reachable (L%u entry %#lx)", va, level,
@@ -775,7 +770,7 @@ static long do_update_va_mapping(unsigned long va, uint64_t val, unsigned long f
         }
         mfn = PTE_MFN(e);
     }
-    f = owned(mfn) ? frame_of(mfn) : NULL;
+    f = mfn_owned(mfn) ? frame_of(mfn) : NULL;
     if (!f || !(f->flags & FF_VALIDATED) || !f->count || f->type != FT_L1) {
         REFUSE("V: update_va_mapping(%#lx): mfn %#lx is not a validated L1", va, mfn);
         return -EINVAL;
@@ -861,7 +856,7 @@ static long reservation(unsigned int cmd, struct xen_memory_reservation *r)
             unsigned long mfn = list[i];
             struct frame *f;
 
-            if (!owned(mfn)) {
+            if (!mfn_owned(mfn)) {
                 REFUSE("B: decrease_reservation: mfn %#lx is not the domain's", mfn);
                 break;
             }
@@ -1050,7 +1045,7 @@ long model_set_gdt(const unsigned long *mfns, unsigned int n)
 {
     entry_begin();
     for (unsigned int i = 0; i < n; i++) {
-        struct frame *f = owned(mfns[i]) ? frame_of(mfns[i]) : NULL;
+        struct frame *f = mfn_owned(mfns[i]) ? frame_of(mfns[i]) : NULL;
 
         if (!f || (f->count && f->type != FT_SEG_DESC)) {
             REFUSE("T3: set_gdt: mfn %#lx is %s (type count %u), cannot become seg_desc", mfns[i],

@@ -70,12 +70,6 @@ static uint64_t arch_word(size_t word)
     return mem_read(MFN_SHARED_INFO, word);
 }
 
-/* xc_map_foreign_*() of the guest's frame: only its own frames map. */
-static bool maps(unsigned long mfn)
-{
-    return mfn_valid(mfn) && frame_of(mfn)->owner == OWN_DOM;
-}
-
 /* mfn_in_pseudophysmap(): the M2P names a pfn below max_pfn whose p2m entry is the mfn. */
 static bool pseudophys(unsigned long mfn, unsigned long *pfn)
 {
@@ -105,7 +99,7 @@ static void read_leaves(void)
 static void map_leaves(void)
 {
     for (unsigned long l = 0; l < nr_leaves; l++)
-        if (!maps(leaf_mfn[l]))
+        if (!mfn_owned(leaf_mfn[l]))
             refuse("Failed to map p2m frames (mfn %#lx is not the guest's)", leaf_mfn[l]);
     read_leaves();
     for (unsigned long l = 0; l < nr_leaves; l++)
@@ -125,7 +119,8 @@ static void map_list(unsigned long cr3, unsigned long vaddr)
 
     if ((cr3 >> PAGE_SHIFT) >= M.max_mfn)
         refuse("Bad p2m_cr3 value %#lx", cr3);
-    if (!canonical(vaddr) || !canonical(end) || end < vaddr || (vaddr < XEN_VIRT_END && end >= XEN_VIRT_FIRST))
+    if (!canonical(vaddr) || !canonical(end) || end < vaddr ||
+        (vaddr < XEN_VIRT_END && end >= XEN_VIRT_FIRST))
         refuse("Bad virtual p2m address range %#lx-%#lx", vaddr, end);
     for (unsigned long l = 0; l < nr_leaves; l++) {
         unsigned long va = vaddr + l * PAGE_SIZE, mfn = cr3 >> PAGE_SHIFT;
@@ -133,7 +128,7 @@ static void map_list(unsigned long cr3, unsigned long vaddr)
         for (int level = 4; level >= 1; level--) {
             unsigned int shift = PAGE_SHIFT + 9 * (level - 1);
 
-            if (!maps(mfn))
+            if (!mfn_owned(mfn))
                 refuse("Failed to map 1 page table pages for p2m list (mfn %#lx is not the guest's)", mfn);
             mfn = (mem_read(mfn, (va >> shift) & 511) & PTE_ADDR_MASK) >> PAGE_SHIFT;
             if (!mfn || mfn >= M.max_mfn)
@@ -153,7 +148,7 @@ static void map_tree(unsigned long fll)
         refuse("max_pfn %#lx too large for p2m tree", nr_pfns - 1);
     if (!fll || fll >= M.max_mfn)
         refuse("Bad mfn %#lx for p2m frame list list", fll);
-    if (!maps(fll))
+    if (!mfn_owned(fll))
         refuse("Failed to map p2m frame list list at %#lx", fll);
     for (unsigned long i = 0; i < mids; i++) {
         unsigned long mid = mem_read(fll, (unsigned int)i);
@@ -162,7 +157,7 @@ static void map_tree(unsigned long fll)
             refuse("Bad mfn %#lx at index %lu (of %lu) in p2m frame list list", mid, i, mids);
     }
     for (unsigned long i = 0; i < mids; i++)
-        if (!maps(mem_read(fll, (unsigned int)i)))
+        if (!mfn_owned(mem_read(fll, (unsigned int)i)))
             refuse("Failed to map p2m frame list (mfn %#lx is not the guest's)",
                    (unsigned long)mem_read(fll, (unsigned int)i));
     for (unsigned long l = 0; l < nr_leaves; l++) {
@@ -214,7 +209,7 @@ static void save_pages(void)
         const struct frame *f;
 
         kind[pfn] = 0;
-        if (!maps(mfn))
+        if (!mfn_owned(mfn))
             continue;                       /* XTAB: no data */
         if (seen[mfn / 64] & (1UL << (mfn % 64)))
             model_end_run(OUT_RULE, "toolstack model: mfn %#lx is in the p2m twice (pfn %#lx and an "
@@ -415,7 +410,8 @@ static long restore(unsigned long si_pfn, unsigned long cr3_pfn, unsigned long u
         mem_write(MFN_SHARED_INFO, (unsigned int)(offsetof(shared_info_t, evtchn_mask) / 8 + w), ~0UL);
         mem_write(MFN_SHARED_INFO, (unsigned int)(offsetof(shared_info_t, evtchn_pending) / 8 + w), 0);
     }
-    mem_write(MFN_SHARED_INFO, (unsigned int)(offsetof(shared_info_t, vcpu_info[0].evtchn_pending_sel) / 8), 0);
+    mem_write(MFN_SHARED_INFO, (unsigned int)(offsetof(shared_info_t, vcpu_info[0].evtchn_pending_sel) / 8),
+              0);
     M.tlb_gen++;
     vmem_changed();
     return 0;
