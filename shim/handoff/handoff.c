@@ -125,7 +125,9 @@ static bool none(unsigned long pfn, void *arg)
 /* The shim's pfn of the frame that will be the next kernel's pfn x (PLAN_NO_FRAME: none). */
 static unsigned long old_pfn(unsigned long x)
 {
-    return plan_from(moves, plan.nr_moves, x);
+    static unsigned long at;
+
+    return plan_from_at(moves, plan.nr_moves, x, &at);
 }
 
 static unsigned long next_mfn(unsigned long x, void *arg)

@@ -93,21 +93,45 @@ static void set_map(struct plan_map *m, uint64_t from, uint64_t to, unsigned lon
     }
 }
 
-unsigned long plan_from(const struct plan_move *moves, unsigned long nr_moves, unsigned long x)
+/* The first index in [lo, hi) whose move is for pfn x or above (hi: none). */
+static unsigned long first_move_from(const struct plan_move *moves, unsigned long lo, unsigned long hi,
+                                     unsigned long x)
 {
-    unsigned long lo = 0, hi = nr_moves;
-
     while (lo < hi) {
         unsigned long mid = lo + (hi - lo) / 2;
 
-        if (moves[mid].pfn == x)
-            return moves[mid].from;
         if (moves[mid].pfn < x)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return x;
+    return lo;
+}
+
+static unsigned long from_at(const struct plan_move *moves, unsigned long nr_moves, unsigned long i,
+                             unsigned long x)
+{
+    return i < nr_moves && moves[i].pfn == x ? moves[i].from : x;
+}
+
+unsigned long plan_from(const struct plan_move *moves, unsigned long nr_moves, unsigned long x)
+{
+    return from_at(moves, nr_moves, first_move_from(moves, 0, nr_moves, x), x);
+}
+
+unsigned long plan_from_at(const struct plan_move *moves, unsigned long nr_moves, unsigned long x,
+                           unsigned long *at)
+{
+    unsigned long i = *at;
+
+    /* Every move left of i must be for a pfn below x; else search from the start. */
+    if (i > nr_moves || (i && moves[i - 1].pfn >= x))
+        i = 0;
+    /* One step covers an ascending sweep; a longer way is searched. */
+    if (i < nr_moves && moves[i].pfn < x && ++i < nr_moves && moves[i].pfn < x)
+        i = first_move_from(moves, i, nr_moves, x);
+    *at = i;
+    return from_at(moves, nr_moves, i, x);
 }
 
 bool plan_is_table(const struct plan_out *p, unsigned long pfn)

@@ -104,6 +104,14 @@ bool plan_entry(const struct plan_out *p, unsigned int m, unsigned int level, un
 
 /* The pfn whose frame the next kernel's pfn x gets: moves[] sorted by pfn (PLAN_NO_FRAME: none). */
 unsigned long plan_from(const struct plan_move *moves, unsigned long nr_moves, unsigned long x);
+/*
+ * The same for callers that mostly ask in ascending order (the load fills
+ * the next kernel's p2m pfn by pfn: 2^28 questions at 1 TiB): *at keeps
+ * where the last answer was found, so a sweep costs a step per question
+ * instead of a search.  Any order stays correct; *at starts at 0.
+ */
+unsigned long plan_from_at(const struct plan_move *moves, unsigned long nr_moves, unsigned long x,
+                           unsigned long *at);
 
 /* Is pfn the xenstore or console slot (a domU's: the rings' own frames, never written)? */
 static inline bool plan_is_ring_slot(const struct plan_out *p, unsigned long pfn)

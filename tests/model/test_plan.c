@@ -152,6 +152,30 @@ static void frames_case(unsigned long nr, unsigned int live_every, unsigned int 
     }
     if (!CHECK(ok, "%s: the moves name pfns of the domain, sorted, each once", what))
         goto out;
+    /*
+     * plan_from() and plan_from_at() against the moves read in order (m2p[]
+     * as scratch): ascending as the load asks, descending, and at random,
+     * with one cursor throughout, so that every way it can be left behind
+     * or run ahead is taken.
+     */
+    {
+        unsigned long *want = m2p, at = 0, bad = 0;
+
+        for (unsigned long x = 0, m = 0; x < nr + 16; x++)
+            want[x] = m < p.nr_moves && moves[m].pfn == x ? moves[m++].from : x;
+        for (unsigned long x = 0; x < nr + 16; x++)
+            bad += plan_from(moves, p.nr_moves, x) != want[x] ||
+                   plan_from_at(moves, p.nr_moves, x, &at) != want[x];
+        for (unsigned long x = nr + 16; x-- > 0;)
+            bad += plan_from_at(moves, p.nr_moves, x, &at) != want[x];
+        for (unsigned long i = 0; i < nr; i++) {
+            unsigned long x = test_rand(&seed) % (nr + 16);
+
+            bad += plan_from_at(moves, p.nr_moves, x, &at) != want[x];
+        }
+        CHECK(!bad, "%s: plan_from/plan_from_at give the moves' frames in any order (%lu wrong)", what,
+              bad);
+    }
     /* Bijection over the mfns, and the M2P the updates make agrees with the next p2m. */
     for (unsigned long i = 0; i < nr + 16; i++)
         m2p[i] = ~0UL;
