@@ -347,14 +347,28 @@ static void set_ro_m2p(unsigned long l4, bool present)
 
 /* -------------------------------------------------------------- promote/demote */
 
+/*
+ * A table's words for a pass over all of them: in place if the frame is
+ * stored (a table nearly always is), else computed into buf.  Validation
+ * writes only the entry it has just read, and nothing moves stored words
+ * during a hypercall, so the pointer stays good for the pass.
+ */
+static const uint64_t *table_words(unsigned long mfn, uint64_t *buf)
+{
+    if (frame_of(mfn)->content == FC_STORED)
+        return M.pages[mfn];
+    mem_read_page(mfn, buf);
+    return buf;
+}
+
 static int promote(unsigned long mfn, unsigned int level)
 {
-    uint64_t page[PT_ENTRIES];  /* read once: validation writes only the entry it adjusts */
+    uint64_t buf[PT_ENTRIES];
+    const uint64_t *page = table_words(mfn, buf);
     unsigned int i;
     int rc = 0;
 
     M.stats.validations++;
-    mem_read_page(mfn, page);
     for (i = 0; i < PT_ENTRIES; i++) {
         uint64_t e;
 
@@ -385,10 +399,10 @@ static int promote(unsigned long mfn, unsigned int level)
 
 static void demote(unsigned long mfn, unsigned int level)
 {
-    uint64_t page[PT_ENTRIES];
+    uint64_t buf[PT_ENTRIES];
+    const uint64_t *page = table_words(mfn, buf);
 
     M.stats.devalidations++;
-    mem_read_page(mfn, page);
     for (unsigned int i = 0; i < PT_ENTRIES; i++)
         if (!is_xen_slot(level, i))
             put_entry(level, page[i], mfn);
