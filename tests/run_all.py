@@ -364,7 +364,8 @@ def main():
         if r[1] and not args.keep_going:
             out(f"{tot.passed} passed, {tot.failed} failed")
             return 1
-        # The model at 1 TiB (bring-up and p2m): minutes and ~9 GB, so not in make check.
+        # The model at 1 TiB (bring-up, hand-off and p2m): a minute or more and up to
+        # 8.6 GB a process, so not in make check; it runs only what make check did not.
         if not args.k:
             r = tot.stage("model-big", ["make", "--no-print-directory", "-C", "tests/model", "big"],
                           UNIT_TIMEOUT, "the 1 TiB model runs")

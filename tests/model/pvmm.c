@@ -350,8 +350,10 @@ static void set_ro_m2p(unsigned long l4, bool present)
 /*
  * A table's words for a pass over all of them: in place if the frame is
  * stored (a table nearly always is), else computed into buf.  Validation
- * writes only the entry it has just read, and nothing moves stored words
- * during a hypercall, so the pointer stays good for the pass.
+ * writes only the entry it has just read, and nothing moves or frees a
+ * frame's stored words while it is validated or devalidated (the
+ * toolstack's restore moves frames before it validates any), so the
+ * pointer stays good for the pass.
  */
 static const uint64_t *table_words(unsigned long mfn, uint64_t *buf)
 {

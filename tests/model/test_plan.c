@@ -163,11 +163,16 @@ static void frames_case(unsigned long nr, unsigned int live_every, unsigned int 
 
         for (unsigned long x = 0, m = 0; x < nr + 16; x++)
             want[x] = m < p.nr_moves && moves[m].pfn == x ? moves[m++].from : x;
-        for (unsigned long x = 0; x < nr + 16; x++)
-            bad += plan_from(moves, p.nr_moves, x) != want[x] ||
-                   plan_from_at(moves, p.nr_moves, x, &at) != want[x];
+        for (unsigned long x = 0; x < nr + 16; x++) {
+            bad += plan_from(moves, p.nr_moves, x) != want[x];
+            bad += plan_from_at(moves, p.nr_moves, x, &at) != want[x];
+        }
         for (unsigned long x = nr + 16; x-- > 0;)
             bad += plan_from_at(moves, p.nr_moves, x, &at) != want[x];
+        /* A cursor left by a longer plan, and a plan with no moves. */
+        at = p.nr_moves + 5;
+        bad += plan_from_at(moves, p.nr_moves, nr / 2, &at) != want[nr / 2];
+        bad += plan_from_at(moves, 0, nr / 2, &at) != nr / 2;
         for (unsigned long i = 0; i < nr; i++) {
             unsigned long x = test_rand(&seed) % (nr + 16);
 
