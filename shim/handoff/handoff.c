@@ -122,17 +122,27 @@ static bool none(unsigned long pfn, void *arg)
     return false;
 }
 
-/* The shim's pfn of the frame that will be the next kernel's pfn x (PLAN_NO_FRAME: none). */
+/*
+ * The shim's pfn of the frame that will be the next kernel's pfn x
+ * (PLAN_NO_FRAME: none).  Each caller keeps its own cursor: the load asks
+ * for a p2m page, then for the 512 mfns it holds, each in ascending order.
+ */
+static unsigned long old_pfn_at(unsigned long x, unsigned long *at)
+{
+    return plan_from_at(moves, plan.nr_moves, x, at);
+}
+
 static unsigned long old_pfn(unsigned long x)
 {
     static unsigned long at;
 
-    return plan_from_at(moves, plan.nr_moves, x, &at);
+    return old_pfn_at(x, &at);
 }
 
 static unsigned long next_mfn(unsigned long x, void *arg)
 {
-    unsigned long q = old_pfn(x);
+    static unsigned long at;
+    unsigned long q = old_pfn_at(x, &at);
 
     (void)arg;
     if (BUG_KEXEC_OVERWRITE && plan_is_table(&plan, x))
@@ -143,7 +153,8 @@ static unsigned long next_mfn(unsigned long x, void *arg)
 /* Where the next kernel's pfn x is written: its frame's direct mapping, which must be free. */
 static uint8_t *next_page(unsigned long x, void *arg)
 {
-    unsigned long q = old_pfn(x);
+    static unsigned long at;
+    unsigned long q = old_pfn_at(x, &at);
 
     (void)arg;
     if (BUG_KEXEC_OVERWRITE && plan_is_table(&plan, x))
