@@ -221,7 +221,7 @@ static void big_variant(void)
         printf("  %s: one save and restore on the model, boot included: %.1fs\n", what, r.seconds);
     }
     if (!one && !gib[1])
-        printf("  1024 GiB: not in this run: make -C tests/model lifecycle-big (about 2 min and 17 GiB of "
+        printf("  1024 GiB: not in this run: make -C tests/model lifecycle-big (about 2 min and 16 GiB of "
                "host memory on 2 cores)\n");
 }
 
