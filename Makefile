@@ -23,7 +23,7 @@
 #                             builder maps the p2m list there instead of in the initial mapping
 #   BUG=fixmap-miscopy|pgtbuf-rw|no-user-l4|stale-batch-index|p2m-cr3-first|
 #       direct-l1-write|nx-always|kexec-overwrite|kexec-rw-alias|kexec-user-pin|
-#       stale-p2m-cr3|no-pfn-swap|shinfo-mapped
+#       stale-p2m-cr3|no-pfn-swap|shinfo-mapped|no-tlb-shootdown|free-loaded-mm
 #                             put one historical bug back (regression tests)
 #
 # Run variables: XEN=4.17|4.20 MODE=dom0|domU RAMDISK=<file> ARGS="guest cmdline"
@@ -47,6 +47,7 @@ XEN_ARGS ?=
 TIMEOUT  ?=
 
 BUGS := fixmap-miscopy pgtbuf-rw no-user-l4 stale-batch-index p2m-cr3-first direct-l1-write \
+        no-tlb-shootdown free-loaded-mm \
         nx-always kexec-overwrite kexec-rw-alias kexec-user-pin stale-p2m-cr3 no-pfn-swap shinfo-mapped
 PVH_BUGS := p4d-unfolded fixed-4-level
 ifeq ($(filter pv pvh,$(PLATFORM)),)
@@ -105,7 +106,7 @@ ASFLAGS += $(CONFIG_DEFS)
 GUEST_C := pv/setup.c pv/start_info.c pv/console.c pv/result.c pv/traps.c pv/xen_plat.c pv/batch.c \
            pv/page_alloc.c pv/mmu_pv.c pv/mmu_check.c pv/p2m.c pv/p2m_tools.c pv/balloon.c pv/ramdisk.c \
            pv/usermode.c pv/ptdump.c pv/mm_user.c pv/evtchn.c pv/xenstore.c pv/suspend.c \
-           pv/lifecycle.c mm/pt_walk.c mm/geometry.c mm/pt_map.c mm/pt_range.c \
+           pv/lifecycle.c pv/smp.c pv/smp_stress.c mm/pt_walk.c mm/geometry.c mm/pt_map.c mm/pt_range.c \
            lib/console_ring.c lib/format.c lib/lib.c lib/printk.c lib/result.c lib/xxhash.c \
            handoff/handoff.c handoff/bootpack.c handoff/xen_elf.c handoff/plan.c \
            handoff/load.c handoff/switch.c handoff/record.c

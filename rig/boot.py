@@ -212,17 +212,23 @@ def cpu_model(no_nx=False):
     return "max,-smap" + (",-nx" if no_nx else "")
 
 
-def qemu_command(xen_image, modules, qemu_mib, xen_cmdline, no_nx=False):
+def qemu_smp(vcpus):
+    """QEMU's CPUs for a guest of `vcpus` vCPUs: 1 for 1, else 2 (the rig's
+    machines have 2 cores; Xen runs more vCPUs than that by time-sharing)."""
+    return 1 if vcpus <= 1 else 2
+
+
+def qemu_command(xen_image, modules, qemu_mib, xen_cmdline, no_nx=False, smp=1):
     return ["qemu-system-x86_64", "-accel", "tcg", "-machine", "pc",
             "-cpu", cpu_model(no_nx),
-            "-m", str(qemu_mib), "-smp", "1",
+            "-m", str(qemu_mib), "-smp", str(smp),
             "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio",
             "-no-reboot",                   # Xen's reboot after a crash ends QEMU
             "-kernel", xen_image, "-initrd", modules, "-append", xen_cmdline]
 
 
 def boot(kernel, xen="4.17", ramdisk=None, mem=256, args="", xen_args="",
-         timeout=None, log=None, echo=None, no_nx=False):
+         timeout=None, log=None, echo=None, no_nx=False, vcpus=1):
     """Boot `kernel` as dom0 and return a BootResult. `echo(line)` sees every
     serial line live. Raises RigError when the test could not run."""
     modules = module_arg(kernel, "kernel") + (" " + args.replace(",", ",,") if args else "")
@@ -233,10 +239,10 @@ def boot(kernel, xen="4.17", ramdisk=None, mem=256, args="", xen_args="",
     if timeout is None:
         timeout = 120 + TIMEOUT_PER_GIB * ramdisk_gib
     xen_cmdline = (f"console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all "
-                   f"dom0_mem={mem}M,max:{mem}M {xen_args}").strip()
+                   f"dom0_mem={mem}M,max:{mem}M dom0_max_vcpus={vcpus} {xen_args}").strip()
     qemu_mib = mem + math.ceil(ramdisk_gib * 1024) + HEADROOM_MIB
     ensure_qemu()
-    qemu_cmd = qemu_command(fetch_xen(xen), modules, qemu_mib, xen_cmdline, no_nx)
+    qemu_cmd = qemu_command(fetch_xen(xen), modules, qemu_mib, xen_cmdline, no_nx, qemu_smp(vcpus))
     if log is None:
         log = os.path.join(REPO, "build", "boot", f"{os.path.basename(kernel)}-xen{xen}.log")
     os.makedirs(os.path.dirname(os.path.abspath(log)), exist_ok=True)
@@ -319,6 +325,8 @@ def main():
                     help=f"seconds (default 120 + {TIMEOUT_PER_GIB} per GiB of ramdisk)")
     ap.add_argument("--log", help="serial log (default build/boot/KERNEL-xenVER.log)")
     ap.add_argument("--no-nx", action="store_true", help="a CPU without NX (QEMU -cpu max,-smap,-nx)")
+    ap.add_argument("--vcpus", type=int, default=1,
+                    help="dom0's vCPUs (dom0_max_vcpus; QEMU gets -smp 2 for more than 1; default 1)")
     ap.add_argument("--quiet", action="store_true", help="no live serial output")
     o = ap.parse_args()
 
@@ -335,7 +343,7 @@ def main():
 
     try:
         r = boot(o.kernel, o.xen, o.ramdisk, o.mem, o.args, o.xen_args,
-                 o.timeout, o.log, None if o.quiet else echo, o.no_nx)
+                 o.timeout, o.log, None if o.quiet else echo, o.no_nx, o.vcpus)
     except RigError as e:
         print(f"boot: rig error: {e}", file=sys.stderr)
         return RIG_ERROR

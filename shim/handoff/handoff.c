@@ -282,6 +282,11 @@ static unsigned long plan_frames(const start_info_t *si)
     return l1;
 }
 
+bool handoff_pending(void)
+{
+    return have_pack;
+}
+
 void handoff_go(const start_info_t *si, shared_info_t *shared_info)
 {
     unsigned long tramp_l1, written, l4;

@@ -17,6 +17,9 @@
  */
 void handoff_read(const start_info_t *si);
 
+/* Whether the ramdisk was a bootpack, whose kernel handoff_go() would boot. */
+bool handoff_pending(void);
+
 /*
  * After the checks: with a bootpack and no "nochain" on the command line,
  * the boot goes on into the next kernel.  Returns when there is nothing

@@ -99,4 +99,16 @@
 #define BUG_SHINFO_MAPPED 0
 #endif
 
+#ifdef CONFIG_BUG_NO_TLB_SHOOTDOWN
+#define BUG_NO_TLB_SHOOTDOWN 1  /* a removed mapping is flushed from this vCPU's TLB only */
+#else
+#define BUG_NO_TLB_SHOOTDOWN 0
+#endif
+
+#ifdef CONFIG_BUG_FREE_LOADED_MM
+#define BUG_FREE_LOADED_MM 1    /* mm_free does not wait for the other vCPUs to switch away */
+#else
+#define BUG_FREE_LOADED_MM 0
+#endif
+
 #endif

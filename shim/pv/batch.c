@@ -11,10 +11,15 @@
  *    flush may have run: the run ends at once with an ERROR.
  *  - a debug Xen poisons the multicall entries it executed, so the array
  *    is rebuilt for every flush, never reused.
+ *
+ * Each vCPU has its own queue: a queue is filled and flushed by one vCPU
+ * between two points of its own program, so no lock is needed, and one
+ * vCPU's flush never issues another's half-built batch.
  */
 #include "pv/batch.h"
 #include "lib/config.h"
 #include "pv/mmu_plat.h"
+#include "pv/vcpu.h"
 #include "lib/lib.h"
 
 #define MAX_REQS BATCH_MAX_REQS
@@ -32,15 +37,33 @@ struct call {
     pte_t val;
 };
 
-static mmu_update_t reqs[MAX_REQS];
-static struct mmuext_op exts[MAX_EXTS];
-static struct call calls[MAX_CALLS];
-static unsigned int nr_reqs, nr_exts, nr_calls;
+struct queue {
+    mmu_update_t reqs[MAX_REQS];
+    struct mmuext_op exts[MAX_EXTS];
+    vcpumask_t masks[MAX_EXTS];     /* what a _MULTI op's vcpumask points at */
+    struct call calls[MAX_CALLS];
+    unsigned int nr_reqs, nr_exts, nr_calls;
+};
+
+static struct queue queues[MAX_VCPUS];
 static const char *phase = "boot";
+
+/* The running vCPU's queue. */
+static struct queue *my_queue(void)
+{
+    return &queues[plat_vcpu_id()];
+}
+
+static void stat_add(unsigned long *counter, unsigned long n)
+{
+    __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
 
 void batch_reset(void)
 {
-    nr_reqs = nr_exts = nr_calls = 0;
+    struct queue *q = my_queue();
+
+    q->nr_reqs = q->nr_exts = q->nr_calls = 0;
 }
 
 void batch_set_phase(const char *p)
@@ -49,9 +72,9 @@ void batch_set_phase(const char *p)
 }
 
 /* Where a new call of this kind starts in its array. */
-static unsigned int next_index(enum kind kind)
+static unsigned int next_index(const struct queue *q, enum kind kind)
 {
-    return kind == K_UPDATE ? nr_reqs : kind == K_EXT ? nr_exts : 0;
+    return kind == K_UPDATE ? q->nr_reqs : kind == K_EXT ? q->nr_exts : 0;
 }
 
 /*
@@ -61,65 +84,82 @@ static unsigned int next_index(enum kind kind)
  * taken after it, never before (a stale index would point the multicall
  * at an old entry, which Xen would run again, and lose the new one).
  */
-static struct call *open_call(enum kind kind)
+static struct call *open_call(struct queue *q, enum kind kind)
 {
-    struct call *c = nr_calls ? &calls[nr_calls - 1] : NULL;
-    unsigned int stale = next_index(kind);
+    struct call *c = q->nr_calls ? &q->calls[q->nr_calls - 1] : NULL;
+    unsigned int stale = next_index(q, kind);
 
     if (c && c->kind == kind && kind != K_VA)
         return c;
-    if (nr_calls == MAX_CALLS)
+    if (q->nr_calls == MAX_CALLS)
         batch_flush();
-    c = &calls[nr_calls++];
+    c = &q->calls[q->nr_calls++];
     c->kind = kind;
-    c->first = BUG_STALE_BATCH_INDEX ? stale : next_index(kind);
+    c->first = BUG_STALE_BATCH_INDEX ? stale : next_index(q, kind);
     c->count = 0;
     return c;
 }
 
-void batch_pte(unsigned long mfn, unsigned int slot, pte_t val)
+static void queue_update(uint64_t ptr, uint64_t val)
 {
+    struct queue *q = my_queue();
     struct call *c;
 
-    if (nr_reqs == MAX_REQS)
+    if (q->nr_reqs == MAX_REQS)
         batch_flush();
-    c = open_call(K_UPDATE);
-    reqs[nr_reqs].ptr = ((uint64_t)mfn << PAGE_SHIFT) + slot * sizeof(pte_t) + MMU_NORMAL_PT_UPDATE;
-    reqs[nr_reqs].val = val;
-    nr_reqs++;
+    c = open_call(q, K_UPDATE);
+    q->reqs[q->nr_reqs].ptr = ptr;
+    q->reqs[q->nr_reqs].val = val;
+    q->nr_reqs++;
     c->count++;
+}
+
+void batch_pte(unsigned long mfn, unsigned int slot, pte_t val)
+{
+    queue_update(((uint64_t)mfn << PAGE_SHIFT) + slot * sizeof(pte_t) + MMU_NORMAL_PT_UPDATE, val);
 }
 
 void batch_machphys(unsigned long mfn, unsigned long pfn)
 {
+    queue_update(((uint64_t)mfn << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE, pfn);
+}
+
+static struct mmuext_op *queue_ext(unsigned int cmd, unsigned long arg)
+{
+    struct queue *q = my_queue();
+    struct mmuext_op *o;
     struct call *c;
 
-    if (nr_reqs == MAX_REQS)
+    if (q->nr_exts == MAX_EXTS)
         batch_flush();
-    c = open_call(K_UPDATE);
-    reqs[nr_reqs].ptr = ((uint64_t)mfn << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE;
-    reqs[nr_reqs].val = pfn;
-    nr_reqs++;
+    c = open_call(q, K_EXT);
+    o = &q->exts[q->nr_exts++];
+    memset(o, 0, sizeof(*o));
+    o->cmd = cmd;
+    o->arg1.mfn = arg;                  /* same field as linear_addr */
     c->count++;
+    return o;
 }
 
 void batch_ext(unsigned int cmd, unsigned long arg)
 {
-    struct call *c;
+    queue_ext(cmd, arg);
+}
 
-    if (nr_exts == MAX_EXTS)
-        batch_flush();
-    c = open_call(K_EXT);
-    memset(&exts[nr_exts], 0, sizeof(exts[nr_exts]));
-    exts[nr_exts].cmd = cmd;
-    exts[nr_exts].arg1.mfn = arg;       /* same field as linear_addr */
-    nr_exts++;
-    c->count++;
+void batch_ext_multi(unsigned int cmd, unsigned long va, vcpumask_t mask)
+{
+    struct queue *q = my_queue();
+    struct mmuext_op *o = queue_ext(cmd, va);
+    vcpumask_t *m = &q->masks[o - q->exts];
+
+    /* Xen reads the mask when the op runs: it lives in the queue until the flush. */
+    *m = mask;
+    set_xen_guest_handle(o->arg2.vcpumask, m);
 }
 
 void batch_va(unsigned long va, pte_t val)
 {
-    struct call *c = open_call(K_VA);
+    struct call *c = open_call(my_queue(), K_VA);
 
     c->va = va;
     c->val = val;
@@ -138,15 +178,18 @@ static const char *ext_name(unsigned int cmd)
     case MMUEXT_NEW_USER_BASEPTR: return "NEW_USER_BASEPTR";
     case MMUEXT_TLB_FLUSH_LOCAL: return "TLB_FLUSH_LOCAL";
     case MMUEXT_INVLPG_LOCAL: return "INVLPG_LOCAL";
+    case MMUEXT_TLB_FLUSH_MULTI: return "TLB_FLUSH_MULTI";
+    case MMUEXT_INVLPG_MULTI: return "INVLPG_MULTI";
     default: return "mmuext op";
     }
 }
 
-static void __attribute__((noreturn)) report(const struct call *c, long rc, unsigned int done)
+static void __attribute__((noreturn)) report(const struct queue *q, const struct call *c, long rc,
+                                             unsigned int done)
 {
     switch (c->kind) {
     case K_UPDATE: {
-        const mmu_update_t *r = &reqs[c->first + (done < c->count ? done : 0)];
+        const mmu_update_t *r = &q->reqs[c->first + (done < c->count ? done : 0)];
         unsigned int cmd = r->ptr & 7;
 
         mmu_error("%s: mmu_update request %u of %u (%s ptr %#lx: mfn %#lx slot %lu, val %#lx) failed: %ld",
@@ -155,7 +198,7 @@ static void __attribute__((noreturn)) report(const struct call *c, long rc, unsi
                   (unsigned long)((r->ptr & ~PAGE_MASK) >> 3), (unsigned long)r->val, rc);
     }
     case K_EXT: {
-        const struct mmuext_op *o = &exts[c->first + (done < c->count ? done : 0)];
+        const struct mmuext_op *o = &q->exts[c->first + (done < c->count ? done : 0)];
 
         mmu_error("%s: mmuext_op %u of %u (%s mfn %#lx) failed: %ld",
                   phase, done + 1, c->count, ext_name(o->cmd), (unsigned long)o->arg1.mfn, rc);
@@ -169,29 +212,30 @@ static void __attribute__((noreturn)) report(const struct call *c, long rc, unsi
 
 void batch_flush(void)
 {
+    struct queue *q = my_queue();
     multicall_entry_t mc[MAX_CALLS];
     unsigned int done[MAX_CALLS];
     long rc;
 
-    if (!nr_calls)
+    if (!q->nr_calls)
         return;
 
-    for (unsigned int i = 0; i < nr_calls; i++) {
-        const struct call *c = &calls[i];
+    for (unsigned int i = 0; i < q->nr_calls; i++) {
+        const struct call *c = &q->calls[i];
 
         memset(&mc[i], 0, sizeof(mc[i]));
         done[i] = 0;
         switch (c->kind) {
         case K_UPDATE:
             mc[i].op = __HYPERVISOR_mmu_update;
-            mc[i].args[0] = (unsigned long)&reqs[c->first];
+            mc[i].args[0] = (unsigned long)&q->reqs[c->first];
             mc[i].args[1] = c->count;
             mc[i].args[2] = (unsigned long)&done[i];
             mc[i].args[3] = DOMID_SELF;
             break;
         case K_EXT:
             mc[i].op = __HYPERVISOR_mmuext_op;
-            mc[i].args[0] = (unsigned long)&exts[c->first];
+            mc[i].args[0] = (unsigned long)&q->exts[c->first];
             mc[i].args[1] = c->count;
             mc[i].args[2] = (unsigned long)&done[i];
             mc[i].args[3] = DOMID_SELF;
@@ -203,25 +247,25 @@ void batch_flush(void)
             mc[i].args[2] = UVMF_INVLPG | UVMF_LOCAL;
             break;
         }
-        mmu_stats.entries += c->count;
+        stat_add(&mmu_stats.entries, c->count);
     }
 
-    mmu_stats.hypercalls++;
-    if (nr_calls == 1 && calls[0].kind == K_UPDATE) {
-        rc = plat_mmu_update(&reqs[0], calls[0].count, &done[0]);
+    stat_add(&mmu_stats.hypercalls, 1);
+    if (q->nr_calls == 1 && q->calls[0].kind == K_UPDATE) {
+        rc = plat_mmu_update(&q->reqs[0], q->calls[0].count, &done[0]);
         mc[0].result = rc;
-    } else if (nr_calls == 1 && calls[0].kind == K_EXT) {
-        rc = plat_mmuext_op(&exts[0], calls[0].count, &done[0]);
+    } else if (q->nr_calls == 1 && q->calls[0].kind == K_EXT) {
+        rc = plat_mmuext_op(&q->exts[0], q->calls[0].count, &done[0]);
         mc[0].result = rc;
     } else {
-        rc = plat_multicall(mc, nr_calls);
+        rc = plat_multicall(mc, q->nr_calls);
         if (rc)
-            mmu_error("%s: multicall of %u entries failed: %ld", phase, nr_calls, rc);
+            mmu_error("%s: multicall of %u entries failed: %ld", phase, q->nr_calls, rc);
     }
 
-    for (unsigned int i = 0; i < nr_calls; i++)
+    for (unsigned int i = 0; i < q->nr_calls; i++)
         if ((long)mc[i].result)
-            report(&calls[i], (long)mc[i].result, done[i]);
+            report(q, &q->calls[i], (long)mc[i].result, done[i]);
 
-    nr_reqs = nr_exts = nr_calls = 0;
+    q->nr_reqs = q->nr_exts = q->nr_calls = 0;
 }

@@ -8,11 +8,13 @@
  * operation, a multicall otherwise.  Program order is kept, so "write the
  * entries, then pin" can sit in one flush.  A failure ends the run with
  * an ERROR that names the call, its position and the frame it touched.
+ * Every vCPU has a queue of its own.
  */
 #ifndef SHIM_BATCH_H
 #define SHIM_BATCH_H
 
 #include "mm/pgtable.h"
+#include "pv/vcpu.h"
 
 struct mmu_stats {
     unsigned long hypercalls;   /* hypercalls issued */
@@ -33,6 +35,8 @@ void batch_pte(unsigned long mfn, unsigned int slot, pte_t val);
 void batch_machphys(unsigned long mfn, unsigned long pfn);
 /* mmuext op with an mfn or linear-address argument. */
 void batch_ext(unsigned int cmd, unsigned long arg);
+/* An INVLPG_MULTI (va) or TLB_FLUSH_MULTI on the vCPUs in mask (a vCPU that is down costs nothing). */
+void batch_ext_multi(unsigned int cmd, unsigned long va, vcpumask_t mask);
 /* update_va_mapping(va, val), flushing that one TLB entry. */
 void batch_va(unsigned long va, pte_t val);
 /* Issue everything queued, in order. */

@@ -13,6 +13,9 @@
 #include "lib/console_ring.h"
 #include "pv/hypercall.h"
 #include "lib/lib.h"
+#include "lib/spinlock.h"
+#include "pv/mmu.h"
+#include "pv/mmu_plat.h"
 
 static struct xencons_interface *ring;
 static evtchn_port_t ring_port;
@@ -44,11 +47,52 @@ static const struct xencons_backend backend = { ring_kick, ring_yield };
  */
 #define RING_PATIENCE 1000000
 
-void console_write(const char *s, size_t len)
+static void write_raw(const char *s, size_t len)
 {
     HYPERVISOR_console_io(CONSOLEIO_write, (int)len, s);
     if (ring && !xencons_ring_write(ring, s, len, &backend, RING_PATIENCE))
         ring = NULL;
+}
+
+/*
+ * printk hands over whole lines.  One lock keeps the vCPUs' lines whole,
+ * and while more than one vCPU runs, each line names its vCPU ("vcpu 1:
+ * ...", vCPU 0's too; a secondary's always).  The verdict is
+ * the domain's, so it keeps its place at the start of the line, and the
+ * reason names the vCPU: "Test result: ERROR vcpu 1: ...".
+ */
+static spinlock_t lock;
+static int lock_owner = -1;     /* a fault inside the lock re-enters on the same vCPU: no deadlock */
+
+void console_write(const char *s, size_t len)
+{
+    static const char verdict[] = "Test result: ";
+    unsigned int id = plat_vcpu_id();
+    char prefix[16];
+    size_t skip = 0;
+    bool nested = __atomic_load_n(&lock_owner, __ATOMIC_RELAXED) == (int)id;
+
+    if (!nested) {
+        spin_lock(&lock);
+        lock_owner = (int)id;
+    }
+    if (id || __atomic_load_n(&vcpus_running, __ATOMIC_RELAXED) != 1) {
+        format(prefix, sizeof(prefix), "vcpu %u: ", id);
+        if (len > sizeof(verdict) && !memcmp(s, verdict, sizeof(verdict) - 1)) {
+            /* "Test result: KIND " first, then the prefix */
+            skip = sizeof(verdict) - 1;
+            while (skip < len && s[skip] != ' ')
+                skip++;
+            skip += skip < len;
+            write_raw(s, skip);
+        }
+        write_raw(prefix, strlen(prefix));
+    }
+    write_raw(s + skip, len - skip);
+    if (!nested) {
+        lock_owner = -1;
+        spin_unlock(&lock);
+    }
 }
 
 /*

@@ -52,6 +52,29 @@ TRAP_STUB 18, 0     /* #MC */
 TRAP_STUB 19, 0     /* #XM */
 
 /*
+ * The callbacks a secondary vCPU's context names (smp.c).  The event upcall
+ * comes with the same frame as an exception without error code; the
+ * failsafe callback's frame has ds, es, fs and gs above rip.  Neither is
+ * expected: both end in do_trap()'s ERROR, under a pseudo-vector.
+ */
+    .globl event_upcall_entry, failsafe_entry
+    .balign 16
+event_upcall_entry:
+    pop  %rcx
+    pop  %r11
+    push $0
+    push $256                   /* TRAP_EVENT_UPCALL */
+    jmp  trap_common
+    .balign 16
+failsafe_entry:
+    pop  %rcx
+    pop  %r11
+    add  $32, %rsp              /* ds es fs gs */
+    push $0
+    push $257                   /* TRAP_FAILSAFE */
+    jmp  trap_common
+
+/*
  * bool probe_read64(unsigned long va, uint64_t *val): one load that may
  * fault.  A #PF (or #GP) on the load at probe_read64_load resumes at
  * probe_read64_fixup (do_trap), which returns false: Linux's exception

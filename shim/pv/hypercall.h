@@ -22,7 +22,8 @@ static inline long hypercall5(unsigned int op, unsigned long a1, unsigned long a
 {
     long ret;
 
-    hypercalls_issued++;    /* first: nothing may come between the register variables and the asm */
+    /* first: nothing may come between the register variables and the asm */
+    __atomic_fetch_add(&hypercalls_issued, 1, __ATOMIC_RELAXED);       /* every vCPU counts */
     register unsigned long r10 asm("r10") = a4;
     register unsigned long r8 asm("r8") = a5;
 
@@ -106,6 +107,16 @@ static inline long HYPERVISOR_vm_assist(unsigned int cmd, unsigned int type)
 static inline long HYPERVISOR_xen_version(int cmd, void *arg)
 {
     return hypercall2(__HYPERVISOR_xen_version, cmd, arg);
+}
+
+static inline long HYPERVISOR_vcpu_op(int cmd, unsigned int vcpu, void *arg)
+{
+    return hypercall3(__HYPERVISOR_vcpu_op, cmd, vcpu, arg);
+}
+
+static inline long HYPERVISOR_set_segment_base(unsigned int which, unsigned long base)
+{
+    return hypercall2(__HYPERVISOR_set_segment_base, which, base);
 }
 
 #endif

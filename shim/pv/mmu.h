@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "pv/layout.h"
 #include "mm/pt_walk.h"
+#include "pv/vcpu.h"
 
 /* What the caller knows before the bring-up (from the image and start_info). */
 struct mmu_boot {
@@ -98,8 +99,34 @@ extern struct mm init_mm;
 void set_pgd(struct mm *mm, unsigned int slot, pte_t val);
 void mm_alloc(struct mm *mm);
 void mm_pin(struct mm *mm);
+/* Load both L4s on this vCPU. */
 void mm_switch(const struct mm *mm);
-void mm_free(struct mm *mm);
+/* Unpin and free both L4s once no vCPU has them loaded; returns the yields that took. */
+unsigned long mm_free(struct mm *mm);
+/* Every yield mm_free has made so far, on any vCPU (a vCPU that holds an mm can watch it). */
+extern unsigned long mm_free_yields;
+
+/*
+ * Per-vCPU L4s (pfns; user_l4 0: none).  `requested` is what the vCPU has
+ * asked Xen for, `loaded` what Xen has loaded for it: written once the
+ * batch that loads it has been issued.  Other vCPUs read `loaded`.
+ */
+struct l4_pair {
+    unsigned long kernel_l4, user_l4;
+};
+struct vcpu_mm {
+    struct l4_pair requested, loaded;
+};
+extern struct vcpu_mm vcpu_mm[MAX_VCPUS];
+/* The vCPUs that run (bit 0 from the start; smp.c adds the others). */
+extern vcpumask_t vcpus_running;
+/* vcpu starts on mm (its first L4s, given to Xen in VCPUOP_initialise). */
+void mm_set_loaded(unsigned int vcpu, const struct mm *mm);
+/* The vCPUs that have mm loaded: whose TLBs may hold its user entries. */
+vcpumask_t mm_loaded_mask(const struct mm *mm);
+/* Queue the flush of va (or of everything) from the TLBs of the vCPUs in mask. */
+void tlb_flush_va(unsigned long va, vcpumask_t mask);
+void tlb_flush_all(vcpumask_t mask);
 /* Queue a change of pfn's direct-map PTE (flags such as PTE_KERNEL_RW | _PAGE_NX). */
 void dmap_set(unsigned long pfn, pte_t flags);
 void dmap_clear(unsigned long pfn);         /* e.g. before the page goes back to Xen */

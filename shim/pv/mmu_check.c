@@ -339,7 +339,7 @@ void mmu_module_test(void)
 
             batch_pte(pt_table_mfn(&mmu_geo, kernel_l4, va, 2), PT_INDEX(va, L2_SHIFT), 0);
         }
-        batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+        tlb_flush_all(vcpus_running);           /* kernel space: any running vCPU may have it */
         batch_flush();
         pt_free_late(pfns_l1, n);
         for (unsigned long i = 0; i < n; i++)

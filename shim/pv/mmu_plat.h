@@ -30,12 +30,29 @@ long plat_memory_op(unsigned int cmd, void *arg);
 /* A read that may fault (the M2P past the host's memory): false if it did. */
 bool plat_read64_safe(unsigned long va, uint64_t *val);
 
+/* Let another vCPU run (a wait for one): SCHEDOP_yield in the guest. */
+void plat_yield(void);
+
 #ifdef SHIM_HOSTED
+/* The model's vCPU that runs the code now. */
+unsigned int plat_vcpu_id(void);
 uint64_t plat_tsc(void);
 uint64_t plat_read64(unsigned long va);
 void plat_write64(unsigned long va, uint64_t val);
 void plat_zero_page(unsigned long va);
 #else
+/* Set by smp.c once %gs's kernel base points at this vCPU's block, whose first word is its id. */
+extern bool vcpu_ids_live;
+
+static inline unsigned int plat_vcpu_id(void)
+{
+    unsigned int id = 0;
+
+    if (vcpu_ids_live)
+        asm ("movl %%gs:0, %0" : "=r" (id));
+    return id;
+}
+
 /* The time-stamp counter (a PV guest may read it: Xen's default tsc_mode does not trap it). */
 static inline uint64_t plat_tsc(void)
 {

@@ -580,6 +580,7 @@ static void switch_tables(void)
     batch_ext(MMUEXT_UNPIN_TABLE, boot_l4_mfn);
     batch_flush();
     init_mm.pinned = true;
+    mm_set_loaded(0, &init_mm);
     switched = true;
 }
 
@@ -699,7 +700,7 @@ unsigned long pt_page_alloc(const char *what)
                                                                  : pages_alloc(what);
 
     plat_zero_page(pfn_to_virt(pfn));
-    mmu_stats.pt_pages++;
+    __atomic_fetch_add(&mmu_stats.pt_pages, 1, __ATOMIC_RELAXED);
     return pfn;
 }
 
@@ -748,20 +749,99 @@ void mm_pin(struct mm *mm)
     mm->pinned = true;
 }
 
+/*
+ * Per vCPU, the L4s it asked for and the L4s it has (seed 002's xen_cr3 and
+ * xen_current_cr3).  `requested` is written before the switch is queued,
+ * `loaded` only once the batch that loads it has been issued: until then
+ * Xen still holds the old L4s as this vCPU's.  Other vCPUs read `loaded` to
+ * learn whether this one still holds a reference to an mm (mm_free), or
+ * may have its entries in its TLB (mm_loaded_mask).
+ */
+struct vcpu_mm vcpu_mm[MAX_VCPUS];
+vcpumask_t vcpus_running = 1;       /* vCPU 0; smp.c adds the others it brings up */
+
+static void publish(struct l4_pair *p, const struct mm *mm)
+{
+    __atomic_store_n(&p->kernel_l4, mm->kernel_l4, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->user_l4, mm->user_l4, __ATOMIC_RELEASE);
+}
+
+void mm_set_loaded(unsigned int vcpu, const struct mm *mm)
+{
+    publish(&vcpu_mm[vcpu].requested, mm);
+    publish(&vcpu_mm[vcpu].loaded, mm);
+}
+
+static bool loaded_on(unsigned int vcpu, const struct mm *mm)
+{
+    const struct l4_pair *p = &vcpu_mm[vcpu].loaded;
+
+    return __atomic_load_n(&p->kernel_l4, __ATOMIC_ACQUIRE) == mm->kernel_l4 ||
+           (mm->user_l4 && __atomic_load_n(&p->user_l4, __ATOMIC_ACQUIRE) == mm->user_l4);
+}
+
+vcpumask_t mm_loaded_mask(const struct mm *mm)
+{
+    vcpumask_t mask = 0;
+
+    for (unsigned int v = 0; v < MAX_VCPUS; v++)
+        if (loaded_on(v, mm))
+            mask |= 1UL << v;
+    return mask;
+}
+
 /* Load both CR3s together: Xen uses the user one on every return to user mode. */
 void mm_switch(const struct mm *mm)
 {
+    struct vcpu_mm *me = &vcpu_mm[plat_vcpu_id()];
     unsigned long k = mmu_pfn_to_mfn(mm->kernel_l4);
 
+    publish(&me->requested, mm);
     batch_ext(MMUEXT_NEW_BASEPTR, k);
     batch_ext(MMUEXT_NEW_USER_BASEPTR, mm->user_l4 ? mmu_pfn_to_mfn(mm->user_l4) : k);
     batch_flush();
+    publish(&me->loaded, mm);
 }
 
-/* Unpin both (the caller switched away first), then give the frames back. */
-void mm_free(struct mm *mm)
+/*
+ * A vCPU's loaded L4 holds a type reference in Xen: MMUEXT_UNPIN_TABLE
+ * would still succeed, and the frame would stay an L4 that can never be
+ * mapped writable again (Xen refuses: the BUG=free-loaded-mm crash).  So
+ * wait, yielding, until no other vCPU has it loaded; this vCPU must have
+ * switched away itself.  Returns the number of yields it took.
+ */
+#define MM_FREE_PATIENCE_NS (30 * 1000000000ULL)
+
+unsigned long mm_free_yields;
+
+static unsigned long wait_until_unloaded(const struct mm *mm)
+{
+    unsigned int me = plat_vcpu_id();
+    unsigned long yields = 0;
+
+    if (loaded_on(me, mm))
+        mmu_error("mm_free: vcpu %u frees the mm it has loaded (L4 pfn %#lx): switch away first",
+                  me, mm->kernel_l4);
+    for (unsigned int v = 0; v < MAX_VCPUS; v++) {
+        uint64_t start = plat_tsc();
+
+        while (loaded_on(v, mm)) {
+            plat_yield();
+            yields++;
+            __atomic_fetch_add(&mm_free_yields, 1, __ATOMIC_RELEASE);
+            if (plat_tsc_to_ns(plat_tsc() - start) > MM_FREE_PATIENCE_NS)
+                mmu_error("mm_free: vcpu %u still has L4 pfn %#lx loaded after %llu s",
+                          v, mm->kernel_l4, MM_FREE_PATIENCE_NS / 1000000000ULL);
+        }
+    }
+    return yields;
+}
+
+/* Unpin both once no vCPU has them loaded, then give the frames back. */
+unsigned long mm_free(struct mm *mm)
 {
     unsigned long pfns[2] = { mm->kernel_l4, mm->user_l4 };
+    unsigned long yields = BUG_FREE_LOADED_MM ? 0 : wait_until_unloaded(mm);
 
     batch_ext(MMUEXT_UNPIN_TABLE, mmu_pfn_to_mfn(mm->kernel_l4));
     if (mm->user_l4)
@@ -769,6 +849,29 @@ void mm_free(struct mm *mm)
     batch_flush();
     mm->pinned = false;
     pt_free_late(pfns, mm->user_l4 ? 2 : 1);
+    return yields;
+}
+
+/*
+ * A mapping removed or downgraded may still sit in the TLB of every vCPU
+ * that could have used it: the vCPUs in mask, this one included.  Queued
+ * in the caller's batch, after the update, so the flush follows it in the
+ * same hypercall.
+ */
+void tlb_flush_va(unsigned long va, vcpumask_t mask)
+{
+    if (BUG_NO_TLB_SHOOTDOWN)
+        batch_ext(MMUEXT_INVLPG_LOCAL, va);
+    else
+        batch_ext_multi(MMUEXT_INVLPG_MULTI, va, mask);
+}
+
+void tlb_flush_all(vcpumask_t mask)
+{
+    if (BUG_NO_TLB_SHOOTDOWN)
+        batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+    else
+        batch_ext_multi(MMUEXT_TLB_FLUSH_MULTI, 0, mask);
 }
 
 /*
@@ -780,7 +883,7 @@ void pt_free_late(const unsigned long *pfns, unsigned long n)
 {
     for (unsigned long i = 0; i < n; i++)
         dmap_set(pfns[i], PTE_DMAP_RW);
-    batch_ext(MMUEXT_TLB_FLUSH_LOCAL, 0);      /* no stale read-only TLB entry */
+    tlb_flush_all(vcpus_running);              /* no stale read-only TLB entry, on any vCPU */
     batch_flush();
     for (unsigned long i = 0; i < n; i++)
         if (!pgtbuf_contains(pfns[i]))

@@ -4,6 +4,7 @@
 #include "pv/layout.h"
 #include "pv/mmu_plat.h"
 #include "lib/lib.h"
+#include "lib/spinlock.h"
 
 struct pgtbuf pgtbuf;
 
@@ -40,11 +41,21 @@ void pages_add_range(unsigned long start, unsigned long end)
     nr_ranges++;
 }
 
+/* Every vCPU allocates: the ranges and the free list are under one lock. */
+static spinlock_t lock;
+
 /* Freed pages are chained through their first word, via the direct map. */
-void pages_free(unsigned long pfn)
+static void free_locked(unsigned long pfn)
 {
     plat_write64(PAGE_OFFSET + (pfn << PAGE_SHIFT), free_list);
     free_list = pfn;
+}
+
+void pages_free(unsigned long pfn)
+{
+    spin_lock(&lock);
+    free_locked(pfn);
+    spin_unlock(&lock);
 }
 
 void pages_reset(bool (*is_ram)(unsigned long pfn))
@@ -54,7 +65,7 @@ void pages_reset(bool (*is_ram)(unsigned long pfn))
     usable = is_ram;
 }
 
-unsigned long pages_alloc(const char *what)
+static unsigned long alloc_locked(void)
 {
     if (free_list != FREE_LIST_END) {
         unsigned long pfn = free_list;
@@ -69,7 +80,19 @@ unsigned long pages_alloc(const char *what)
             if (usable(pfn))
                 return pfn;     /* else a hole: skipped, never touched */
         }
-    mmu_error("out of memory allocating %s", what);
+    return FREE_LIST_END;
+}
+
+unsigned long pages_alloc(const char *what)
+{
+    unsigned long pfn;
+
+    spin_lock(&lock);
+    pfn = alloc_locked();
+    spin_unlock(&lock);
+    if (pfn == FREE_LIST_END)
+        mmu_error("out of memory allocating %s", what);
+    return pfn;
 }
 
 void pages_for_each_free(void (*fn)(unsigned long pfn, void *arg), void *arg)
@@ -83,7 +106,7 @@ void pages_for_each_free(void (*fn)(unsigned long pfn, void *arg), void *arg)
                 fn(pfn, arg);
 }
 
-unsigned long pages_alloc_contig(unsigned long n, const char *what)
+static unsigned long alloc_contig_locked(unsigned long n)
 {
     for (unsigned int i = 0; i < nr_ranges; i++) {
         unsigned long first = ranges[i].next, have = 0;
@@ -95,7 +118,7 @@ unsigned long pages_alloc_contig(unsigned long n, const char *what)
                 continue;
             }
             for (unsigned long p = first; p < pfn; p++)
-                pages_free(p);
+                free_locked(p);
             first = ranges[i].next = pfn + 1;
             have = 0;
         }
@@ -104,6 +127,18 @@ unsigned long pages_alloc_contig(unsigned long n, const char *what)
             return first;
         }
     }
-    mmu_error("out of memory allocating %lu contiguous pages for %s", n, what);
+    return FREE_LIST_END;
+}
+
+unsigned long pages_alloc_contig(unsigned long n, const char *what)
+{
+    unsigned long first;
+
+    spin_lock(&lock);
+    first = alloc_contig_locked(n);
+    spin_unlock(&lock);
+    if (first == FREE_LIST_END)
+        mmu_error("out of memory allocating %lu contiguous pages for %s", n, what);
+    return first;
 }
 

@@ -36,7 +36,7 @@ static inline bool pgtbuf_contains(unsigned long pfn)
 
 /*
  * The page allocator: ranges of free pfns plus a free list (needs the
- * direct map).  A pfn in a range is handed out only if usable(pfn) says it
+ * direct map), under one lock, for every vCPU.  A pfn in a range is handed out only if usable(pfn) says it
  * is RAM: the ranges are spans of pfns, and the builder may leave holes in
  * them (p2m entries with no machine frame).
  */

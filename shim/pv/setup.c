@@ -2,6 +2,7 @@
 /*
  * setup.c - the boot sequence, top to bottom.
  *
+ *   0. %gs at vCPU 0's block: every vCPU knows which it is
  *   1. traps: so that any fault from here on ends in a readable ERROR
  *   2. the M2P (and m2p_strict), then the console (a domU's console page
  *      is found through the M2P)
@@ -14,7 +15,8 @@
  *      published for the tools (p2m_tools.c)
  *   7. the ramdisk checksummed through the direct map
  *   8. self-checks, the ring-3 test in a fresh mm, module space, the
- *      balloon, the self-checks again, per-phase times; the verdict
+ *      balloon; the other vCPUs up, through their checks and down again
+ *      (smp.c); the self-checks again, per-phase times; the verdict
  *   9. with `lifecycle` (a domU): stay alive for the toolstack's save,
  *      restore, migrate and suspend until it asks for a poweroff
  */
@@ -36,6 +38,8 @@
 #include "pv/start_info.h"
 #include "pv/traps.h"
 #include "pv/usermode.h"
+#include "pv/mm_user.h"
+#include "pv/smp.h"
 #include "pv/batch.h"
 #include "lib/lib.h"
 
@@ -141,6 +145,7 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
         .init_p2m_va = INIT_P2M_VA,
     };
 
+    smp_boot_vcpu0();
     traps_init((unsigned long)boot_stack_top);
 
     rc = m2p_init();
@@ -217,12 +222,17 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     mmu_self_check("after bring-up");
     mmu_phase_begin("usermode");
     usermode_test();
+    set_pgd_selftest();
     mmu_phase_end();
     mmu_phase_begin("modules");
     mmu_module_test();
     mmu_phase_end();
     mmu_phase_begin("balloon");
     p2m_balloon_test(64);
+    mmu_phase_end();
+    /* The other vCPUs: their own ring-3 tests, the shootdown stress, the free while loaded. */
+    mmu_phase_begin("smp");
+    smp_run(shared_info, handoff_pending() && !cmdline_has((const char *)si->cmd_line, "nochain"));
     mmu_phase_end();
     mmu_self_check("after exercises");
     if (cmdline_has((const char *)si->cmd_line, "ptdump"))

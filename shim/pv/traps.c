@@ -9,6 +9,8 @@
 #include "pv/traps.h"
 #include "pv/hypercall.h"
 #include "lib/result.h"
+#include "pv/mmu_plat.h"
+#include "pv/vcpu.h"
 #include "lib/lib.h"
 
 struct trap_entry_desc {
@@ -21,8 +23,8 @@ extern const struct trap_entry_desc trap_entry_table[];
 extern const char probe_read64_load[], probe_read64_fixup[];
 
 static struct trap_info trap_table[32];
-static trap_hook_t trap_hook;
-static const volatile unsigned long *cr2_source;
+static trap_hook_t trap_hook[MAX_VCPUS];
+static const volatile unsigned long *cr2_source;     /* vCPU 0's; vCPU n's is n vcpu_infos on */
 
 static const char *const vector_names[32] = {
     [0] = "#DE", [1] = "#DB", [3] = "#BP", [4] = "#OF", [5] = "#BR", [6] = "#UD",
@@ -53,9 +55,20 @@ void traps_init(unsigned long kernel_stack_top)
         result_error("stack_switch(%#lx) failed: %ld", kernel_stack_top, rc);
 }
 
+/*
+ * VCPUOP_initialise takes the same handlers as a table indexed by vector
+ * (vcpu_guest_context.trap_ctxt), not set_trap_table's list.
+ */
+void traps_fill_ctxt(struct trap_info ctxt[256])
+{
+    memset(ctxt, 0, 256 * sizeof(*ctxt));
+    for (const struct trap_info *t = trap_table; t->address; t++)
+        ctxt[t->vector] = *t;
+}
+
 void traps_set_hook(trap_hook_t hook)
 {
-    trap_hook = hook;
+    trap_hook[plat_vcpu_id()] = hook;
 }
 
 void traps_set_cr2_source(const volatile unsigned long *cr2)
@@ -66,8 +79,14 @@ void traps_set_cr2_source(const volatile unsigned long *cr2)
 void do_trap(struct cpu_regs *regs);
 void do_trap(struct cpu_regs *regs)
 {
-    unsigned long cr2 = (regs->vector == 14 && cr2_source) ? *cr2_source : 0;
-    const char *name = regs->vector < 32 ? vector_names[regs->vector] : NULL;
+    unsigned int id = plat_vcpu_id();
+    const volatile unsigned long *cr2p = cr2_source ?
+        (const volatile unsigned long *)((const char *)cr2_source + id * sizeof(struct vcpu_info)) : NULL;
+    unsigned long cr2 = (regs->vector == 14 && cr2p) ? *cr2p : 0;
+    const char *name = regs->vector < 32 ? vector_names[regs->vector] :
+                       regs->vector == TRAP_EVENT_UPCALL ? "event upcall" :
+                       regs->vector == TRAP_FAILSAFE ? "failsafe callback" : NULL;
+    trap_hook_t hook = trap_hook[id];
     char where[48] = "";
 
     /* The exception table: a fault on probe_read64's load makes it return false. */
@@ -75,7 +94,7 @@ void do_trap(struct cpu_regs *regs)
         regs->rip = (unsigned long)probe_read64_fixup;
         return;
     }
-    if (trap_hook && trap_hook(regs, cr2))
+    if (hook && hook(regs, cr2))
         return;
 
     /* A PV guest learns cr2 from shared_info, which is mapped only after the MMU bring-up. */

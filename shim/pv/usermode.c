@@ -11,7 +11,7 @@
  * and user L4, one user page), enters user mode, and expects: the page's
  * own cookie read and written back, then a page fault on the kernel
  * address, delivered to the shim with cs RPL 3 (user mode).  Then the
- * address space goes (mm_user.c) and set_pgd is exercised on init_mm.
+ * address space goes (mm_user.c).  Every vCPU runs it, each in its own mm.
  */
 #include "pv/usermode.h"
 #include "pv/mm_user.h"
@@ -22,6 +22,7 @@
 #include "pv/p2m.h"
 #include "pv/page_alloc.h"
 #include "pv/traps.h"
+#include "pv/vcpu.h"
 #include "lib/lib.h"
 
 struct usermode_ctx {
@@ -36,29 +37,36 @@ enum { UM_FAULTED_AS_EXPECTED = 1, UM_KERNEL_VISIBLE = 2, UM_OTHER = 3 };
 
 #define COOKIE 0x0123456789abcdefUL
 
-static struct usermode_ctx ctx;
-static unsigned long probe_va;
-static struct cpu_regs seen;
-static unsigned long seen_cr2;
-static uint8_t user_trap_stack[8192] __attribute__((aligned(16)));
+/* Each vCPU runs the test in its own mm, with its own state and trap stack. */
+static struct {
+    struct usermode_ctx ctx;
+    struct cpu_regs seen;
+    unsigned long cr2;
+} um[MAX_VCPUS];
+static uint8_t user_trap_stack[MAX_VCPUS][8192] __attribute__((aligned(16)));
+static const unsigned long probe_va = (unsigned long)&um;    /* any kernel address */
 
 static bool user_trap(struct cpu_regs *regs, unsigned long cr2)
 {
+    unsigned int id = plat_vcpu_id();
+
     if ((regs->cs & 3) != 3)
         return false;           /* from kernel mode: not ours */
-    seen = *regs;
-    seen_cr2 = cr2;
+    um[id].seen = *regs;
+    um[id].cr2 = cr2;
     traps_set_hook(NULL);
     if (regs->vector == 14 && cr2 == probe_va)
-        usermode_resume(&ctx, UM_FAULTED_AS_EXPECTED);
+        usermode_resume(&um[id].ctx, UM_FAULTED_AS_EXPECTED);
     if (regs->vector == 6)
-        usermode_resume(&ctx, UM_KERNEL_VISIBLE);
-    usermode_resume(&ctx, UM_OTHER);
+        usermode_resume(&um[id].ctx, UM_KERNEL_VISIBLE);
+    usermode_resume(&um[id].ctx, UM_OTHER);
 }
 
 void usermode_test(void)
 {
     const unsigned long len = user_blob_end - user_blob_start;
+    unsigned int id = plat_vcpu_id();
+    const struct cpu_regs *seen = &um[id].seen;
     struct user_space us;
     unsigned long kpage;
     long rc, r;
@@ -68,13 +76,12 @@ void usermode_test(void)
     *(volatile uint64_t *)(kpage + 0x800) = COOKIE;
 
     /* Exceptions from user mode land on this stack, not on the live one. */
-    rc = HYPERVISOR_stack_switch(FLAT_KERNEL_SS, (unsigned long)(user_trap_stack + sizeof(user_trap_stack)));
+    rc = HYPERVISOR_stack_switch(FLAT_KERNEL_SS, (unsigned long)(user_trap_stack[id + 1]));
     if (rc)
         mmu_error("usermode: stack_switch failed: %ld", rc);
 
-    probe_va = (unsigned long)&probe_va;        /* any kernel address */
     traps_set_hook(user_trap);
-    r = usermode_enter(&ctx, us.va, us.va + PAGE_SIZE - 64, probe_va);
+    r = usermode_enter(&um[id].ctx, us.va, us.va + PAGE_SIZE - 64, probe_va);
     traps_set_hook(NULL);
 
     if (r == UM_KERNEL_VISIBLE)
@@ -82,17 +89,16 @@ void usermode_test(void)
                     "visible to user mode (is there a separate user L4?)", probe_va);
     if (r != UM_FAULTED_AS_EXPECTED)
         mmu_failure("usermode: unexpected exception vector %lu in ring 3 at rip %#lx cr2 %#lx error %#lx",
-                    (unsigned long)seen.vector, (unsigned long)seen.rip, seen_cr2,
-                    (unsigned long)seen.error_code);
+                    (unsigned long)seen->vector, (unsigned long)seen->rip, um[id].cr2,
+                    (unsigned long)seen->error_code);
     if (*(volatile uint64_t *)(kpage + 0x808) != ~COOKIE)
         mmu_failure("usermode: the user program did not write its page (found %#lx)",
                     (unsigned long)*(volatile uint64_t *)(kpage + 0x808));
-    if (seen.rip < us.va || seen.rip >= us.va + len)
-        mmu_failure("usermode: fault at rip %#lx, outside the user program", (unsigned long)seen.rip);
+    if (seen->rip < us.va || seen->rip >= us.va + len)
+        mmu_failure("usermode: fault at rip %#lx, outside the user program", (unsigned long)seen->rip);
 
     user_space_destroy(&us);
-    set_pgd_selftest();
 
-    mmu_print("usermode: isolation ok (ring 3 read its page, faulted on %#lx at rip %#lx)\n",
-              probe_va, (unsigned long)seen.rip);
+    mmu_print("usermode: isolation ok (ring 3 read its page, faulted on %#lx at rip %#lx, L4 pfn %#lx)\n",
+              probe_va, (unsigned long)seen->rip, us.mm.kernel_l4);
 }

@@ -40,6 +40,11 @@ long plat_suspend(unsigned long start_info_mfn)
     return hypercall3(__HYPERVISOR_sched_op, SCHEDOP_shutdown, &sd, start_info_mfn);
 }
 
+void plat_yield(void)
+{
+    HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+}
+
 unsigned long plat_hypercalls(void)
 {
     return hypercalls_issued;

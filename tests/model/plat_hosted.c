@@ -79,6 +79,16 @@ uint64_t plat_tsc_to_ns(uint64_t tsc)
 }
 
 /* A clock the model advances with the work done: deterministic, like everything here. */
+/* The model runs one vCPU: vCPU 0, which never has another to wait for. */
+unsigned int plat_vcpu_id(void)
+{
+    return 0;
+}
+
+void plat_yield(void)
+{
+}
+
 uint64_t plat_tsc(void)
 {
     return M.stats.hypercalls * 1000 + M.stats.entries * 10 + M.tlb_gen;

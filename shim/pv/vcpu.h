@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vcpu.h - what the MM code knows about vCPUs: how many there can be, a
+ * set of them, and which one is running (plat_vcpu_id(), mmu_plat.h).
+ * Bringing them up is the guest's business (smp.c).
+ */
+#ifndef SHIM_VCPU_H
+#define SHIM_VCPU_H
+
+/* The vCPUs the shim runs at most (xl's `vcpus` may ask for more: smp.c says so). */
+#define MAX_VCPUS 8
+
+/* A set of vCPUs, bit i for vCPU i: the layout of mmuext_op's vcpumask. */
+typedef unsigned long vcpumask_t;
+
+#endif
