@@ -28,7 +28,8 @@
 #
 # Run variables: XEN=4.17|4.20 MODE=dom0|domU RAMDISK=<file> ARGS="guest cmdline"
 #                PLATFORM=pvh: MODE=native|dom0|domU (default native), LA57=1|0 (native)
-#                MEM=<MiB: dom0_mem, or the domU's memory> MAXMEM=<MiB> VCPUS=<n> (domU)
+#                MEM=<MiB: dom0_mem, or the domU's memory> MAXMEM=<MiB>
+#                VCPUS=<n> (dom0_max_vcpus, or the domU's vcpus; QEMU -smp 2 for more than 1)
 #                XEN_ARGS="extra Xen options" TIMEOUT=<s>
 
 PLATFORM ?= pv
@@ -175,7 +176,7 @@ run:
 	$(error PLATFORM=pvh MODE=$(MODE) must be native, dom0 or domU)
 else ifeq ($(MODE),dom0)
 run: $(SHIM)
-	python3 rig/boot.py --xen $(XEN) --kernel $(SHIM) --mem $(MEM) \
+	python3 rig/boot.py --xen $(XEN) --kernel $(SHIM) --mem $(MEM) $(if $(VCPUS),--vcpus $(VCPUS)) \
 	    $(if $(RAMDISK),--ramdisk "$(RAMDISK)") $(if $(ARGS),--args "$(ARGS)") \
 	    $(if $(XEN_ARGS),--xen-args "$(XEN_ARGS)") $(if $(TIMEOUT),--timeout $(TIMEOUT))
 else ifeq ($(MODE),domU)

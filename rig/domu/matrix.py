@@ -32,6 +32,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import run as R  # noqa: E402
+sys.path.insert(0, os.path.dirname(HERE))
+from expect_smp import smp_lines  # noqa: E402
 
 RAMDISKS = os.path.join(REPO, "cache", "ramdisks")
 DISKS = os.path.join(REPO, "cache", "domu-disks")
@@ -76,7 +78,15 @@ def cases():
         ("rd1200-refused", dict(kernel="shim", mem=2048, ramdisk="rd1200", expect=["ERROR"],
                                 reason_re="too large")),
         ("maxmem1024", dict(kernel="shim", mem=256, maxmem=1024, expect=ok)),
-        ("vcpus2", dict(kernel="shim", mem=256, vcpus=2, expect=ok)),
+        # Several vCPUs (xl's vcpus=; QEMU has 2 CPUs): each vCPU's own checks, the
+        # shootdown stress, an mm freed while another vCPU has it loaded; and a save and
+        # restore of a domain whose secondaries are down again.
+        ("vcpus2", dict(kernel="shim", mem=256, vcpus=2, args="smp-rounds=300", expect=ok,
+                        require=smp_lines(2, 300))),
+        ("vcpus4", dict(kernel="shim", mem=256, vcpus=4, args="smp-rounds=300", expect=ok,
+                        require=smp_lines(4, 300))),
+        ("save-restore-vcpus2", dict(kernel="shim", mem=128, vcpus=2, args="lifecycle smp-rounds=100",
+                                     expect=ok, ops=["save-restore"], require=smp_lines(2, 100))),
         ("args", dict(kernel="shim", mem=128, args="rig=domu a b", expect=ok,
                       require=[r'^start_info: cmdline="rig=domu a b"$'])),
         ("mapped-rd100", dict(kernel="mapped", mem=256, ramdisk="rd100", expect=ok)),

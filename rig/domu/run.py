@@ -750,7 +750,9 @@ def boot_once(xen, cases, results, pending, echo, log_path, keep_dir=None, xen_a
         modules = (boot.module_arg(dom0_kernel, "dom0 kernel") + " " + DOM0_ARGS + "," +
                    boot.module_arg(initrd, "dom0 initrd"))
         boot.ensure_qemu()
-        cmd = boot.qemu_command(boot.fetch_xen(xen), modules, qemu_mib, xen_cmdline, no_nx)
+        # A domU of several vCPUs gets a machine of 2 CPUs (Xen time-shares beyond that).
+        smp = boot.qemu_smp(max(c.vcpus for c in sub))
+        cmd = boot.qemu_command(boot.fetch_xen(xen), modules, qemu_mib, xen_cmdline, no_nx, smp)
         for serial, path in plan.disks:
             cmd += ["-drive", f"file={path},if=none,id={serial},format=raw,readonly=on",
                     "-device", f"virtio-blk-pci,drive={serial},serial={serial}"]

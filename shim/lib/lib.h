@@ -12,7 +12,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
-/* The compiler may move no memory access across it (a guest running alone needs no fence). */
+/* The compiler may move no memory access across it (what vCPUs share goes through __atomic builtins). */
 #define barrier() __asm__ __volatile__("" ::: "memory")
 
 /* printf-style formatting: %s %c %d %i %u %x %p %%, 'l'/'ll'/'z', width, '0'. */

@@ -131,6 +131,34 @@ static bool cmdline_has(const char *cmdline, const char *word)
     return false;
 }
 
+/*
+ * The number after `key` (e.g. "smp-rounds=") among the command line's
+ * words, else dflt; anything but a decimal number in [1, max] is an ERROR.
+ */
+static unsigned long cmdline_number(const char *cmdline, const char *key, unsigned long dflt,
+                                    unsigned long max)
+{
+    size_t n = strlen(key);
+
+    for (const char *p = cmdline; *p; ) {
+        while (*p == ' ')
+            p++;
+        if (!strncmp(p, key, n)) {
+            unsigned long v = 0;
+            const char *d = p + n;
+
+            while (*d >= '0' && *d <= '9' && v <= max)
+                v = v * 10 + (unsigned long)(*d++ - '0');
+            if (d == p + n || (*d && *d != ' ') || v < 1 || v > max)
+                result_error("command line: %s wants a number from 1 to %lu", key, max);
+            return v;
+        }
+        while (*p && *p != ' ')
+            p++;
+    }
+    return dflt;
+}
+
 void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_stack_top);
 void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_stack_top)
 {
@@ -232,6 +260,7 @@ void start_shim(start_info_t *si, unsigned long virt_base, unsigned long xen_sta
     mmu_phase_end();
     /* The other vCPUs: their own ring-3 tests, the shootdown stress, the free while loaded. */
     mmu_phase_begin("smp");
+    smp_rounds = cmdline_number((const char *)si->cmd_line, "smp-rounds=", smp_rounds, 1000000);
     smp_run(shared_info, handoff_pending() && !cmdline_has((const char *)si->cmd_line, "nochain"));
     mmu_phase_end();
     mmu_self_check("after exercises");

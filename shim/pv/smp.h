@@ -34,5 +34,7 @@ void smp_check_patience(uint64_t start_tsc, const char *what);
 
 /* smp_stress.c: run by every vCPU together, between two barriers. */
 void smp_stress(void);
+/* Rounds of the stress test on each target (the command line's smp-rounds=, default 256). */
+extern unsigned long smp_rounds;
 
 #endif

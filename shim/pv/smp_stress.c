@@ -41,7 +41,7 @@
 #include "lib/result.h"
 #include "lib/lib.h"
 
-#define STRESS_ROUNDS 256
+unsigned long smp_rounds = 256;
 
 struct target {
     const char *name;
@@ -146,11 +146,11 @@ static bool write_step(struct part *p)
             return false;
         pages_free(p->page);
         p->round++;
-        p->step = p->round > STRESS_ROUNDS ? DONE : MAP;
+        p->step = p->round > smp_rounds ? DONE : MAP;
         if (p->step == DONE)
-            printk("stress: %s %#lx: writer, %u rounds mapped, written, read back, unmapped with a flush "
+            printk("stress: %s %#lx: writer, %lu rounds mapped, written, read back, unmapped with a flush "
                    "on vcpus %#lx; %lu freed frames reused at once\n",
-                   t->name, t->va, STRESS_ROUNDS, p->mask, p->reused);
+                   t->name, t->va, smp_rounds, p->mask, p->reused);
         return true;
     default:
         return false;
@@ -184,10 +184,10 @@ static bool read_step(struct part *p, unsigned int id)
         p->faults++;
         publish(&t->ack_unmapped[id], r);
         p->round++;
-        p->step = p->round > STRESS_ROUNDS ? DONE : WAIT_MAPPED;
+        p->step = p->round > smp_rounds ? DONE : WAIT_MAPPED;
         if (p->step == DONE)
-            printk("stress: %s %#lx: reader, %u reads of the writer's pattern, %lu faults once unmapped, "
-                   "no stale read\n", t->name, t->va, STRESS_ROUNDS, p->faults);
+            printk("stress: %s %#lx: reader, %lu reads of the writer's pattern, %lu faults once unmapped, "
+                   "no stale read\n", t->name, t->va, smp_rounds, p->faults);
         return true;
     default:
         return false;

@@ -17,6 +17,11 @@ their control (the same configuration without BUG, itself a case here)
 passes.
 """
 import dataclasses
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "rig"))
+from expect_smp import smp_lines, smp_rounds  # noqa: E402,F401  (the judge's, and the domU matrix's)
 
 XENS = ("4.17", "4.20")
 
@@ -33,7 +38,7 @@ REQUIRED_SUCCESS_LINES = [
 
 NOT_SUCCESS = frozenset({"FAILURE", "ERROR", "CRASH"})
 BUGS = ("fixmap-miscopy", "pgtbuf-rw", "no-user-l4", "nx-always", "kexec-overwrite", "kexec-rw-alias",
-        "kexec-user-pin")
+        "kexec-user-pin", "no-tlb-shootdown", "free-loaded-mm")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +63,7 @@ class Case:
     # The bootpack's kernel is booted (the hand-off): "linux" (Debian's, with the hand-off's
     # /init from rig/domu/build_dom0.py) or "shim" (a second shim); the judge checks both stages.
     chain: str | None = None
+    vcpus: int = 1                  # dom0_max_vcpus (QEMU -smp 2 for more than 1)
 
     @property
     def variant(self):
@@ -76,7 +82,8 @@ class Case:
         rd = f"ramdisk {self.ramdisk} MiB" if self.ramdisk else "no ramdisk"
         if self.bootpack:
             rd = f"bootpack of {self.bootpack[0]}'s kernel" + (f" ({self.bootpack[2]})" if self.bootpack[2] else "")
-        return f"{mv}, xen {self.xen}, dom0_mem {self.mem} MiB, {rd}" + (", CPU without NX" if self.no_nx else "")
+        return (f"{mv}, xen {self.xen}, dom0_mem {self.mem} MiB, {rd}" + (", CPU without NX" if self.no_nx else "")
+                + (f", {self.vcpus} vCPUs" if self.vcpus > 1 else ""))
 
 
 def variant(make_vars):
@@ -208,6 +215,22 @@ def _matrix():
                           bootpack=("shim", "", "truncate"), expect=frozenset({"ERROR"}),
                           reason_re=r"^bootpack: kernel: \d+ bytes past the archive's end"))
 
+        # Several vCPUs (dom0_max_vcpus; QEMU has 2 CPUs): each vCPU's own checks, the
+        # shootdown stress on two targets at once, and an mm freed while another vCPU has it.
+        ctl_smp = {}
+        for n in (2, 4):
+            ctl_smp[n] = Case(name=f"smp{n}-{xen}", make_vars=DEFAULT, xen=xen, mem=256, vcpus=n,
+                              args="smp-rounds=300")
+            cases.append(ctl_smp[n])
+        # Bad input: a stress with no rounds.
+        cases.append(Case(name=f"bad-smp-rounds-{xen}", make_vars=DEFAULT, xen=xen, mem=256, vcpus=2,
+                          args="smp-rounds=0", expect=frozenset({"ERROR"}),
+                          reason_re=r"^command line: smp-rounds= wants a number from 1 to \d+$"))
+        # Before a hand-off the secondaries stay down: Debian's Linux brings up both itself.
+        cases.append(Case(name=f"handoff-linux-smp2-{xen}", make_vars=DEFAULT, xen=xen, mem=512, vcpus=2,
+                          bootpack=("debian", "console=hvc0 handoff=linux", None), chain="linux",
+                          required=(r"^smp: 2 vCPUs; the secondaries stay down for the next kernel ",)))
+
         # Regression switches: the bug must be caught, the control must pass.
         # no-user-l4 runs without m2p_strict, so that what shows is user mode
         # seeing the kernel; with m2p_strict, Xen's zapping of the M2P in the
@@ -223,13 +246,17 @@ def _matrix():
                 ("kexec-rw-alias", ctl_chain,                             # Xen refuses the pin
                  r"^handoff-pin: .*PIN_L4_TABLE .* failed: -22$"),
                 ("kexec-user-pin", ctl_chain,                             # the second shim's check
-                 r"^handoff-record: the first shim's user L4 \(mfn 0x[0-9a-f]+\) cannot be mapped writable")):
+                 r"^handoff-record: the first shim's user L4 \(mfn 0x[0-9a-f]+\) cannot be mapped writable"),
+                ("no-tlb-shootdown", ctl_smp[2],                          # a reader's TLB kept V
+                 r"^vcpu \d: stress: .* after vcpu \d unmapped it: a stale TLB entry"),
+                ("free-loaded-mm", ctl_smp[2],                            # Xen: the L4 is still loaded
+                 r"^vcpu 0: smp: mmu_update request \d+ of \d+ \(NORMAL_PT_UPDATE .*\) failed: -16$")):
             mv = _mv(**dict(ctl.make_vars), BUG=bug)
             suffix = "-strict" if bug == "no-user-l4" and ctl is ctl_default else ""
             cases.append(Case(name=f"bug-{bug}{suffix}-{xen}", make_vars=mv, xen=xen, mem=ctl.mem,
                               ramdisk=ctl.ramdisk, args=ctl.args, expect=NOT_SUCCESS,
                               reason_re=why, control=ctl.name, no_nx=ctl.no_nx,
-                              bootpack=ctl.bootpack))
+                              bootpack=ctl.bootpack, vcpus=ctl.vcpus))
     return cases
 
 

@@ -305,7 +305,7 @@ def boot_case(name, kernel, ramdisk_path, timeout):
     log = log_path(case)
     try:
         r = B.boot(kernel, xen=case.xen, ramdisk=ramdisk_path, mem=case.mem, args=case.args,
-                   xen_args=case.xen_args, timeout=timeout, log=log, no_nx=case.no_nx)
+                   xen_args=case.xen_args, timeout=timeout, log=log, no_nx=case.no_nx, vcpus=case.vcpus)
     except B.RigError as e:
         return {"rig_error": str(e), "t": time.monotonic() - t0, "log": log}
     return {"verdict": r.verdict, "reason": r.reason, "result_line": r.result_line,
@@ -359,7 +359,7 @@ def judge_chain(case, res, rd):
     first, second = lines[:at], lines[at + 1:]
     if any(l.startswith("Test result:") for l in first):
         return False, "the first shim printed a result line before its hand-off"
-    want = list(C.REQUIRED_SUCCESS_LINES) + list(rd[3]) + [
+    want = list(C.REQUIRED_SUCCESS_LINES) + list(rd[3]) + list(case.required) + [
         re.escape(f"ramdisk: bytes={rd[1]} xxh64={rd[2]}") + "$",
         r"^hand-off: \d+ page tables read-only, L4 mfn 0x[0-9a-f]+ pinned$"]
     exp = log_counts(case, res)
@@ -373,7 +373,9 @@ def judge_chain(case, res, rd):
     if case.chain == "linux":
         # In this order: Linux's banner, /init's lines with the host's values, the result.
         kb = case.mem * 1024
-        order = [r"\] Linux version \d", "^handoff-init: .*, data sha256 " + stage2["sha256"] + "$",
+        cpus = f"{case.vcpus} CPU" + ("s" if case.vcpus > 1 else "")
+        order = [r"\] Linux version \d", rf"\] smp: Brought up 1 node, {cpus}$",
+                 "^handoff-init: .*, data sha256 " + stage2["sha256"] + "$",
                  r"^handoff-init: MemTotal (\d+) kB$",
                  "^handoff-init: cmdline " + re.escape(case.bootpack[1]) + "$", r"^Test result: SUCCESS"]
         i = 0
@@ -431,7 +433,7 @@ def judge(case, res, rd=None):
         return judge_chain(case, res, rd)
     required = list(case.required) + (list(rd[3]) if rd and len(rd) > 3 else [])
     if v == "SUCCESS":
-        required = list(C.REQUIRED_SUCCESS_LINES) + required
+        required = list(C.REQUIRED_SUCCESS_LINES) + C.smp_lines(case.vcpus, C.smp_rounds(case.args)) + required
     missing = [rx for rx in required if not any(re.search(rx, l) for l in lines)]
     if missing:
         return False, f"{v}, but no guest line matches " + ", ".join(f"/{m}/" for m in missing)

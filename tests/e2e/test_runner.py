@@ -18,7 +18,8 @@ import boot as B     # noqa: E402
 FIXTURES = os.path.join(HERE, "fixtures")
 NORD_LOG = os.path.join(FIXTURES, "default-nord-m256-4.17.log")
 RD_LOG = os.path.join(FIXTURES, "default-rd100-m512-4.17.log")
-RD = ("/x/rd-100.bin", 100 << 20, "f4f662aaa53aa407")     # the ramdisk of RD_LOG
+RD = ("/x/rd-100.bin", 100 << 20, "ae374e84a5cb5902")     # the ramdisk of RD_LOG
+SMP2_LOG = os.path.join(FIXTURES, "smp2-4.17.log")          # dom0_max_vcpus=2, smp-rounds=300
 
 
 def guest_lines(log):
@@ -35,6 +36,7 @@ def res(verdict, reason="", lines=(), log="l"):
 
 OK_NORD = guest_lines(NORD_LOG)
 OK_RD = guest_lines(RD_LOG)
+OK_SMP2 = guest_lines(SMP2_LOG)
 
 
 def ok_nord():
@@ -220,6 +222,48 @@ class Judge(unittest.TestCase):
         self.assertFalse(R.judge(c, res("TIMEOUT", "no result within 180s"))[0])
         # a catch counts only with the control passing: run_all.py holds it until then
         self.assertEqual(c.control, "nostrict-default-nord-m256-4.17")
+
+    def test_smp_lines_are_computed_by_the_host(self):
+        c = self.case("smp2-4.17")
+        self.assertEqual(R.judge(c, res("SUCCESS", "", OK_SMP2, SMP2_LOG)), (True, ""))
+
+        def without(pred):
+            return R.judge(c, res("SUCCESS", "", [l for l in OK_SMP2 if not pred(l)], SMP2_LOG))
+        # each vCPU's lines: its way up and down, its ring-3 test, its part of the stress
+        for gone in ("vcpu 1: down", "vcpu 1: usermode: isolation ok", "vcpu 1: up: ",
+                     "vcpu 0: stress: module space", "vcpu 1: stress: process mm",
+                     "vcpu 0: stress: free while loaded", "smp: 2 vCPUs: each up"):
+            ok, msg = without(lambda l, g=gone: l.startswith(g))
+            self.assertFalse(ok, gone)
+            self.assertIn("no guest line matches", msg)
+
+        def edited(old, new):
+            return R.judge(c, res("SUCCESS", "", [l.replace(old, new) for l in OK_SMP2], SMP2_LOG))
+        self.assertFalse(edited("flush on vcpus 0x3", "flush on vcpus 0x1")[0])    # a local flush
+        self.assertFalse(edited("300 rounds", "299 rounds")[0])
+        self.assertFalse(edited("300 faults once unmapped", "299 faults once unmapped")[0])
+        self.assertFalse(edited("mm_free waited ", "mm_free waited 0 yields; ")[0])
+        # the same log is not a 4-vCPU run, and a 1-vCPU run must say why nothing ran
+        self.assertFalse(R.judge(self.case("smp4-4.17"), res("SUCCESS", "", OK_SMP2, SMP2_LOG))[0])
+        ok, msg = R.judge(self.case("default-nord-m256-4.17"),
+                          res("SUCCESS", "", [l for l in OK_NORD if not l.startswith("smp: ")], NORD_LOG))
+        self.assertFalse(ok)
+        self.assertIn("smp: 1 vCPU", msg)
+
+    def test_smp_regressions(self):
+        c = self.case("bug-no-tlb-shootdown-4.17")
+        stale = ("vcpu 0: stress: module space 0xffffffffa0000000: round 1: read 0x535452450cacfffe after "
+                 "vcpu 1 unmapped it: a stale TLB entry (that is the freed frame's new contents)")
+        self.assertTrue(R.judge(c, res("FAILURE", stale))[0])
+        self.assertFalse(R.judge(c, res("FAILURE", "vcpu 1: usermode: something else"))[0])
+        self.assertEqual(c.control, "smp2-4.17")
+        self.assertEqual(c.vcpus, 2)
+        c = self.case("bug-free-loaded-mm-4.17")
+        refused = ("vcpu 0: smp: mmu_update request 1 of 2 (NORMAL_PT_UPDATE ptr 0x20009c98: mfn 0x20009 "
+                   "slot 403, val 0x800000002ed0b063) failed: -16")
+        self.assertTrue(R.judge(c, res("ERROR", refused))[0])
+        self.assertFalse(R.judge(c, res("ERROR", refused.replace("-16", "-22")))[0])
+        self.assertFalse(R.judge(c, res("FAILURE", stale))[0])
 
     def test_rig_error_fails(self):
         ok, msg = R.judge(self.case("default-nord-m256-4.17"), {"rig_error": "no qemu", "t": 0, "log": "l"})
