@@ -107,7 +107,7 @@ ASFLAGS += $(CONFIG_DEFS)
 GUEST_C := pv/setup.c pv/start_info.c pv/console.c pv/result.c pv/traps.c pv/xen_plat.c pv/batch.c \
            pv/page_alloc.c pv/mmu_pv.c pv/mmu_check.c pv/p2m.c pv/p2m_tools.c pv/balloon.c pv/ramdisk.c \
            pv/usermode.c pv/ptdump.c pv/mm_user.c pv/evtchn.c pv/xenstore.c pv/suspend.c \
-           pv/lifecycle.c pv/smp.c pv/smp_stress.c mm/pt_walk.c mm/geometry.c mm/pt_map.c mm/pt_range.c \
+           pv/lifecycle.c pv/smp.c pv/smp_sync.c pv/smp_stress.c mm/pt_walk.c mm/geometry.c mm/pt_map.c mm/pt_range.c \
            lib/console_ring.c lib/format.c lib/lib.c lib/printk.c lib/result.c lib/xxhash.c \
            handoff/handoff.c handoff/bootpack.c handoff/xen_elf.c handoff/plan.c \
            handoff/load.c handoff/switch.c handoff/record.c

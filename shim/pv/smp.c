@@ -40,7 +40,6 @@ struct vcpu_block {
 };
 
 #define SMP_STACK_SIZE  16384
-#define SMP_PATIENCE_S  60          /* any one wait; the slowest seen is well under a second */
 
 /* The GDT a secondary gets: a null descriptor and one flat data segment, DPL 3. */
 #define GDT_ENTRIES     2
@@ -54,9 +53,7 @@ static long gdt_alias_rc[MAX_VCPUS];
 static struct vcpu_guest_context ctxt;     /* one at a time: Xen copies it */
 
 bool vcpu_ids_live;
-unsigned int smp_vcpus = 1;
 static vcpumask_t up_mask, done_mask;
-static unsigned int barrier_count, barrier_gen;
 
 void smp_boot_vcpu0(void)
 {
@@ -65,38 +62,6 @@ void smp_boot_vcpu0(void)
     if (rc)
         result_error("set_segment_base(GS_KERNEL) failed: %ld", rc);
     vcpu_ids_live = true;
-}
-
-void smp_relax(unsigned long *spins)
-{
-    if (++*spins % 256)
-        asm volatile ("pause" ::: "memory");
-    else
-        plat_yield();
-}
-
-void smp_check_patience(uint64_t start_tsc, const char *what)
-{
-    if (plat_tsc_to_ns(plat_tsc() - start_tsc) > SMP_PATIENCE_S * 1000000000ULL)
-        result_error("smp: waited %u s for %s", SMP_PATIENCE_S, what);
-}
-
-void smp_barrier(void)
-{
-    unsigned int gen = __atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE);
-    uint64_t start = plat_tsc();
-    unsigned long spins = 0;
-
-    if (__atomic_add_fetch(&barrier_count, 1, __ATOMIC_ACQ_REL) == smp_vcpus) {
-        __atomic_store_n(&barrier_count, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&barrier_gen, gen + 1, __ATOMIC_RELEASE);
-        return;
-    }
-    while (__atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE) == gen) {
-        smp_relax(&spins);
-        if (!(spins % 4096))
-            smp_check_patience(start, "the other vCPUs at a barrier");
-    }
 }
 
 /* Load the GDT's data selector into %fs and read it back: Xen installed this vCPU's GDT. */

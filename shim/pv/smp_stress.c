@@ -29,6 +29,9 @@
  * The free while loaded: at the end, the readers keep the process mm
  * loaded while the writer frees it, and switch away only once mm_free()
  * has yielded to them, so that its wait is exercised every time.
+ *
+ * Only mmu_plat.h underneath: the host model runs this file on its own
+ * vCPUs, with a TLB per vCPU and a seeded scheduler (tests/model/vcpus.c).
  */
 #include "pv/smp.h"
 #include "pv/batch.h"
@@ -36,9 +39,6 @@
 #include "pv/mmu.h"
 #include "pv/mmu_plat.h"
 #include "pv/page_alloc.h"
-#include "pv/traps.h"
-#include "lib/console.h"
-#include "lib/result.h"
 #include "lib/lib.h"
 
 unsigned long smp_rounds = 256;
@@ -120,7 +120,7 @@ static bool write_step(struct part *p)
         batch_flush();
         plat_write64(t->va + 8, ~r);
         if (plat_read64(t->va) != pattern(t, r) || plat_read64(pfn_to_virt(p->page) + 8) != ~r)
-            result_failure("stress: %s %#lx: round %lu: the page written through it is not pfn %#lx",
+            mmu_failure("stress: %s %#lx: round %lu: the page written through it is not pfn %#lx",
                            t->name, t->va, r, p->page);
         publish(&t->mapped, r);
         p->step = WAIT_MAPPED;
@@ -148,7 +148,7 @@ static bool write_step(struct part *p)
         p->round++;
         p->step = p->round > smp_rounds ? DONE : MAP;
         if (p->step == DONE)
-            printk("stress: %s %#lx: writer, %lu rounds mapped, written, read back, unmapped with a flush "
+            mmu_print("stress: %s %#lx: writer, %lu rounds mapped, written, read back, unmapped with a flush "
                    "on vcpus %#lx; %lu freed frames reused at once\n",
                    t->name, t->va, smp_rounds, p->mask, p->reused);
         return true;
@@ -169,7 +169,7 @@ static bool read_step(struct part *p, unsigned int id)
             return false;
         v = plat_read64(t->va);
         if (v != pattern(t, r))
-            result_failure("stress: %s %#lx: round %lu: read %#lx, the writer wrote %#lx",
+            mmu_failure("stress: %s %#lx: round %lu: read %#lx, the writer wrote %#lx",
                            t->name, t->va, r, (unsigned long)v, (unsigned long)pattern(t, r));
         publish(&t->ack_mapped[id], r);
         p->step = WAIT_UNMAPPED;
@@ -177,8 +177,8 @@ static bool read_step(struct part *p, unsigned int id)
     case WAIT_UNMAPPED:
         if (seen(&t->unmapped) < r)
             return false;
-        if (probe_read64(t->va, &v))
-            result_failure("stress: %s %#lx: round %lu: read %#lx after vcpu %u unmapped it: a stale TLB "
+        if (plat_read64_safe(t->va, &v))
+            mmu_failure("stress: %s %#lx: round %lu: read %#lx after vcpu %u unmapped it: a stale TLB "
                            "entry%s", t->name, t->va, r, (unsigned long)v, t->writer,
                            v == stale(t, r) ? " (that is the freed frame's new contents)" : "");
         p->faults++;
@@ -186,7 +186,7 @@ static bool read_step(struct part *p, unsigned int id)
         p->round++;
         p->step = p->round > smp_rounds ? DONE : WAIT_MAPPED;
         if (p->step == DONE)
-            printk("stress: %s %#lx: reader, %lu reads of the writer's pattern, %lu faults once unmapped, "
+            mmu_print("stress: %s %#lx: reader, %lu reads of the writer's pattern, %lu faults once unmapped, "
                    "no stale read\n", t->name, t->va, smp_rounds, p->faults);
         return true;
     default:
@@ -272,8 +272,8 @@ static void free_while_loaded(unsigned int id, unsigned int writer)
         pt_free_late((const unsigned long[]){ process.l3, process.l2, process.l1 }, 3);
         pages_free(process.page);
         if (!yields)
-            result_failure("stress: mm_free did not wait, though vcpus %#lx had the mm loaded", held);
-        printk("stress: free while loaded: mm_free waited %lu yields until vcpus %#lx had switched away\n",
+            mmu_failure("stress: mm_free did not wait, though vcpus %#lx had the mm loaded", held);
+        mmu_print("stress: free while loaded: mm_free waited %lu yields until vcpus %#lx had switched away\n",
                yields, held);
     } else {
         uint64_t start = plat_tsc();

@@ -28,6 +28,8 @@
 #include "lib/lib.h"
 #include "pv/mmu.h"
 #include "pv/mm_user.h"
+#include "pv/smp.h"
+#include "vcpus.h"
 #include "pv/mmu_plat.h"
 #include "pv/p2m.h"
 #include "pv/page_alloc.h"
@@ -145,6 +147,36 @@ static void lifecycle(const struct drive_opts *o, const struct boot_layout *L)
     suspend_report(TS.nr_ops);
 }
 
+/* What each vCPU runs in setup.c's smp phase, less the guest's own bring-up (smp.c). */
+static void smp_vcpu(unsigned int id)
+{
+    (void)id;
+    smp_barrier();
+    smp_stress();
+    smp_barrier();
+    mm_switch(&init_mm);
+}
+
+/* smp.c's bring-up on the model: each secondary starts on init_mm's two L4s. */
+static void smp_phase(const struct drive_opts *o)
+{
+    unsigned long k = mmu_pfn_to_mfn(init_mm.kernel_l4);
+    unsigned long u = init_mm.user_l4 ? mmu_pfn_to_mfn(init_mm.user_l4) : k;
+
+    model_vcpus_init(o->vcpus, o->smp_seed, o->smp_permille);
+    smp_vcpus = o->vcpus;
+    smp_rounds = o->smp_rounds ? o->smp_rounds : 32;
+    for (unsigned int v = 1; v < o->vcpus; v++) {
+        if (model_vcpu_initialise(v, k, u))
+            model_end_run(OUT_ERROR, "model: VCPUOP_initialise(vcpu %u) refused: %s", v, model_last_refusal());
+        mm_set_loaded(v, &init_mm);
+        vcpus_running |= 1UL << v;
+    }
+    model_vcpus_run(smp_vcpu);
+    vcpus_running = 1;
+    smp_vcpus = 1;
+}
+
 static void boot_shim(void *arg)
 {
     struct ctx *c = arg;
@@ -250,6 +282,11 @@ static void boot_shim(void *arg)
     if (!o->no_balloon) {
         mmu_phase_begin("balloon");
         p2m_balloon_test(64);
+        mmu_phase_end();
+    }
+    if (o->vcpus > 1) {
+        mmu_phase_begin("smp");
+        smp_phase(o);
         mmu_phase_end();
     }
     if (!o->no_checks)

@@ -42,6 +42,16 @@ struct drive_opts {
     /* Changes start_info (a copy) before the guest starts; written back into guest memory. */
     void (*mutate)(start_info_t *si, const struct boot_layout *L, long arg);
     long mutate_arg;
+    /*
+     * vcpus > 1: after the balloon, setup.c's smp phase on the model's vCPUs
+     * (vcpus.c): smp_stress() on each, smp_rounds rounds (default 32), the
+     * interleaving chosen by smp_seed, a switch at a hypercall with a chance
+     * of smp_permille in 1000.
+     */
+    unsigned int vcpus;
+    uint64_t smp_seed;
+    unsigned int smp_permille;
+    unsigned long smp_rounds;
     /* Breaks the live tables (through the shim's own hypercalls) just before the first self-check. */
     void (*tamper)(long arg);
     long tamper_arg;

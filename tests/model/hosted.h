@@ -20,6 +20,9 @@
 /* Runs fn(arg); returns how it ended (OUT_NONE if it returned) and the message. */
 enum outcome model_run(void (*fn)(void *), void *arg, char *msg, size_t len);
 
+/* Leaves the run with the outcome and message model_end_run() recorded (vcpus.c, on vCPU 0). */
+__attribute__((noreturn)) void model_end_run_now(void);
+
 /* What mmu_print() printed since the last reset (also echoed if MODEL_VERBOSE is set). */
 void hosted_log_reset(void);
 const char *hosted_log(void);

@@ -165,6 +165,26 @@ struct model_trace {
     uint64_t a, b;                  /* ptr and val; cmd and arg1; va and val */
 };
 
+/*
+ * Several vCPUs (vcpus.c): each has its CR3s, and a TLB that keeps what it
+ * translated until a flush reaches this vCPU; a seeded scheduler switches
+ * between them at yields and hypercalls.  nr_vcpus <= 1: one vCPU and no
+ * TLB model (the walks are always fresh, as before).
+ */
+#define MODEL_MAX_VCPUS 8
+#define ATLB_SIZE       64
+
+struct atlb_entry {
+    unsigned long tag;              /* vpn + 1; 0: empty */
+    unsigned long mfn;
+    bool writable;
+};
+
+struct model_vcpu {
+    unsigned long cr3, user_cr3, kernel_sp;     /* while another vCPU runs */
+    struct atlb_entry atlb[ATLB_SIZE];
+};
+
 struct model {
     struct model_opts opts;
     unsigned long max_mfn;          /* frames [0, max_mfn) are RAM */
@@ -201,6 +221,10 @@ struct model {
     unsigned long tlb_gen;          /* bumped by every hypercall */
     unsigned long cache_gen;        /* bumped by vmem_flush() */
     unsigned long copy_gen;         /* bumped when the M2P or a formula changes (vmem_changed) */
+
+    /* Several vCPUs: the one running, and each one's state (vcpus.c). */
+    unsigned int nr_vcpus, vcpu;
+    struct model_vcpu vcpus[MODEL_MAX_VCPUS];
 
     /* The domain's fate. */
     bool crashed;
@@ -390,6 +414,20 @@ static inline void vmem_zero_page(unsigned long va)
     else
         vmem_zero_page_slow(va);
 }
+
+/* vcpus.c: the running vCPU's TLB, and flushes of any vCPU's (mask: bit v for vCPU v). */
+bool atlb_lookup(unsigned long va, bool write, unsigned long *mfn);
+void atlb_fill(unsigned long va, unsigned long mfn, bool writable);
+#define ATLB_ALL (~0UL)
+void atlb_flush(unsigned long vcpumask, unsigned long va);       /* va ATLB_ALL: everything */
+static inline void atlb_flush_local(unsigned long va) { atlb_flush(1UL << M.vcpu, va); }
+/* A frame's type changes: Xen flushes every TLB that may still map it writable. */
+void atlb_type_changed(unsigned long mfn);
+/* The scheduler: maybe another vCPU runs now (at a hypercall), or surely (a yield). */
+void model_preempt(void);
+void model_yield(void);
+/* A run that ends on a secondary vCPU ends on vCPU 0 (model_end_run calls it first). */
+void model_vcpus_end_here(void);
 
 /* How the hosted world ends a run (plat_hosted.c provides it). */
 __attribute__((noreturn, format(printf, 2, 3))) void model_end_run(enum outcome o, const char *fmt, ...);

@@ -27,18 +27,22 @@ static size_t log_len;
 
 /* ------------------------------------------------------------ mmu_plat.h */
 
+/* With several vCPUs, another one may run at any hypercall (vcpus.c's seeded scheduler). */
 long plat_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *done)
 {
+    model_preempt();
     return model_mmu_update(req, count, done);
 }
 
 long plat_mmuext_op(struct mmuext_op *op, unsigned int count, unsigned int *done)
 {
+    model_preempt();
     return model_mmuext_op(op, count, done);
 }
 
 long plat_multicall(multicall_entry_t *calls, unsigned int nr)
 {
+    model_preempt();
     return model_multicall(calls, nr);
 }
 
@@ -79,14 +83,14 @@ uint64_t plat_tsc_to_ns(uint64_t tsc)
 }
 
 /* A clock the model advances with the work done: deterministic, like everything here. */
-/* The model runs one vCPU: vCPU 0, which never has another to wait for. */
 unsigned int plat_vcpu_id(void)
 {
-    return 0;
+    return M.vcpu;
 }
 
 void plat_yield(void)
 {
+    model_yield();
 }
 
 uint64_t plat_tsc(void)
@@ -268,8 +272,10 @@ void mmu_print(const char *fmt, ...)
     va_list ap;
     size_t n;
 
+    /* As the guest's console names the vCPU while several run. */
+    n = M.nr_vcpus > 1 ? (size_t)format(buf, sizeof(buf), "vcpu %u: ", M.vcpu) : 0;
     va_start(ap, fmt);
-    vformat(buf, sizeof(buf), fmt, ap);
+    vformat(buf + n, sizeof(buf) - n, fmt, ap);
     va_end(ap);
     n = strlen(buf);
     if (log_len + n < sizeof(log_buf)) {
@@ -301,8 +307,14 @@ void model_end_run(enum outcome o, const char *fmt, ...)
     vsnprintf(run_msg, sizeof(run_msg), fmt, ap);
     va_end(ap);
     run_outcome = o;
+    model_vcpus_end_here();         /* on a secondary vCPU: continues on vCPU 0 */
+    model_end_run_now();
+}
+
+void model_end_run_now(void)
+{
     if (!run_env) {
-        fprintf(stderr, "model: %s outside a run: %s\n", outcome_name(o), run_msg);
+        fprintf(stderr, "model: %s outside a run: %s\n", outcome_name(run_outcome), run_msg);
         abort();
     }
     longjmp(*run_env, 1);

@@ -148,7 +148,8 @@ int get_page_type(unsigned long mfn, enum frame_type type)
 
     if (f->count == 0) {
         if (f->type != type) {
-            /* T2: the type may change only while nothing references it. */
+            /* T2: the type may change only while nothing references it (and no TLB keeps it). */
+            atlb_type_changed(mfn);
             f->type = type;
             f->flags &= ~(FF_VALIDATED | FF_XEN_SLOTS);
         }
@@ -666,6 +667,7 @@ static long new_baseptr(unsigned long mfn)
     if (old)
         put_page_type(old);
     M.tlb_gen++;
+    atlb_flush_local(ATLB_ALL);             /* a CR3 load */
     return 0;
 }
 
@@ -693,6 +695,27 @@ static long new_user_baseptr(unsigned long mfn)
     return 0;
 }
 
+/* The vCPUs' TLBs (vcpus.c): a _LOCAL op reaches this vCPU, _MULTI those in its mask, _ALL all. */
+static long flush_op(const struct mmuext_op *op)
+{
+    bool one = op->cmd == MMUEXT_INVLPG_LOCAL || op->cmd == MMUEXT_INVLPG_ALL ||
+               op->cmd == MMUEXT_INVLPG_MULTI;
+    unsigned long va = one ? op->arg1.linear_addr : ATLB_ALL;
+    unsigned long mask = 1UL << M.vcpu;
+
+    if (op->cmd == MMUEXT_TLB_FLUSH_ALL || op->cmd == MMUEXT_INVLPG_ALL)
+        mask = ~0UL;
+    if (op->cmd == MMUEXT_TLB_FLUSH_MULTI || op->cmd == MMUEXT_INVLPG_MULTI) {
+        if (!op->arg2.vcpumask.p) {
+            REFUSE("H: %s without a vcpumask", ext_name(op->cmd));
+            return -EFAULT;
+        }
+        mask = *(const unsigned long *)op->arg2.vcpumask.p;
+    }
+    atlb_flush(mask, va);
+    return 0;
+}
+
 static long one_ext(const struct mmuext_op *op)
 {
     unsigned long mfn = op->arg1.mfn;
@@ -716,7 +739,7 @@ static long one_ext(const struct mmuext_op *op)
     case MMUEXT_TLB_FLUSH_MULTI:
     case MMUEXT_INVLPG_MULTI:
         M.tlb_gen++;
-        return 0;
+        return flush_op(op);
     default:
         REFUSE("H: %s is not modelled", ext_name(op->cmd));
         return -ENOSYS;
@@ -803,6 +826,14 @@ long model_update_va_mapping(unsigned long va, uint64_t val, unsigned long flags
         return rc;
     rc = do_update_va_mapping(va, val, flags);
     M.tlb_gen++;
+    if (!rc && (flags & UVMF_FLUSHTYPE_MASK) != UVMF_NONE) {
+        /* The flush's target: this vCPU, all of them, or a vcpumask's address ORed in. */
+        unsigned long target = flags & ~UVMF_FLUSHTYPE_MASK;
+        unsigned long mask = target == UVMF_LOCAL ? 1UL << M.vcpu :
+                             target == UVMF_ALL ? ~0UL : *(const unsigned long *)target;
+
+        atlb_flush(mask, (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG ? va : ATLB_ALL);
+    }
     return rc;
 }
 
@@ -1048,6 +1079,7 @@ int model_restore_vcpu(unsigned long l4, unsigned long user_l4)
     }
     M.user_cr3 = user_l4;
     M.tlb_gen++;
+    atlb_flush_local(ATLB_ALL);
     return 0;
 }
 

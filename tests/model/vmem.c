@@ -230,10 +230,15 @@ static struct vmem_slot *lookup(unsigned long va, bool write)
 
     if (t->vpn == va >> PAGE_SHIFT && t->gen == vmem_gen() && (!write || x->writable))
         return x;
-    if (!vmem_translate(va, write, &mfn, why, sizeof(why))) {
-        if (write)
-            refuse_table_write(va);
-        model_end_run(OUT_FAULT, "page fault: %s of %#lx: %s", write ? "write" : "read", va, why);
+    /* With several vCPUs, this one's TLB first: what it holds is used, stale or not. */
+    if (!atlb_lookup(va, write, &mfn)) {
+        if (!vmem_translate(va, write, &mfn, why, sizeof(why))) {
+            if (write)
+                refuse_table_write(va);
+            model_end_run(OUT_FAULT, "page fault: %s of %#lx: %s", write ? "write" : "read", va, why);
+        }
+        if (mfn != M2P_FRAME)
+            atlb_fill(va, mfn, write);
     }
     t->vpn = va >> PAGE_SHIFT;
     t->gen = vmem_gen();
@@ -274,8 +279,12 @@ bool vmem_read64_safe_slow(unsigned long va, uint64_t *val)
 
     if (va & 7)
         model_end_run(OUT_FAULT, "unaligned 8-byte read of %#lx", va);
-    if (!vmem_translate(va, false, &mfn, why, sizeof(why)))    /* it refuses the M2P past its end */
-        return false;
+    if (!atlb_lookup(va, false, &mfn)) {
+        if (!vmem_translate(va, false, &mfn, why, sizeof(why)))    /* it refuses the M2P past its end */
+            return false;
+        if (mfn != M2P_FRAME)
+            atlb_fill(va, mfn, false);
+    }
     /* One word, without filling a cache slot: probes touch a page once. */
     *val = mfn == M2P_FRAME ? model_m2p((va - M2P_VIRT_START) / 8) : mem_read(mfn, (va & ~PAGE_MASK) >> 3);
     return true;

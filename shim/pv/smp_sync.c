@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smp_sync.c - how vCPUs wait for each other: a barrier, a spin that
+ * yields now and then, and a patience that turns a wait that never ends
+ * into an ERROR.  Only mmu_plat.h underneath, so the host model runs it
+ * too, with its own vCPUs and scheduler.
+ */
+#include "pv/smp.h"
+#include "pv/mmu_plat.h"
+
+#define SMP_PATIENCE_S  60          /* any one wait; the slowest seen is well under a second */
+
+unsigned int smp_vcpus = 1;
+static unsigned int barrier_count, barrier_gen;
+
+void smp_relax(unsigned long *spins)
+{
+    if (++*spins % 256)
+        asm volatile ("pause" ::: "memory");
+    else
+        plat_yield();
+}
+
+void smp_check_patience(uint64_t start_tsc, const char *what)
+{
+    if (plat_tsc_to_ns(plat_tsc() - start_tsc) > SMP_PATIENCE_S * 1000000000ULL)
+        mmu_error("smp: waited %u s for %s", SMP_PATIENCE_S, what);
+}
+
+void smp_barrier(void)
+{
+    unsigned int gen = __atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE);
+    uint64_t start = plat_tsc();
+    unsigned long spins = 0;
+
+    if (__atomic_add_fetch(&barrier_count, 1, __ATOMIC_ACQ_REL) == smp_vcpus) {
+        __atomic_store_n(&barrier_count, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&barrier_gen, gen + 1, __ATOMIC_RELEASE);
+        return;
+    }
+    while (__atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE) == gen) {
+        smp_relax(&spins);
+        if (!(spins % 4096))
+            smp_check_patience(start, "the other vCPUs at a barrier");
+    }
+}
