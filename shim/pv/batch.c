@@ -40,7 +40,8 @@ struct call {
 struct queue {
     mmu_update_t reqs[MAX_REQS];
     struct mmuext_op exts[MAX_EXTS];
-    vcpumask_t masks[MAX_EXTS];     /* what a _MULTI op's vcpumask points at */
+    vcpumask_t masks[MAX_EXTS][VCPUMASK_WORDS];     /* what a _MULTI op's vcpumask points at */
+    const char *context;            /* named in an error, when set (batch_context) */
     struct call calls[MAX_CALLS];
     unsigned int nr_reqs, nr_exts, nr_calls;
 };
@@ -69,6 +70,11 @@ void batch_reset(void)
 void batch_set_phase(const char *p)
 {
     phase = p;
+}
+
+void batch_context(const char *what)
+{
+    my_queue()->context = what;
 }
 
 /* Where a new call of this kind starts in its array. */
@@ -150,10 +156,15 @@ void batch_ext_multi(unsigned int cmd, unsigned long va, vcpumask_t mask)
 {
     struct queue *q = my_queue();
     struct mmuext_op *o = queue_ext(cmd, va);
-    vcpumask_t *m = &q->masks[o - q->exts];
+    vcpumask_t *m = q->masks[o - q->exts];
 
-    /* Xen reads the mask when the op runs: it lives in the queue until the flush. */
-    *m = mask;
+    /*
+     * Xen reads the mask when the op runs, one word per 64 of the domain's
+     * vCPUs (smp.c refuses more than VCPUMASK_WORDS words' worth): it lives
+     * in the queue until the flush, the shim's vCPUs in the first word.
+     */
+    memset(m, 0, sizeof(q->masks[0]));
+    m[0] = mask;
     set_xen_guest_handle(o->arg2.vcpumask, m);
 }
 
@@ -192,16 +203,16 @@ static void __attribute__((noreturn)) report(const struct queue *q, const struct
         const mmu_update_t *r = &q->reqs[c->first + (done < c->count ? done : 0)];
         unsigned int cmd = r->ptr & 7;
 
-        mmu_error("%s: mmu_update request %u of %u (%s ptr %#lx: mfn %#lx slot %lu, val %#lx) failed: %ld",
-                  phase, done + 1, c->count, cmd == MMU_MACHPHYS_UPDATE ? "MACHPHYS_UPDATE" : "NORMAL_PT_UPDATE",
+        mmu_error("%s%s%s: mmu_update request %u of %u (%s ptr %#lx: mfn %#lx slot %lu, val %#lx) failed: %ld",
+                  phase, q->context ? ": " : "", q->context ? q->context : "", done + 1, c->count, cmd == MMU_MACHPHYS_UPDATE ? "MACHPHYS_UPDATE" : "NORMAL_PT_UPDATE",
                   (unsigned long)r->ptr, (unsigned long)(r->ptr >> PAGE_SHIFT),
                   (unsigned long)((r->ptr & ~PAGE_MASK) >> 3), (unsigned long)r->val, rc);
     }
     case K_EXT: {
         const struct mmuext_op *o = &q->exts[c->first + (done < c->count ? done : 0)];
 
-        mmu_error("%s: mmuext_op %u of %u (%s mfn %#lx) failed: %ld",
-                  phase, done + 1, c->count, ext_name(o->cmd), (unsigned long)o->arg1.mfn, rc);
+        mmu_error("%s%s%s: mmuext_op %u of %u (%s mfn %#lx) failed: %ld",
+                  phase, q->context ? ": " : "", q->context ? q->context : "", done + 1, c->count, ext_name(o->cmd), (unsigned long)o->arg1.mfn, rc);
     }
     case K_VA:
     default:

@@ -45,5 +45,7 @@ void batch_flush(void);
 void batch_reset(void);
 /* Name the phase in error messages. */
 void batch_set_phase(const char *phase);
+/* Name what this vCPU's next flushes do, in their error messages (NULL: nothing more). */
+void batch_context(const char *what);
 
 #endif

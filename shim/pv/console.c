@@ -75,6 +75,8 @@ void console_write(const char *s, size_t len)
     if (!nested) {
         spin_lock(&lock);
         lock_owner = (int)id;
+    } else {
+        write_raw("\n", 1);      /* a fault cut the line short: what comes now starts its own */
     }
     if (id || __atomic_load_n(&vcpus_running, __ATOMIC_RELAXED) != 1) {
         format(prefix, sizeof(prefix), "vcpu %u: ", id);

@@ -28,16 +28,18 @@ static pte_t user_table(unsigned long pfn)
  * its tables are still ordinary memory: the builder's writes are plain
  * stores through the direct map, and its entries hold machine addresses.
  */
-static struct user_space *building;
+static struct user_space *building[MAX_VCPUS];     /* per vCPU: several build at once */
 
 static unsigned long user_new_table(void)
 {
     unsigned long pfn = pt_page_alloc("user table");
 
-    if (!building->l2)
-        building->l2 = pfn;
-    else if (!building->l1)
-        building->l1 = pfn;
+    struct user_space *us = building[plat_vcpu_id()];
+
+    if (!us->l2)
+        us->l2 = pfn;
+    else if (!us->l1)
+        us->l1 = pfn;
     else
         mmu_error("user space: the builder asked for a fourth table below the user L3");
     return (unsigned long)mmu_pfn_to_mfn(pfn) << PAGE_SHIFT;
@@ -72,7 +74,7 @@ void user_space_create(struct user_space *us, unsigned long va, const void *code
 
     /* Filled while still ordinary memory: plain writes, no hypercalls. */
     m.root = (unsigned long)mmu_pfn_to_mfn(us->l3) << PAGE_SHIFT;
-    building = us;
+    building[plat_vcpu_id()] = us;
     if (pt_map(&m, va, (unsigned long)mmu_pfn_to_mfn(us->page) << PAGE_SHIFT,
                _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY) || !us->l1)
         mmu_error("user space: %#lx could not be mapped below one user L3", va);

@@ -127,6 +127,8 @@ vcpumask_t mm_loaded_mask(const struct mm *mm);
 /* Queue the flush of va (or of everything) from the TLBs of the vCPUs in mask. */
 void tlb_flush_va(unsigned long va, vcpumask_t mask);
 void tlb_flush_all(vcpumask_t mask);
+/* Issue the caller's queued change to a user mapping of mm, then flush va wherever mm may be cached. */
+vcpumask_t tlb_flush_mm_va(const struct mm *mm, unsigned long va);
 /* Queue a change of pfn's direct-map PTE (flags such as PTE_KERNEL_RW | _PAGE_NX). */
 void dmap_set(unsigned long pfn, pte_t flags);
 void dmap_clear(unsigned long pfn);         /* e.g. before the page goes back to Xen */

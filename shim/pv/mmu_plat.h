@@ -49,7 +49,7 @@ static inline unsigned int plat_vcpu_id(void)
     unsigned int id = 0;
 
     if (vcpu_ids_live)
-        asm ("movl %%gs:0, %0" : "=r" (id));
+        asm volatile ("movl %%gs:0, %0" : "=r" (id));
     return id;
 }
 

@@ -762,8 +762,8 @@ vcpumask_t vcpus_running = 1;       /* vCPU 0; smp.c adds the others it brings u
 
 static void publish(struct l4_pair *p, const struct mm *mm)
 {
-    __atomic_store_n(&p->kernel_l4, mm->kernel_l4, __ATOMIC_RELEASE);
-    __atomic_store_n(&p->user_l4, mm->user_l4, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->kernel_l4, mm->kernel_l4, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&p->user_l4, mm->user_l4, __ATOMIC_SEQ_CST);
 }
 
 void mm_set_loaded(unsigned int vcpu, const struct mm *mm)
@@ -772,12 +772,15 @@ void mm_set_loaded(unsigned int vcpu, const struct mm *mm)
     publish(&vcpu_mm[vcpu].loaded, mm);
 }
 
+static bool names(const struct l4_pair *p, const struct mm *mm)
+{
+    return __atomic_load_n(&p->kernel_l4, __ATOMIC_SEQ_CST) == mm->kernel_l4 ||
+           (mm->user_l4 && __atomic_load_n(&p->user_l4, __ATOMIC_SEQ_CST) == mm->user_l4);
+}
+
 static bool loaded_on(unsigned int vcpu, const struct mm *mm)
 {
-    const struct l4_pair *p = &vcpu_mm[vcpu].loaded;
-
-    return __atomic_load_n(&p->kernel_l4, __ATOMIC_ACQUIRE) == mm->kernel_l4 ||
-           (mm->user_l4 && __atomic_load_n(&p->user_l4, __ATOMIC_ACQUIRE) == mm->user_l4);
+    return names(&vcpu_mm[vcpu].loaded, mm);
 }
 
 vcpumask_t mm_loaded_mask(const struct mm *mm)
@@ -786,6 +789,17 @@ vcpumask_t mm_loaded_mask(const struct mm *mm)
 
     for (unsigned int v = 0; v < MAX_VCPUS; v++)
         if (loaded_on(v, mm))
+            mask |= 1UL << v;
+    return mask;
+}
+
+/* Loaded, or asked for: a vCPU on its way into mm may walk its tables from the moment Xen switches it. */
+static vcpumask_t mm_active_mask(const struct mm *mm)
+{
+    vcpumask_t mask = 0;
+
+    for (unsigned int v = 0; v < MAX_VCPUS; v++)
+        if (loaded_on(v, mm) || names(&vcpu_mm[v].requested, mm))
             mask |= 1UL << v;
     return mask;
 }
@@ -848,7 +862,9 @@ unsigned long mm_free(struct mm *mm)
         batch_ext(MMUEXT_UNPIN_TABLE, mmu_pfn_to_mfn(mm->user_l4));
     batch_flush();
     mm->pinned = false;
+    batch_context("mm_free: the L4s writable again");
     pt_free_late(pfns, mm->user_l4 ? 2 : 1);
+    batch_context(NULL);
     return yields;
 }
 
@@ -856,7 +872,8 @@ unsigned long mm_free(struct mm *mm)
  * A mapping removed or downgraded may still sit in the TLB of every vCPU
  * that could have used it: the vCPUs in mask, this one included.  Queued
  * in the caller's batch, after the update, so the flush follows it in the
- * same hypercall.
+ * same hypercall.  For a kernel mapping the mask is every running vCPU,
+ * known before the update (a vCPU is counted as running before it is up).
  */
 void tlb_flush_va(unsigned long va, vcpumask_t mask)
 {
@@ -864,6 +881,28 @@ void tlb_flush_va(unsigned long va, vcpumask_t mask)
         batch_ext(MMUEXT_INVLPG_LOCAL, va);
     else
         batch_ext_multi(MMUEXT_INVLPG_MULTI, va, mask);
+}
+
+/*
+ * A user mapping of mm, changed by the caller's queued update: flushed
+ * from every vCPU that has mm, or is switching to it.  The mask can only
+ * be read once the update is in the tables (Linux's flush_tlb_mm_range
+ * reads mm_cpumask after the PTE change, for the same reason): a vCPU
+ * that asks for mm after that walks the new tables.  A vCPU publishes
+ * `requested` before it switches, and the fence orders this vCPU's read
+ * of it after its own update.  So two hypercalls, not one.  Returns the
+ * mask flushed.
+ */
+vcpumask_t tlb_flush_mm_va(const struct mm *mm, unsigned long va)
+{
+    vcpumask_t mask;
+
+    batch_flush();
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    mask = mm_active_mask(mm) | 1UL << plat_vcpu_id();
+    tlb_flush_va(va, mask);
+    batch_flush();
+    return mask;
 }
 
 void tlb_flush_all(vcpumask_t mask)

@@ -11,7 +11,7 @@
  *   trap_ctxt    the shim's handlers, indexed by vector
  *   gdt_frames   one page of its own: Xen types it as a descriptor page,
  *                so it must be read-only everywhere (the page-table rule)
- *   kernel_sp    the stack Xen switches to on a trap from user mode
+ *   kernel_sp    a stack of its own for a trap from user mode
  *   ctrlreg[3]   init_mm's kernel L4, ctrlreg[1] its user L4 (as mfns):
  *                Xen validates and holds both from VCPUOP_initialise on
  *   callbacks    event upcall and failsafe (neither is expected: ERROR)
@@ -48,6 +48,8 @@ struct vcpu_block {
 
 static struct vcpu_block blocks[MAX_VCPUS];
 static uint8_t stacks[MAX_VCPUS][SMP_STACK_SIZE] __attribute__((aligned(16)));
+/* Where Xen puts a trap from user mode until the vCPU's ring-3 test names its own. */
+static uint8_t trap_stacks[MAX_VCPUS][4096] __attribute__((aligned(16)));
 static unsigned long gdt_pfn[MAX_VCPUS];
 static long gdt_alias_rc[MAX_VCPUS];
 static struct vcpu_guest_context ctxt;     /* one at a time: Xen copies it */
@@ -143,7 +145,7 @@ static void bring_up(unsigned int id, const shared_info_t *shared_info)
     c->gdt_frames[0] = gdt_mfn;
     c->gdt_ents = GDT_ENTRIES;
     c->kernel_ss = FLAT_KERNEL_SS;
-    c->kernel_sp = stack_top;
+    c->kernel_sp = (unsigned long)trap_stacks[id + 1];
     c->ctrlreg[3] = xen_pfn_to_cr3(mmu_pfn_to_mfn(init_mm.kernel_l4));
     c->ctrlreg[1] = xen_pfn_to_cr3(mmu_pfn_to_mfn(init_mm.user_l4 ? init_mm.user_l4 : init_mm.kernel_l4));
     c->event_callback_eip = (unsigned long)event_upcall_entry;
@@ -198,6 +200,9 @@ void smp_run(const shared_info_t *shared_info, bool handoff_follows)
                "initialised for good: its VCPUOP_initialise would fail)\n", n);
         return;
     }
+    if (n > VCPUMASK_MAX_VCPUS)
+        result_error("smp: %u vCPUs: Xen would read a vcpumask of %u words, the shim's have %u",
+                     n, DIV_ROUND_UP(n, 64), VCPUMASK_WORDS);
     if (n > MAX_VCPUS) {
         printk("smp: %u vCPUs; the shim runs the first %u, the rest stay down (MAX_VCPUS)\n", n, MAX_VCPUS);
         n = MAX_VCPUS;

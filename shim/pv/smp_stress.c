@@ -128,11 +128,15 @@ static bool write_step(struct part *p)
     case WAIT_MAPPED:
         if (!readers_acked(t, t->ack_mapped, r))
             return false;
-        /* Who may have V in a TLB: every vCPU (kernel space), or those with the mm loaded. */
-        p->mask = t->mm ? mm_loaded_mask(t->mm) : vcpus_running;
+        /* Who may have V in a TLB: every running vCPU (kernel space), or those with the mm. */
         set_v(t, 0);
-        tlb_flush_va(t->va, p->mask);
-        batch_flush();
+        if (t->mm) {
+            p->mask = tlb_flush_mm_va(t->mm, t->va);
+        } else {
+            p->mask = vcpus_running;
+            tlb_flush_va(t->va, p->mask);
+            batch_flush();
+        }
         pages_free(p->page);
         q = pages_alloc("stress page");
         p->reused += q == p->page;

@@ -13,4 +13,8 @@
 /* A set of vCPUs, bit i for vCPU i: the layout of mmuext_op's vcpumask. */
 typedef unsigned long vcpumask_t;
 
+/* Xen reads a vcpumask as one word per 64 of the domain's vCPUs: the shim's cover this many. */
+#define VCPUMASK_WORDS 4
+#define VCPUMASK_MAX_VCPUS (VCPUMASK_WORDS * 64)
+
 #endif

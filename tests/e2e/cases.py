@@ -250,7 +250,8 @@ def _matrix():
                 ("no-tlb-shootdown", ctl_smp[2],                          # a reader's TLB kept V
                  r"^vcpu \d: stress: .* after vcpu \d unmapped it: a stale TLB entry"),
                 ("free-loaded-mm", ctl_smp[2],                            # Xen: the L4 is still loaded
-                 r"^vcpu 0: smp: mmu_update request \d+ of \d+ \(NORMAL_PT_UPDATE .*\) failed: -16$")):
+                 r"^vcpu 0: smp: mm_free: the L4s writable again: mmu_update request \d+ of \d+ "
+                 r"\(NORMAL_PT_UPDATE .*\) failed: -16$")):
             mv = _mv(**dict(ctl.make_vars), BUG=bug)
             suffix = "-strict" if bug == "no-user-l4" and ctl is ctl_default else ""
             cases.append(Case(name=f"bug-{bug}{suffix}-{xen}", make_vars=mv, xen=xen, mem=ctl.mem,
