@@ -298,7 +298,11 @@ def main():
     passed = failed = 0
     dump = []
     echo = (lambda line: print(line, flush=True)) if o.verbose else None
-    machines = [(False, [c for c, nonx in cs if not nonx]), (True, [c for c, nonx in cs if nonx])]
+    # The cases of several vCPUs get a dom0 boot of their own, whose QEMU has 2 CPUs
+    # (run.py), so that the others keep running on one.
+    machines = [(False, [c for c, nonx in cs if not nonx and c.vcpus == 1]),
+                (False, [c for c, nonx in cs if not nonx and c.vcpus > 1]),
+                (True, [c for c, nonx in cs if nonx])]
     # One QEMU per (Xen, CPU): the long sessions first, `--jobs` at a time (each QEMU
     # takes one core).  What they share is built here first: the dom0s and the
     # self-test Linux domU are cached by build_dom0, which is not safe to run twice at once.
@@ -316,10 +320,11 @@ def main():
 
     def run(session, suffix=""):
         xen, no_nx, group = session
+        smp = "-smp" if any(c.vcpus > 1 for c in group) else ""
         try:
             return R.run_cases(xen, group, echo=echo, no_nx=no_nx,
                                log=os.path.join(REPO, "build", "domu",
-                                                f"matrix-xen{xen}{'-nonx' if no_nx else ''}{suffix}.log"))
+                                                f"matrix-xen{xen}{'-nonx' if no_nx else ''}{smp}{suffix}.log"))
         except (R.RigError, R.build_dom0.BuildError, R.boot.RigError) as e:
             return e
 
@@ -344,7 +349,8 @@ def main():
             first_tries[(i, c.name)] = rr.cases[k]
             rr.cases[k] = r2
     for i, ((xen, no_nx, group), rr) in enumerate(zip(sessions, outcomes)):
-        what = f"xen {xen}" + (", CPU without NX" if no_nx else "")
+        what = (f"xen {xen}" + (", CPU without NX" if no_nx else "")
+                + (", 2 CPUs" if any(c.vcpus > 1 for c in group) else ""))
         if isinstance(rr, Exception):
             print(f"matrix: {what}: rig error: {rr}", flush=True)
             failed += len(group)
