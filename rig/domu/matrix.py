@@ -304,7 +304,8 @@ def main():
                 (False, [c for c, nonx in cs if not nonx and c.vcpus > 1]),
                 (True, [c for c, nonx in cs if nonx])]
     # One QEMU per (Xen, CPU): the long sessions first, `--jobs` at a time (each QEMU
-    # takes one core).  What they share is built here first: the dom0s and the
+    # takes one core; the 2-CPU session's second CPU is busy only while a domU of
+    # several vCPUs runs).  What they share is built here first: the dom0s and the
     # self-test Linux domU are cached by build_dom0, which is not safe to run twice at once.
     only = {name: kw.get("xens") for name, kw in selected}
     sessions = [(x, no_nx, g) for no_nx, group in machines for x in xens

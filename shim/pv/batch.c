@@ -160,8 +160,9 @@ void batch_ext_multi(unsigned int cmd, unsigned long va, vcpumask_t mask)
 
     /*
      * Xen reads the mask when the op runs, one word per 64 of the domain's
-     * vCPUs (smp.c refuses more than VCPUMASK_WORDS words' worth): it lives
-     * in the queue until the flush, the shim's vCPUs in the first word.
+     * vCPUs: it lives in the queue until the flush, the shim's vCPUs in the
+     * first word, zeros after.  A domain of more than VCPUMASK_MAX_VCPUS
+     * makes Xen read on into the queue: extra bits, extra flushes, no harm.
      */
     memset(m, 0, sizeof(q->masks[0]));
     m[0] = mask;

@@ -74,7 +74,7 @@ void console_write(const char *s, size_t len)
 
     if (!nested) {
         spin_lock(&lock);
-        lock_owner = (int)id;
+        __atomic_store_n(&lock_owner, (int)id, __ATOMIC_RELAXED);
     } else {
         write_raw("\n", 1);      /* a fault cut the line short: what comes now starts its own */
     }
@@ -92,7 +92,7 @@ void console_write(const char *s, size_t len)
     }
     write_raw(s + skip, len - skip);
     if (!nested) {
-        lock_owner = -1;
+        __atomic_store_n(&lock_owner, -1, __ATOMIC_RELAXED);
         spin_unlock(&lock);
     }
 }

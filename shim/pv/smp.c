@@ -200,9 +200,6 @@ void smp_run(const shared_info_t *shared_info, bool handoff_follows)
                "initialised for good: its VCPUOP_initialise would fail)\n", n);
         return;
     }
-    if (n > VCPUMASK_MAX_VCPUS)
-        result_error("smp: %u vCPUs: Xen would read a vcpumask of %u words, the shim's have %u",
-                     n, DIV_ROUND_UP(n, 64), VCPUMASK_WORDS);
     if (n > MAX_VCPUS) {
         printk("smp: %u vCPUs; the shim runs the first %u, the rest stay down (MAX_VCPUS)\n", n, MAX_VCPUS);
         n = MAX_VCPUS;

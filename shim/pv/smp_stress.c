@@ -49,7 +49,8 @@ struct target {
     unsigned long l1_mfn;           /* the L1 that maps V */
     pte_t flags;                    /* of V's PTE */
     unsigned int writer;
-    const struct mm *mm;            /* process target: whose loaded vCPUs get the flush */
+    unsigned int toucher;           /* process target with 3 or more vCPUs: vcpu 1; else NO_TOUCHER */
+    const struct mm *mm;            /* process target: whose vCPUs get the flush */
     unsigned long mapped, unmapped; /* the last round published */
     unsigned long ack_mapped[MAX_VCPUS], ack_unmapped[MAX_VCPUS];
 };
@@ -79,10 +80,13 @@ static unsigned long seen(const unsigned long *where)
     return __atomic_load_n(where, __ATOMIC_ACQUIRE);
 }
 
+#define NO_TOUCHER MAX_VCPUS
+#define TOUCHER_STAY 4                      /* reads before the toucher leaves the mm again */
+
 static bool readers_acked(const struct target *t, const unsigned long *acks, unsigned long r)
 {
     for (unsigned int v = 0; v < smp_vcpus; v++)
-        if (v != t->writer && seen(&acks[v]) < r)
+        if (v != t->writer && v != t->toucher && seen(&acks[v]) < r)
             return false;
     return true;
 }
@@ -97,7 +101,7 @@ static void set_v(const struct target *t, pte_t val)
  * write one target while it reads the other: step() does what the other
  * side's progress allows, and says whether it did anything.
  */
-enum step { MAP, WAIT_MAPPED, WAIT_UNMAPPED, DONE };
+enum step { MAP, WAIT_MAPPED, WAIT_UNMAPPED, TOUCH, DONE };
 
 struct part {
     struct target *t;
@@ -105,6 +109,9 @@ struct part {
     unsigned long round;
     unsigned long page, reused, faults;     /* writer: the page mapped now; counts */
     vcpumask_t mask;
+    bool in_mm;                             /* toucher: on the process mm now */
+    unsigned int stay;                      /* toucher: reads since it came in */
+    unsigned long switches, reads;          /* toucher: counts */
 };
 
 static bool write_step(struct part *p)
@@ -198,6 +205,56 @@ static bool read_step(struct part *p, unsigned int id)
     }
 }
 
+/*
+ * The toucher: a thread of the process that comes and goes.  It switches
+ * into the mm and out again all through the rounds, outside the lock
+ * step, and reads V TOUCHER_STAY times each time it is in.  So it may switch in while the
+ * writer is between reading its flush mask and changing V: the mask must
+ * still reach it (tlb_flush_mm_va reads `requested` and `loaded` after the
+ * change).  A read may fault, or find the pattern of a round that had not
+ * been unmapped when the read began; anything else came through a stale
+ * TLB entry.  It ends in the mm, as the readers do.
+ */
+static bool touch_step(struct part *p)
+{
+    struct target *t = p->t;
+    unsigned long before = seen(&t->unmapped), last;
+    uint64_t v;
+
+    if (p->step != TOUCH)
+        return false;
+    if (!p->in_mm) {
+        mm_switch(t->mm);
+        p->in_mm = true;
+        p->switches++;
+        return false;
+    }
+    if (plat_read64_safe(t->va, &v)) {
+        /* The writer maps a round's page just before it says so: the next round counts too. */
+        last = seen(&t->mapped) + 1;
+        p->reads++;
+        if (v < pattern(t, before + 1) || v > pattern(t, last))
+            mmu_failure("stress: %s %#lx: vcpu %u, coming and going, read %#lx with rounds %lu-%lu "
+                        "mapped: a stale TLB entry", t->name, t->va, plat_vcpu_id(), (unsigned long)v,
+                        before + 1, last);
+    } else {
+        p->faults++;
+    }
+    plat_yield();                   /* let the writer move between two reads */
+    if (before >= smp_rounds) {
+        p->step = DONE;
+        mmu_print("stress: %s %#lx: toucher, %lu switches in and out, %lu reads, %lu faults, no stale "
+                  "read\n", t->name, t->va, p->switches, p->reads, p->faults);
+        return true;
+    }
+    if (++p->stay < TOUCHER_STAY)
+        return false;
+    mm_switch(&init_mm);            /* a CR3 load: its TLB starts afresh when it comes back */
+    p->in_mm = false;
+    p->stay = 0;
+    return false;
+}
+
 /* Both targets at once: each vCPU writes one or none, and reads the others. */
 static void run_targets(struct target *const *targets, unsigned int n, unsigned int id)
 {
@@ -207,8 +264,9 @@ static void run_targets(struct target *const *targets, unsigned int n, unsigned 
     unsigned int done = 0;
 
     for (unsigned int i = 0; i < n; i++)
-        parts[i] = (struct part){ .t = targets[i], .round = 1,
-                                  .step = targets[i]->writer == id ? MAP : WAIT_MAPPED };
+        parts[i] = (struct part){ .t = targets[i], .round = 1, .in_mm = true,
+                                  .step = targets[i]->writer == id ? MAP :
+                                          targets[i]->toucher == id ? TOUCH : WAIT_MAPPED };
     while (done < n) {
         bool progress = false;
 
@@ -216,7 +274,8 @@ static void run_targets(struct target *const *targets, unsigned int n, unsigned 
         for (unsigned int i = 0; i < n; i++) {
             struct part *p = &parts[i];
 
-            progress |= p->t->writer == id ? write_step(p) : read_step(p, id);
+            progress |= p->t->writer == id ? write_step(p) :
+                        p->t->toucher == id ? touch_step(p) : read_step(p, id);
             done += p->step == DONE;
         }
         if (progress) {
@@ -241,7 +300,7 @@ static void module_setup(unsigned int writer)
               _PAGE_ACCESSED | _PAGE_DIRTY);
     batch_flush();
     module_target = (struct target){ .name = "module space", .va = va, .writer = writer,
-                                     .l1_mfn = mmu_pfn_to_mfn(module_l1), .flags = PTE_KERNEL_RW | pte_nx };
+                                     .toucher = NO_TOUCHER, .l1_mfn = mmu_pfn_to_mfn(module_l1), .flags = PTE_KERNEL_RW | pte_nx };
 }
 
 static void module_teardown(void)
@@ -258,7 +317,12 @@ static void process_setup(unsigned int writer)
     static const uint8_t nothing[8];
 
     user_space_create(&process, USER_TEST_VA, nothing, sizeof(nothing));
+    /* V starts unmapped, as in module space: only the rounds' pages are ever seen there. */
+    batch_pte(mmu_pfn_to_mfn(process.l1), PT_INDEX(USER_TEST_VA, L1_SHIFT), 0);
+    tlb_flush_va(USER_TEST_VA, 1UL << plat_vcpu_id());      /* nobody else has the mm yet */
+    batch_flush();
     process_target = (struct target){ .name = "process mm", .va = USER_TEST_VA, .writer = writer,
+                                      .toucher = smp_vcpus >= 3 ? 1 : NO_TOUCHER,
                                       .l1_mfn = mmu_pfn_to_mfn(process.l1), .mm = &process.mm,
                                       .flags = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED |
                                                _PAGE_DIRTY | pte_nx };

@@ -147,6 +147,9 @@ static void lifecycle(const struct drive_opts *o, const struct boot_layout *L)
     suspend_report(TS.nr_ops);
 }
 
+/* Set in drive()'s child: a run of several vCPUs leaves threads behind, which only a child may. */
+static bool in_child;
+
 /* What each vCPU runs in setup.c's smp phase, less the guest's own bring-up (smp.c). */
 static void smp_vcpu(unsigned int id)
 {
@@ -285,6 +288,8 @@ static void boot_shim(void *arg)
         mmu_phase_end();
     }
     if (o->vcpus > 1) {
+        if (!in_child)
+            model_end_run(OUT_ERROR, "model: several vCPUs need drive(), which runs the boot in a child");
         mmu_phase_begin("smp");
         smp_phase(o);
         mmu_phase_end();
@@ -471,6 +476,7 @@ int drive(const struct drive_opts *o, struct drive_result *r)
         return -1;
     if (pid == 0) {
         alarm(o->timeout_s ? o->timeout_s : 60);
+        in_child = true;
         drive_inline(o, shared);
         fflush(stdout);
         _exit(0);

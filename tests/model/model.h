@@ -182,7 +182,9 @@ struct atlb_entry {
 
 struct model_vcpu {
     unsigned long cr3, user_cr3, kernel_sp;     /* while another vCPU runs */
-    struct atlb_entry atlb[ATLB_SIZE];
+    struct atlb_entry atlb[ATLB_SIZE];          /* fully associative, replaced in turn */
+    unsigned long hot[ATLB_SIZE];   /* vpn + 1 of pages it used, kept across flushes (speculation) */
+    unsigned int next_victim, next_hot;
 };
 
 struct model {
@@ -421,6 +423,13 @@ void atlb_fill(unsigned long va, unsigned long mfn, bool writable);
 #define ATLB_ALL (~0UL)
 void atlb_flush(unsigned long vcpumask, unsigned long va);       /* va ATLB_ALL: everything */
 static inline void atlb_flush_local(unsigned long va) { atlb_flush(1UL << M.vcpu, va); }
+/*
+ * A CR3 load on the running vCPU: its TLB is flushed, and then, as a CPU
+ * may walk ahead of what it executes, refilled at once with the pages it
+ * has used (ever: hot[]) that the new tables map: from the moment of the
+ * load, before the guest code after the hypercall runs.
+ */
+void atlb_cr3_loaded(void);
 /* A frame's type changes: Xen flushes every TLB that may still map it writable. */
 void atlb_type_changed(unsigned long mfn);
 /* The scheduler: maybe another vCPU runs now (at a hypercall), or surely (a yield). */

@@ -27,23 +27,39 @@ static size_t log_len;
 
 /* ------------------------------------------------------------ mmu_plat.h */
 
-/* With several vCPUs, another one may run at any hypercall (vcpus.c's seeded scheduler). */
+/*
+ * With several vCPUs, another one may run before and after any of these
+ * hypercalls (vcpus.c's seeded scheduler): after, so that what the caller
+ * does next (publish a switch it has just made, say) can come late.
+ */
 long plat_mmu_update(mmu_update_t *req, unsigned int count, unsigned int *done)
 {
+    long rc;
+
     model_preempt();
-    return model_mmu_update(req, count, done);
+    rc = model_mmu_update(req, count, done);
+    model_preempt();
+    return rc;
 }
 
 long plat_mmuext_op(struct mmuext_op *op, unsigned int count, unsigned int *done)
 {
+    long rc;
+
     model_preempt();
-    return model_mmuext_op(op, count, done);
+    rc = model_mmuext_op(op, count, done);
+    model_preempt();
+    return rc;
 }
 
 long plat_multicall(multicall_entry_t *calls, unsigned int nr)
 {
+    long rc;
+
     model_preempt();
-    return model_multicall(calls, nr);
+    rc = model_multicall(calls, nr);
+    model_preempt();
+    return rc;
 }
 
 long plat_memory_op(unsigned int cmd, void *arg)

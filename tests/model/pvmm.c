@@ -652,8 +652,10 @@ static long new_baseptr(unsigned long mfn)
     unsigned long old = M.cr3;
     long rc;
 
-    if (mfn == old)
+    if (mfn == old) {
+        atlb_flush_local(ATLB_ALL);         /* Xen reloads CR3 all the same (write_ptbase) */
         return 0;
+    }
     if (!mfn_owned(mfn)) {
         REFUSE("H: NEW_BASEPTR: mfn %#lx is not the domain's", mfn);
         return -EINVAL;
@@ -667,7 +669,7 @@ static long new_baseptr(unsigned long mfn)
     if (old)
         put_page_type(old);
     M.tlb_gen++;
-    atlb_flush_local(ATLB_ALL);             /* a CR3 load */
+    atlb_cr3_loaded();                      /* flushed, and refilled as a CPU may speculate */
     return 0;
 }
 

@@ -9,10 +9,14 @@
  *     flush reaches this vCPU (a local flush, a _MULTI op whose mask names
  *     it, an _ALL op, a CR3 load, or Xen's own flush when a frame's type
  *     changes).  A missing shootdown therefore reads the old frame, as a
- *     real CPU would;
+ *     real CPU would.  A CR3 load refills at once what the vCPU has ever
+ *     used and the new tables map, as a CPU that walks ahead may: so a
+ *     vCPU caches an mm's entries from the load on, before it says it has
+ *     it;
  *   - each vCPU is a host thread, but only the one holding the turn runs:
  *     the others wait for it.  A seeded scheduler passes the turn at every
- *     yield and, with a given probability, at every hypercall: one seed,
+ *     yield and, with a given probability, before and after every
+ *     mmu_update, mmuext_op and multicall: one seed,
  *     one interleaving, every time.  A run in which the vCPUs only yield,
  *     with no hypercall for DEADLOCK_YIELDS yields, is a deadlock and ends
  *     in an ERROR.  A run that ends on a secondary vCPU passes the turn to
@@ -25,7 +29,8 @@
 #include "hosted.h"
 #include "vcpus.h"
 
-#define DEADLOCK_YIELDS 20000000UL
+/* Correct runs go at most a few dozen yields without a hypercall; a yield costs ~15 us. */
+#define DEADLOCK_YIELDS 100000UL
 
 static struct {
     pthread_t thread;
@@ -51,15 +56,27 @@ static uint64_t next_random(void)
 
 /* ------------------------------------------------------------------ TLBs */
 
+/*
+ * Fully associative (a small TLB, searched whole: only SMP runs use it),
+ * so that no two pages the stress uses can evict each other: an entry
+ * goes only when a flush reaches it, or when 64 newer pages have come in.
+ */
+static struct atlb_entry *atlb_find(struct model_vcpu *c, unsigned long vpn)
+{
+    for (unsigned int i = 0; i < ATLB_SIZE; i++)
+        if (c->atlb[i].tag == vpn + 1)
+            return &c->atlb[i];
+    return NULL;
+}
+
 bool atlb_lookup(unsigned long va, bool write, unsigned long *mfn)
 {
     const struct atlb_entry *e;
-    unsigned long vpn = va >> PAGE_SHIFT;
 
     if (M.nr_vcpus <= 1)
         return false;
-    e = &M.vcpus[M.vcpu].atlb[vpn % ATLB_SIZE];
-    if (e->tag != vpn + 1 || (write && !e->writable))
+    e = atlb_find(&M.vcpus[M.vcpu], va >> PAGE_SHIFT);
+    if (!e || (write && !e->writable))
         return false;
     *mfn = e->mfn;
     return true;
@@ -67,11 +84,21 @@ bool atlb_lookup(unsigned long va, bool write, unsigned long *mfn)
 
 void atlb_fill(unsigned long va, unsigned long mfn, bool writable)
 {
+    struct model_vcpu *c = &M.vcpus[M.vcpu];
     unsigned long vpn = va >> PAGE_SHIFT;
+    struct atlb_entry *e;
+    bool hot = false;
 
     if (M.nr_vcpus <= 1)
         return;
-    M.vcpus[M.vcpu].atlb[vpn % ATLB_SIZE] = (struct atlb_entry){ vpn + 1, mfn, writable };
+    e = atlb_find(c, vpn);
+    if (!e)
+        e = &c->atlb[c->next_victim++ % ATLB_SIZE];
+    *e = (struct atlb_entry){ vpn + 1, mfn, writable };
+    for (unsigned int i = 0; i < ATLB_SIZE; i++)
+        hot |= c->hot[i] == vpn + 1;
+    if (!hot)
+        c->hot[c->next_hot++ % ATLB_SIZE] = vpn + 1;
 }
 
 void atlb_flush(unsigned long vcpumask, unsigned long va)
@@ -79,12 +106,31 @@ void atlb_flush(unsigned long vcpumask, unsigned long va)
     for (unsigned int v = 0; v < M.nr_vcpus; v++) {
         struct atlb_entry *t = M.vcpus[v].atlb;
 
+        struct atlb_entry *e;
+
         if (!(vcpumask >> v & 1))
             continue;
         if (va == ATLB_ALL)
             memset(t, 0, sizeof(M.vcpus[v].atlb));
-        else if (t[(va >> PAGE_SHIFT) % ATLB_SIZE].tag == (va >> PAGE_SHIFT) + 1)
-            t[(va >> PAGE_SHIFT) % ATLB_SIZE].tag = 0;
+        else if ((e = atlb_find(&M.vcpus[v], va >> PAGE_SHIFT)))
+            e->tag = 0;
+    }
+}
+
+void atlb_cr3_loaded(void)
+{
+    const unsigned long *hot = M.vcpus[M.vcpu].hot;
+    unsigned long mfn;
+    char why[160];
+
+    if (M.nr_vcpus <= 1)
+        return;
+    atlb_flush_local(ATLB_ALL);
+    for (unsigned int i = 0; i < ATLB_SIZE; i++) {
+        unsigned long va = (hot[i] - 1) << PAGE_SHIFT;
+
+        if (hot[i] && vmem_translate(va, false, &mfn, why, sizeof(why)) && mfn != ~0UL)
+            atlb_fill(va, mfn, false);
     }
 }
 
