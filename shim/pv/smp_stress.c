@@ -128,7 +128,7 @@ static bool write_step(struct part *p)
         plat_write64(t->va + 8, ~r);
         if (plat_read64(t->va) != pattern(t, r) || plat_read64(pfn_to_virt(p->page) + 8) != ~r)
             mmu_failure("stress: %s %#lx: round %lu: the page written through it is not pfn %#lx",
-                           t->name, t->va, r, p->page);
+                        t->name, t->va, r, p->page);
         publish(&t->mapped, r);
         p->step = WAIT_MAPPED;
         return true;
@@ -160,8 +160,8 @@ static bool write_step(struct part *p)
         p->step = p->round > smp_rounds ? DONE : MAP;
         if (p->step == DONE)
             mmu_print("stress: %s %#lx: writer, %lu rounds mapped, written, read back, unmapped with a flush "
-                   "on vcpus %#lx; %lu freed frames reused at once\n",
-                   t->name, t->va, smp_rounds, p->mask, p->reused);
+                      "on vcpus %#lx; %lu freed frames reused at once\n",
+                      t->name, t->va, smp_rounds, p->mask, p->reused);
         return true;
     default:
         return false;
@@ -181,7 +181,7 @@ static bool read_step(struct part *p, unsigned int id)
         v = plat_read64(t->va);
         if (v != pattern(t, r))
             mmu_failure("stress: %s %#lx: round %lu: read %#lx, the writer wrote %#lx",
-                           t->name, t->va, r, (unsigned long)v, (unsigned long)pattern(t, r));
+                        t->name, t->va, r, (unsigned long)v, (unsigned long)pattern(t, r));
         publish(&t->ack_mapped[id], r);
         p->step = WAIT_UNMAPPED;
         return true;
@@ -190,15 +190,15 @@ static bool read_step(struct part *p, unsigned int id)
             return false;
         if (plat_read64_safe(t->va, &v))
             mmu_failure("stress: %s %#lx: round %lu: read %#lx after vcpu %u unmapped it: a stale TLB "
-                           "entry%s", t->name, t->va, r, (unsigned long)v, t->writer,
-                           v == stale(t, r) ? " (that is the freed frame's new contents)" : "");
+                        "entry%s", t->name, t->va, r, (unsigned long)v, t->writer,
+                        v == stale(t, r) ? " (that is the freed frame's new contents)" : "");
         p->faults++;
         publish(&t->ack_unmapped[id], r);
         p->round++;
         p->step = p->round > smp_rounds ? DONE : WAIT_MAPPED;
         if (p->step == DONE)
             mmu_print("stress: %s %#lx: reader, %lu reads of the writer's pattern, %lu faults once unmapped, "
-                   "no stale read\n", t->name, t->va, smp_rounds, p->faults);
+                      "no stale read\n", t->name, t->va, smp_rounds, p->faults);
         return true;
     default:
         return false;
@@ -208,10 +208,10 @@ static bool read_step(struct part *p, unsigned int id)
 /*
  * The toucher: a thread of the process that comes and goes.  It switches
  * into the mm and out again all through the rounds, outside the lock
- * step, and reads V TOUCHER_STAY times each time it is in.  So it may switch in while the
- * writer is between reading its flush mask and changing V: the mask must
- * still reach it (tlb_flush_mm_va reads `requested` and `loaded` after the
- * change).  A read may fault, or find the pattern of a round that had not
+ * step, and reads V TOUCHER_STAY times each time it is in, yielding in
+ * between.  So it may switch in while the writer is between changing V
+ * and flushing it: the flush must still reach it (tlb_flush_mm_va reads
+ * `requested` and `loaded` after the change).  A read may fault, or find the pattern of a round that had not
  * been unmapped when the read began; anything else came through a stale
  * TLB entry.  It ends in the mm, as the readers do.
  */
@@ -342,7 +342,7 @@ static void free_while_loaded(unsigned int id, unsigned int writer)
         if (!yields)
             mmu_failure("stress: mm_free did not wait, though vcpus %#lx had the mm loaded", held);
         mmu_print("stress: free while loaded: mm_free waited %lu yields until vcpus %#lx had switched away\n",
-               yields, held);
+                  yields, held);
     } else {
         uint64_t start = plat_tsc();
         unsigned long spins = 0;
