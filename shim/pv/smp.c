@@ -78,14 +78,11 @@ static void check_gdt(unsigned int id)
 
 static void wait_mask(vcpumask_t *mask, vcpumask_t want, const char *what)
 {
-    uint64_t start = plat_tsc();
-    unsigned long spins = 0;
+    struct smp_wait w;
 
-    while ((__atomic_load_n(mask, __ATOMIC_ACQUIRE) & want) != want) {
-        smp_relax(&spins);
-        if (!(spins % 4096))
-            smp_check_patience(start, what);
-    }
+    smp_wait_begin(&w, what);
+    while ((__atomic_load_n(mask, __ATOMIC_ACQUIRE) & want) != want)
+        smp_wait_turn(&w);
 }
 
 __attribute__((noreturn)) void secondary_main(unsigned int id);
@@ -222,14 +219,11 @@ void smp_run(const shared_info_t *shared_info, bool handoff_follows)
 
     wait_mask(&done_mask, others, "the secondary vCPUs to finish");
     for (unsigned int id = 1; id < n; id++) {
-        uint64_t start = plat_tsc();
-        unsigned long spins = 0;
+        struct smp_wait w;
 
-        while (HYPERVISOR_vcpu_op(VCPUOP_is_up, id, NULL) != 0) {
-            smp_relax(&spins);
-            if (!(spins % 4096))
-                smp_check_patience(start, "a secondary vCPU to go down");
-        }
+        smp_wait_begin(&w, "a secondary vCPU to go down");
+        while (HYPERVISOR_vcpu_op(VCPUOP_is_up, id, NULL) != 0)
+            smp_wait_turn(&w);
         __atomic_fetch_and(&vcpus_running, ~(1UL << id), __ATOMIC_RELEASE);
     }
     printk("smp: %u vCPUs: each up, checked and down again\n", n);

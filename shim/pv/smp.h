@@ -27,10 +27,20 @@ extern unsigned int smp_vcpus;
 
 /* Every vCPU of the run calls it; returns when all have. */
 void smp_barrier(void);
-/* Spin on a condition: `pause`, and now and then a yield so that a descheduled vCPU gets to run. */
-void smp_relax(unsigned long *spins);
-/* A wait that may not last: ERROR naming what was awaited once it passes the patience. */
-void smp_check_patience(uint64_t start_tsc, const char *what);
+
+/*
+ * A wait for another vCPU: `while (!done) smp_wait_turn(&w);` after
+ * smp_wait_begin(&w, what).  Each turn spins once, and now and then yields;
+ * a wait past the patience is an ERROR naming what it waited for.  Begin
+ * again to restart the patience (progress seen).
+ */
+struct smp_wait {
+    const char *what;
+    uint64_t start;
+    unsigned long spins;
+};
+void smp_wait_begin(struct smp_wait *w, const char *what);
+void smp_wait_turn(struct smp_wait *w);
 
 /* smp_stress.c: run by every vCPU together, between two barriers. */
 void smp_stress(void);

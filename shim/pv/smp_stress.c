@@ -259,14 +259,14 @@ static bool touch_step(struct part *p)
 static void run_targets(struct target *const *targets, unsigned int n, unsigned int id)
 {
     struct part parts[2];
-    uint64_t last_progress = plat_tsc();
-    unsigned long spins = 0;
+    struct smp_wait w;
     unsigned int done = 0;
 
     for (unsigned int i = 0; i < n; i++)
         parts[i] = (struct part){ .t = targets[i], .round = 1, .in_mm = true,
                                   .step = targets[i]->writer == id ? MAP :
                                           targets[i]->toucher == id ? TOUCH : WAIT_MAPPED };
+    smp_wait_begin(&w, "the other side of the stress test");
     while (done < n) {
         bool progress = false;
 
@@ -278,13 +278,10 @@ static void run_targets(struct target *const *targets, unsigned int n, unsigned 
                         p->t->toucher == id ? touch_step(p) : read_step(p, id);
             done += p->step == DONE;
         }
-        if (progress) {
-            last_progress = plat_tsc();
-        } else {
-            smp_relax(&spins);
-            if (!(spins % 4096))
-                smp_check_patience(last_progress, "the other side of the stress test");
-        }
+        if (progress)
+            smp_wait_begin(&w, "the other side of the stress test");     /* the patience restarts */
+        else
+            smp_wait_turn(&w);
     }
 }
 
@@ -344,14 +341,11 @@ static void free_while_loaded(unsigned int id, unsigned int writer)
         mmu_print("stress: free while loaded: mm_free waited %lu yields until vcpus %#lx had switched away\n",
                   yields, held);
     } else {
-        uint64_t start = plat_tsc();
-        unsigned long spins = 0;
+        struct smp_wait w;
 
-        while (__atomic_load_n(&mm_free_yields, __ATOMIC_ACQUIRE) == yields_before_free) {
-            smp_relax(&spins);
-            if (!(spins % 4096))
-                smp_check_patience(start, "mm_free to wait for this vCPU");
-        }
+        smp_wait_begin(&w, "mm_free to wait for this vCPU");
+        while (__atomic_load_n(&mm_free_yields, __ATOMIC_ACQUIRE) == yields_before_free)
+            smp_wait_turn(&w);
         mm_switch(&init_mm);
     }
 }

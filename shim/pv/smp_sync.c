@@ -21,34 +21,32 @@ static unsigned int barrier_count, barrier_gen;
  */
 #define SPINS_PER_YIELD 8
 
-void smp_relax(unsigned long *spins)
+void smp_wait_begin(struct smp_wait *w, const char *what)
 {
-    if (++*spins % SPINS_PER_YIELD)
+    *w = (struct smp_wait){ .what = what, .start = plat_tsc() };
+}
+
+void smp_wait_turn(struct smp_wait *w)
+{
+    if (++w->spins % SPINS_PER_YIELD)
         asm volatile ("pause" ::: "memory");
     else
         plat_yield();
-}
-
-void smp_check_patience(uint64_t start_tsc, const char *what)
-{
-    if (plat_tsc_to_ns(plat_tsc() - start_tsc) > SMP_PATIENCE_S * 1000000000ULL)
-        mmu_error("smp: waited %u s for %s", SMP_PATIENCE_S, what);
+    if (!(w->spins % 4096) && plat_tsc_to_ns(plat_tsc() - w->start) > SMP_PATIENCE_S * 1000000000ULL)
+        mmu_error("smp: waited %u s for %s", SMP_PATIENCE_S, w->what);
 }
 
 void smp_barrier(void)
 {
     unsigned int gen = __atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE);
-    uint64_t start = plat_tsc();
-    unsigned long spins = 0;
+    struct smp_wait w;
 
     if (__atomic_add_fetch(&barrier_count, 1, __ATOMIC_ACQ_REL) == smp_vcpus) {
         __atomic_store_n(&barrier_count, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&barrier_gen, gen + 1, __ATOMIC_RELEASE);
         return;
     }
-    while (__atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE) == gen) {
-        smp_relax(&spins);
-        if (!(spins % 4096))
-            smp_check_patience(start, "the other vCPUs at a barrier");
-    }
+    smp_wait_begin(&w, "the other vCPUs at a barrier");
+    while (__atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE) == gen)
+        smp_wait_turn(&w);
 }
