@@ -48,7 +48,7 @@ static unsigned int nr_spare_arenas;
  * their mappings are kept for the next boot (model_free) and cleared by
  * hand, which is cheaper than the kernel's fault and zeroing of new ones.
  */
-static struct spare { void *p; size_t bytes; } spare_frames, spare_pages;
+static struct spare { void *p; size_t bytes; } spare_frames, spare_pages, spare_run_at;
 
 /* The buffers of mem_pages_contig(), freed with the machine. */
 static struct view_buf { struct view_buf *next; } *view_bufs;
@@ -67,14 +67,18 @@ static void *map_anon(size_t bytes)
     return p;
 }
 
-/* A zeroed mapping of at least `bytes`: the spare one if it is big enough. */
-static void *map_zeroed(size_t bytes, struct spare *spare, size_t *mapped)
+/*
+ * A mapping of at least `bytes`: the spare one if it is big enough, else a
+ * new one (zero).  A spare one is zeroed only if `clear`.
+ */
+static void *map_spare(size_t bytes, struct spare *spare, size_t *mapped, bool clear)
 {
     void *p = spare->p;
 
     if (p && spare->bytes >= bytes) {
         spare->p = NULL;
-        memset(p, 0, bytes);        /* past `bytes` it stays dirty: model_grow clears it */
+        if (clear)
+            memset(p, 0, bytes);    /* past `bytes` it stays dirty: model_grow clears it */
         *mapped = spare->bytes;
         return p;
     }
@@ -119,87 +123,105 @@ static uint64_t *page_alloc_host(void)
     return page;                    /* zero */
 }
 
-/* ------------------------------------------------------- one written word */
+/* ------------------------------------------------------- words in a run */
 
 /*
- * A page with no stored words (zero, or a formula) that has had one word
- * written keeps that word here, flagged FF_ONE_WORD, until a second word
- * makes it stored.  The shim's allocator writes a link into every page it
- * frees, and a 1 TiB guest frees the half million pages of the builder's
- * p2m list: storing each whole would cost 2 GiB of host memory.
- * Open addressing on the mfn, linear probing, deletion by shifting back.
+ * A page with no stored words (zero, or a formula) that has had words
+ * written in a run keeps them here, flagged FF_RUN: words idx, idx + 1,
+ * ... idx + n - 1 hold first, first + step, ... (step 0 for one word, or
+ * for a page filled with one value).  A word that breaks the run makes
+ * the page stored.  A 1 TiB guest writes four gigabytes of such pages:
+ *   - the allocator's link in every freed page (one word);
+ *   - the p2m leaves p2m_build copies (mfn, mfn + 1, ... within an extent);
+ *   - the direct map's L1s (mfn << 12 | flags, one frame further each);
+ * so that storing each whole would cost that much host memory.
+ * Each run is an entry of a pool, found through a per-mfn index (lazily
+ * backed, like M.pages, and read only for a frame flagged FF_RUN).
  */
-static struct one_word { unsigned long mfn; uint64_t v; unsigned int idx; } *ow_tab;
-static unsigned long ow_cap, ow_used;      /* ow_cap: a power of two, or 0 */
+struct word_run { uint64_t first, step; unsigned int idx, n; };
 
-#define OW_EMPTY (~0UL)
+static struct word_run *run_pool;
+static unsigned long run_pool_cap, run_pool_used;
+static uint32_t run_free = UINT32_MAX;     /* freed entries, linked through idx */
+static uint32_t *run_at;                   /* per mfn: its run's entry in the pool */
+static size_t run_at_bytes;
 
-static unsigned long ow_home(unsigned long mfn)
+static struct word_run *run_find(unsigned long mfn)
 {
-    return (mfn * 0x9e3779b97f4a7c15UL) >> 17 & (ow_cap - 1);
+    return &run_pool[run_at[mfn]];
 }
 
-static struct one_word *ow_find(unsigned long mfn)
+static void run_put(unsigned long mfn, struct word_run w)
 {
-    for (unsigned long i = ow_home(mfn);; i = (i + 1) & (ow_cap - 1))
-        if (ow_tab[i].mfn == mfn)
-            return &ow_tab[i];
-}
+    uint32_t i = run_free;
 
-static void ow_put(unsigned long mfn, unsigned int idx, uint64_t v)
-{
-    unsigned long i;
-
-    if (2 * (ow_used + 1) > ow_cap) {
-        struct one_word *old = ow_tab;
-        unsigned long old_cap = ow_cap;
-
-        ow_cap = ow_cap ? 2 * ow_cap : 1024;
-        if (!(ow_tab = malloc(ow_cap * sizeof(*ow_tab))))
-            abort();
-        for (i = 0; i < ow_cap; i++)
-            ow_tab[i].mfn = OW_EMPTY;
-        ow_used = 0;
-        for (i = 0; i < old_cap; i++)
-            if (old[i].mfn != OW_EMPTY)
-                ow_put(old[i].mfn, old[i].idx, old[i].v);
-        free(old);
-    }
-    for (i = ow_home(mfn); ow_tab[i].mfn != OW_EMPTY; i = (i + 1) & (ow_cap - 1))
-        ;
-    ow_tab[i] = (struct one_word){ mfn, v, idx };
-    ow_used++;
-}
-
-/* The frame's word is gone (stored with the rest of the page, or zeroed). */
-static void ow_drop(struct frame *f, unsigned long mfn)
-{
-    unsigned long i, j, k;
-
-    if (!(f->flags & FF_ONE_WORD))
-        return;
-    f->flags &= ~FF_ONE_WORD;
-    i = ow_find(mfn) - ow_tab;
-    ow_tab[i].mfn = OW_EMPTY;
-    ow_used--;
-    /* Move back every later entry of the run that could sit in the hole. */
-    for (j = (i + 1) & (ow_cap - 1); ow_tab[j].mfn != OW_EMPTY; j = (j + 1) & (ow_cap - 1)) {
-        k = ow_home(ow_tab[j].mfn);
-        if (((j - k) & (ow_cap - 1)) >= ((j - i) & (ow_cap - 1))) {
-            ow_tab[i] = ow_tab[j];
-            ow_tab[j].mfn = OW_EMPTY;
-            i = j;
+    if (i != UINT32_MAX) {
+        run_free = run_pool[i].idx;
+    } else {
+        if (run_pool_used == run_pool_cap) {
+            run_pool_cap = run_pool_cap ? 2 * run_pool_cap : 1024;
+            if (run_pool_cap > UINT32_MAX || !(run_pool = realloc(run_pool, run_pool_cap * sizeof(*run_pool))))
+                abort();
         }
+        i = (uint32_t)run_pool_used++;
+    }
+    run_pool[i] = w;
+    run_at[mfn] = i;
+}
+
+/* The frame's run is gone (stored with the rest of the page, or zeroed). */
+static void run_drop(struct frame *f, unsigned long mfn)
+{
+    if (!(f->flags & FF_RUN))
+        return;
+    f->flags &= ~FF_RUN;
+    run_pool[run_at[mfn]].idx = run_free;
+    run_free = run_at[mfn];
+}
+
+/* Word idx of the run, if the run has it. */
+static bool run_word(const struct word_run *w, unsigned int idx, uint64_t *v)
+{
+    if (idx - w->idx >= w->n)
+        return false;
+    *v = w->first + (idx - w->idx) * w->step;
+    return true;
+}
+
+static void run_apply(const struct frame *f, unsigned long mfn, uint64_t *words)
+{
+    if (f->flags & FF_RUN) {
+        const struct word_run *w = run_find(mfn);
+
+        for (unsigned int k = 0; k < w->n; k++)
+            words[w->idx + k] = w->first + k * w->step;
     }
 }
 
-static void ow_apply(const struct frame *f, unsigned long mfn, uint64_t *words)
+/*
+ * A write to a page that is not stored: kept in (or as) its run if it can
+ * be.  False: the page must be stored.
+ */
+static bool run_write(struct frame *f, unsigned long mfn, unsigned int idx, uint64_t v)
 {
-    if (f->flags & FF_ONE_WORD) {
-        const struct one_word *w = ow_find(mfn);
+    struct word_run *w;
+    uint64_t old;
 
-        words[w->idx] = w->v;
+    if (!(f->flags & FF_RUN)) {
+        run_put(mfn, (struct word_run){ .first = v, .idx = idx, .n = 1 });
+        f->flags |= FF_RUN;
+        return true;
     }
+    w = run_find(mfn);
+    if (w->n == 1 && idx == w->idx)
+        w->first = v;                   /* the one word, rewritten */
+    else if (idx == w->idx + w->n && (w->n == 1 || v == w->first + w->n * w->step)) {
+        if (w->n == 1)
+            w->step = v - w->first;
+        w->n++;
+    } else if (!run_word(w, idx, &old) || old != v)
+        return false;
+    return true;
 }
 
 /* ------------------------------------------------------------ life cycle */
@@ -239,9 +261,12 @@ void model_free(void)
     free(M.ext_by_mfn);
     free(M.m2p_key);
     free(M.m2p_val);
-    free(ow_tab);
-    ow_tab = NULL;
-    ow_cap = ow_used = 0;
+    free(run_pool);
+    run_pool = NULL;
+    run_pool_cap = run_pool_used = 0;
+    run_free = UINT32_MAX;
+    unmap_or_keep(run_at, run_at_bytes, &spare_run_at);
+    run_at = NULL;
     free(bucket_mfn);
     free(bucket_pfn);
     bucket_mfn = bucket_pfn = NULL;
@@ -255,8 +280,10 @@ void model_init(unsigned long max_mfn, const struct model_opts *opts)
     model_free();
     M.opts = *opts;
     M.max_mfn = max_mfn;
-    M.frames = map_zeroed(ALIGN_UP_SZ(max_mfn * sizeof(struct frame)), &spare_frames, &M.map_bytes_frames);
-    M.pages = map_zeroed(ALIGN_UP_SZ(max_mfn * sizeof(uint64_t *)), &spare_pages, &M.map_bytes_pages);
+    M.frames = map_spare(ALIGN_UP_SZ(max_mfn * sizeof(struct frame)), &spare_frames, &M.map_bytes_frames, true);
+    M.pages = map_spare(ALIGN_UP_SZ(max_mfn * sizeof(uint64_t *)), &spare_pages, &M.map_bytes_pages, true);
+    /* Read only for a frame flagged FF_RUN: it needs no clearing. */
+    run_at = map_spare(ALIGN_UP_SZ(max_mfn * sizeof(*run_at)), &spare_run_at, &run_at_bytes, false);
     M.p2m_first_pfn = M.rd_first_pfn = ~0UL;
     M.pool_end = max_mfn;
     M.pool_next = max_mfn > 4096 + MFN_DOM_FIRST ? max_mfn - 4096 : max_mfn;
@@ -316,7 +343,7 @@ void mem_read_page(unsigned long mfn, uint64_t *out)
         for (unsigned int i = 0; i < 512; i++)
             out[i] = synth_word(mfn, i);
     }
-    ow_apply(f, mfn, out);
+    run_apply(f, mfn, out);
 }
 
 uint64_t mem_read(unsigned long mfn, unsigned int idx)
@@ -325,8 +352,10 @@ uint64_t mem_read(unsigned long mfn, unsigned int idx)
 
     if (f->content == FC_STORED)
         return M.pages[mfn][idx];
-    if ((f->flags & FF_ONE_WORD) && ow_find(mfn)->idx == idx)
-        return ow_find(mfn)->v;
+    uint64_t v;
+
+    if ((f->flags & FF_RUN) && run_word(run_find(mfn), idx, &v))
+        return v;
     if (f->content == FC_ZERO)
         return 0;
     return synth_word(mfn, idx);
@@ -335,19 +364,18 @@ uint64_t mem_read(unsigned long mfn, unsigned int idx)
 static uint64_t *materialize(unsigned long mfn)
 {
     struct frame *f = frame_of(mfn);
-    uint64_t *p = M.pages[mfn];
+    uint64_t *p;
 
     if (f->content == FC_STORED)
-        return p;
+        return M.pages[mfn];
     if (f->flags & FF_VMEM_COPY) {
         f->flags &= ~FF_VMEM_COPY;
         vmem_flush();       /* cached reads of it (zero page, formula copy) go stale */
     }
-    if (!p)
-        p = M.pages[mfn] = page_alloc_host();
-    if (f->content != FC_ZERO || (f->flags & FF_ONE_WORD))
+    p = M.pages[mfn] = page_alloc_host();
+    if (f->content != FC_ZERO || (f->flags & FF_RUN))
         mem_read_page(mfn, p);
-    ow_drop(f, mfn);
+    run_drop(f, mfn);
     f->content = FC_STORED;
     return p;
 }
@@ -384,7 +412,7 @@ uint64_t *mem_pages_contig(const unsigned long *mfn, unsigned long n)
             model_end_run(OUT_RULE, "a C view of mfn %#lx needs its words moved, and an earlier view "
                           "of several pages holds them", mfn[i]);
         mem_read_page(mfn[i], words + 512 * i);
-        ow_drop(frame_of(mfn[i]), mfn[i]);
+        run_drop(frame_of(mfn[i]), mfn[i]);
         M.pages[mfn[i]] = words + 512 * i;
         frame_of(mfn[i])->content = FC_STORED;
         frame_of(mfn[i])->flags = (uint8_t)((frame_of(mfn[i])->flags & ~FF_VMEM_COPY) | FF_VIEWED);
@@ -398,18 +426,10 @@ void mem_write(unsigned long mfn, unsigned int idx, uint64_t v)
     struct frame *f = frame_of(mfn);
 
     if (f->content != FC_STORED) {
-        if (f->flags & FF_ONE_WORD) {
-            struct one_word *w = ow_find(mfn);
-
-            if (w->idx != idx)
-                goto store;             /* a second word: store the page */
-            w->v = v;
-        } else if (f->content == FC_ZERO && !v) {
+        if (f->content == FC_ZERO && !v && !(f->flags & FF_RUN))
             return;
-        } else {
-            ow_put(mfn, idx, v);
-            f->flags |= FF_ONE_WORD;
-        }
+        if (!run_write(f, mfn, idx, v))
+            goto store;                 /* a word out of the run: store the page */
         if (f->flags & FF_VMEM_COPY) {
             f->flags &= ~FF_VMEM_COPY;
             vmem_changed();             /* a cached copy of its words (or the zero page) is stale */
@@ -418,6 +438,44 @@ void mem_write(unsigned long mfn, unsigned int idx, uint64_t v)
     }
 store:
     materialize(mfn)[idx] = v;
+}
+
+/*
+ * All 512 words at once (Xen's adjustment of a table it validates): a page
+ * that is not stored stays so if the words that are not zero form a run.
+ */
+void mem_write_page(unsigned long mfn, const uint64_t *words)
+{
+    struct frame *f = frame_of(mfn);
+    unsigned int lo = 0, hi = PT_ENTRIES;
+
+    if (f->content == FC_ZERO) {
+        while (lo < hi && !words[lo])
+            lo++;
+        while (hi > lo && !words[hi - 1])
+            hi--;
+        for (unsigned int i = lo + 2; i < hi; i++)
+            if (words[i] - words[i - 1] != words[lo + 1] - words[lo])
+                goto store;
+        struct word_run w = { .first = words[lo], .idx = lo, .n = hi - lo,
+                              .step = hi - lo > 1 ? words[lo + 1] - words[lo] : 0 };
+
+        if (f->flags & FF_VMEM_COPY) {
+            f->flags &= ~FF_VMEM_COPY;
+            vmem_changed();
+        }
+        if (lo == hi)
+            run_drop(f, mfn);
+        else if (f->flags & FF_RUN)
+            *run_find(mfn) = w;
+        else {
+            run_put(mfn, w);
+            f->flags |= FF_RUN;
+        }
+        return;
+    }
+store:
+    memcpy(materialize(mfn), words, PAGE_SIZE);
 }
 
 void mem_zero(unsigned long mfn)
@@ -432,10 +490,11 @@ void mem_zero(unsigned long mfn)
         f->flags &= ~FF_VMEM_COPY;
         vmem_changed();
     }
-    ow_drop(f, mfn);
-    if (M.pages[mfn])
+    run_drop(f, mfn);
+    if (f->content == FC_STORED)
         memset(M.pages[mfn], 0, PAGE_SIZE);
-    f->content = M.pages[mfn] ? FC_STORED : FC_ZERO;
+    else
+        f->content = FC_ZERO;
 }
 
 void mem_write_bytes(unsigned long mfn, unsigned int off, const void *src, size_t len)
@@ -507,7 +566,7 @@ void model_grow(unsigned long max_mfn)
 {
     size_t fb = ALIGN_UP_SZ(max_mfn * sizeof(struct frame));
     size_t pb = ALIGN_UP_SZ(max_mfn * sizeof(uint64_t *));
-    void *f, *p;
+    void *f, *p, *r;
 
     if (max_mfn <= M.max_mfn)
         return;
@@ -526,6 +585,16 @@ void model_grow(unsigned long max_mfn)
     if (f == MAP_FAILED || p == MAP_FAILED) {
         fprintf(stderr, "model: growing the machine to %lu frames failed\n", max_mfn);
         abort();
+    }
+    if (ALIGN_UP_SZ(max_mfn * sizeof(*run_at)) > run_at_bytes) {
+        size_t rb = ALIGN_UP_SZ(max_mfn * sizeof(*run_at));
+
+        if ((r = mremap(run_at, run_at_bytes, rb, MREMAP_MAYMOVE)) == MAP_FAILED) {
+            fprintf(stderr, "model: growing the machine to %lu frames failed\n", max_mfn);
+            abort();
+        }
+        run_at = r;
+        run_at_bytes = rb;
     }
     M.frames = f;
     M.pages = p;
@@ -816,14 +885,16 @@ void model_move_frame(unsigned long from, unsigned long to)
     if (f->content == FC_P2M)
         materialize(from);
     *t = (struct frame){ .owner = OWN_DOM, .content = f->content,
-                         .flags = (uint8_t)(f->flags & (FF_ONE_WORD | FF_VIEWED)) };
-    M.pages[to] = M.pages[from];
-    M.pages[from] = NULL;
-    if (f->flags & FF_ONE_WORD) {
-        struct one_word w = *ow_find(from);
+                         .flags = (uint8_t)(f->flags & (FF_RUN | FF_VIEWED)) };
+    if (f->content == FC_STORED) {
+        M.pages[to] = M.pages[from];
+        M.pages[from] = NULL;
+    }
+    if (f->flags & FF_RUN) {
+        struct word_run w = *run_find(from);
 
-        ow_drop(f, from);
-        ow_put(to, w.idx, w.v);
+        run_drop(f, from);
+        run_put(to, w);
     }
     *f = (struct frame){ .owner = OWN_FREE };
 }
@@ -832,8 +903,9 @@ void model_free_frame(unsigned long mfn)
 {
     struct frame *f = frame_of(mfn);
 
-    ow_drop(f, mfn);
-    M.pages[mfn] = NULL;            /* its words stay in the arena until the machine goes */
+    run_drop(f, mfn);
+    if (f->content == FC_STORED)
+        M.pages[mfn] = NULL;        /* its words stay in the arena until the machine goes */
     *f = (struct frame){ .owner = OWN_FREE };
 }
 

@@ -72,7 +72,7 @@ enum frame_content {
 #define FF_XEN_SLOTS    0x04    /* an L4 whose slots 256-271 Xen has filled */
 #define FF_VMEM_COPY    0x08    /* vmem.c's cache reads it from a zero page or a copy */
 #define FF_VIEWED       0x10    /* its words are in a C view of several pages (plat_view): never moved again */
-#define FF_ONE_WORD     0x20    /* not stored, but one word was written: machine.c keeps it aside */
+#define FF_RUN          0x20    /* not stored, but words were written in a run: machine.c keeps them aside */
 
 /*
  * One per frame of the machine, written for every frame a guest maps
@@ -191,7 +191,9 @@ struct model {
     struct model_opts opts;
     unsigned long max_mfn;          /* frames [0, max_mfn) are RAM */
     struct frame *frames;           /* max_mfn entries, lazily backed */
-    uint64_t **pages;               /* content pointers, lazily backed */
+    uint64_t **pages;               /* content pointers, lazily backed: set for FC_STORED frames
+                                       only, and read for them only (the kernel backs even a
+                                       read of an untouched 2 MiB with memory) */
     size_t map_bytes_frames, map_bytes_pages;
 
     /* The domain's pfn<->mfn truth (as the builder made it). */
@@ -257,6 +259,7 @@ static inline bool mfn_owned(unsigned long mfn)
 }
 uint64_t mem_read(unsigned long mfn, unsigned int idx);
 void mem_read_page(unsigned long mfn, uint64_t *out);
+void mem_write_page(unsigned long mfn, const uint64_t *words);
 void mem_write(unsigned long mfn, unsigned int idx, uint64_t v);
 void mem_zero(unsigned long mfn);
 void mem_write_bytes(unsigned long mfn, unsigned int off, const void *src, size_t len);

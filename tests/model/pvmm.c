@@ -368,6 +368,7 @@ static int promote(unsigned long mfn, unsigned int level)
 {
     uint64_t buf[PT_ENTRIES];
     const uint64_t *page = table_words(mfn, buf);
+    bool adjusted = false;
     unsigned int i;
     int rc = 0;
 
@@ -385,9 +386,18 @@ static int promote(unsigned long mfn, unsigned int level)
         rc = get_entry(level, e, mfn);
         if (rc)
             break;
-        if (adjust(level, e) != e)
+        if (adjust(level, e) == e)
+            continue;
+        if (page == buf) {                              /* E6, written back below */
+            buf[i] = adjust(level, e);
+            adjusted = true;
+        } else {
             mem_write(mfn, i, adjust(level, e));        /* E6 */
+        }
     }
+    /* A page that is not stored gets its adjusted words at once: it may stay a run. */
+    if (adjusted)
+        mem_write_page(mfn, buf);
     if (rc) {
         while (i-- > 0)
             if (!is_xen_slot(level, i))

@@ -516,39 +516,71 @@ static void test_U_B_mem(void)
 }
 
 /*
- * machine.c keeps one written word of an unstored page aside (the shim's
- * allocator links every freed page through its first word): every way of
- * reading the page must see it, a second word stores the page, and a
- * zeroed page must not come back with a cached copy of its old word.
+ * machine.c keeps the words of an unstored page aside while they come in
+ * a run (the shim's allocator links every freed page through its first
+ * word; p2m leaves and direct-map L1s go up by one frame a word): every
+ * way of reading the page must see them, a word out of the run stores the
+ * page, and a zeroed page must not come back with a cached copy of its
+ * old words.
  */
-static void test_one_word(void)
+static void test_word_run(void)
 {
     uint64_t words[512];
+    bool runs_ok = true;
 
     setup(false);
-    CHECK(vmem_read64(0) == 0, "one word: an unwritten page reads as zero");
+    CHECK(vmem_read64(0) == 0, "run: an unwritten page reads as zero");
     vmem_write64(8, 0x11);
     CHECK(vmem_read64(8) == 0x11 && vmem_read64(0) == 0 && mem_read(mfn(16), 1) == 0x11 &&
-          fr(16)->content != FC_STORED && (fr(16)->flags & FF_ONE_WORD),
-          "one word: written and read back, the page not stored");
+          fr(16)->content != FC_STORED && (fr(16)->flags & FF_RUN),
+          "run: one word written and read back, the page not stored");
     vmem_write64(8, 0x22);
     mem_read_page(mfn(16), words);
     CHECK(vmem_read64(8) == 0x22 && words[1] == 0x22 && words[0] == 0 && fr(16)->content != FC_STORED,
-          "one word: rewritten, the page still not stored");
+          "run: the one word rewritten, the page still not stored");
     vmem_write64(16, 0x33);
-    CHECK(vmem_read64(8) == 0x22 && vmem_read64(16) == 0x33 && fr(16)->content == FC_STORED &&
-          !(fr(16)->flags & FF_ONE_WORD), "one word: a second word stores the page, both kept");
+    CHECK(vmem_read64(16) == 0x33 && vmem_read64(24) == 0, "run: a cached copy sees the next word");
+    vmem_write64(24, 0x44);
+    vmem_write64(16, 0x33);             /* the value it has: nothing changes */
+    mem_read_page(mfn(16), words);
+    CHECK(vmem_read64(8) == 0x22 && vmem_read64(16) == 0x33 && vmem_read64(24) == 0x44 &&
+          mem_read(mfn(16), 3) == 0x44 && words[1] == 0x22 && words[3] == 0x44 && words[4] == 0 &&
+          fr(16)->content != FC_STORED && (fr(16)->flags & FF_RUN),
+          "run: three words one step apart, the page still not stored");
+    vmem_write64(40, 0x66);             /* word 5: the run would have word 4 next */
+    CHECK(vmem_read64(8) == 0x22 && vmem_read64(24) == 0x44 && vmem_read64(32) == 0 &&
+          vmem_read64(40) == 0x66 && fr(16)->content == FC_STORED && !(fr(16)->flags & FF_RUN),
+          "run: a word out of the run stores the page, every word kept");
+    for (unsigned int i = 0; i < 512; i++)      /* a full page going down: L1 entries of a descending extent */
+        mem_write(mfn(18), i, 0x7ff000UL - i * PAGE_SIZE + 0x63);
+    mem_read_page(mfn(18), words);
+    for (unsigned int i = 0; i < 512; i++)
+        runs_ok &= words[i] == 0x7ff000UL - i * PAGE_SIZE + 0x63 && mem_read(mfn(18), i) == words[i];
+    CHECK(runs_ok && fr(18)->content != FC_STORED, "run: 512 words going down a frame each, not stored");
+    for (unsigned int i = 0; i < 512; i++)      /* Xen's adjustment of every entry at once */
+        words[i] = i >= 7 && i < 300 ? 0x8010000000000025UL + i * PAGE_SIZE : 0;
+    mem_write_page(mfn(19), words);
+    CHECK(mem_read(mfn(19), 6) == 0 && mem_read(mfn(19), 7) == 0x8010000000007025UL &&
+          mem_read(mfn(19), 299) == words[299] && mem_read(mfn(19), 300) == 0 && fr(19)->content != FC_STORED,
+          "run: a whole page written at once whose words form a run is not stored");
+    words[100] = 0;
+    mem_write_page(mfn(19), words);
+    CHECK(mem_read(mfn(19), 100) == 0 && mem_read(mfn(19), 101) == words[101] && fr(19)->content == FC_STORED,
+          "run: a whole page written at once with a hole in its run is stored");
+    mem_write(mfn(18), 511, 0x63);
+    CHECK(mem_read(mfn(18), 511) == 0x63 && mem_read(mfn(18), 510) == 0x7ff000UL - 510 * PAGE_SIZE + 0x63 &&
+          fr(18)->content == FC_STORED, "run: the last word changed stores the page");
 
     vmem_write64(PAGE_SIZE, 0x44);
-    CHECK(vmem_read64(PAGE_SIZE) == 0x44, "one word: another page");
+    CHECK(vmem_read64(PAGE_SIZE) == 0x44, "run: another page");
     mem_zero(mfn(17));
     mem_write(mfn(17), 3, 0x55);        /* as Xen writes (mmu_update): no translation on the way */
     CHECK(vmem_read64(PAGE_SIZE) == 0 && vmem_read64(PAGE_SIZE + 24) == 0x55,
-          "one word: zeroed, then another word: the old word is gone (%#lx), the new one there (%#lx)",
+          "run: zeroed, then another word: the old word is gone (%#lx), the new one there (%#lx)",
           (unsigned long)vmem_read64(PAGE_SIZE), (unsigned long)vmem_read64(PAGE_SIZE + 24));
     mem_write_bytes(mfn(17), 0, "x", 1);
     CHECK(vmem_read64(PAGE_SIZE + 24) == 0x55 && (vmem_read64(PAGE_SIZE) & 0xff) == 'x' &&
-          fr(17)->content == FC_STORED, "one word: stored by a byte write, the word kept");
+          fr(17)->content == FC_STORED, "run: stored by a byte write, the word kept");
 }
 
 /* ------------------------------------------------------------ P */
@@ -598,7 +630,7 @@ int main(void)
     test_M();
     test_V();
     test_U_B_mem();
-    test_one_word();
+    test_word_run();
     test_P();
     test_W();
     model_free();

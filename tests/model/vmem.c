@@ -18,11 +18,13 @@
  *     frames side by side (machine.c: mem_pages_contig), which drops this
  *     cache;
  *   - a frame that reads as zero: a shared zero page, for reads only;
- *   - a formula page (the builder's p2m list, the ramdisk) or a page of
- *     the M2P: the slot's own copy of its 512 words, for reads only.
- * The last two go stale when the frame is first written (machine.c
- * flushes the cache then, for a frame marked FF_VMEM_COPY) or when the M2P
- * changes (a flush as well).
+ *   - a formula page (the builder's p2m list, the ramdisk), a page whose
+ *     words were written in a run (machine.c) or a page of the M2P: the
+ *     slot's own copy of its 512 words, for reads only.  Writes to such a
+ *     page take the slow path, into its run (or it becomes stored).
+ * The last two go stale when the frame is written (machine.c flushes the
+ * cache then, for a frame marked FF_VMEM_COPY) or when the M2P changes (a
+ * flush as well).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,11 +40,14 @@ struct vmem_tlbe vmem_tlb[VMEM_TLB_SIZE];
 static struct vmem_slot {
     unsigned long mfn;              /* M2P_FRAME for a page of the M2P */
     bool writable;                  /* translated for a write */
+    unsigned int reads;             /* of a page with no stored words, without a copy (note_data) */
     uint64_t *copy;                 /* the slot's buffer for copies (allocated on first use) */
     unsigned long copy_key, copy_gen;   /* what copy holds: ~vpn (M2P) or the mfn, as of copy_gen */
 } slots[VMEM_TLB_SIZE];
 
 static const uint64_t zero_page[512];
+
+#define COPY_AT_READ 4
 
 /* A new machine: nothing translated; the copy buffers stay, holding nothing. */
 void vmem_reset(void)
@@ -176,6 +181,13 @@ static void note_data(struct vmem_tlbe *t, struct vmem_slot *x)
         return;
     }
     f = frame_of(x->mfn);
+    /*
+     * Translated for a write, a page that is not stored gets no copy: each
+     * write into its run would make the copy stale and drop the whole cache.
+     * Its reads and writes take the slow path (mem_read, mem_write).
+     */
+    if (x->writable && f->content != FC_STORED)
+        return;
     switch (f->content) {
     case FC_STORED:
         t->rdata = M.pages[x->mfn];
@@ -183,14 +195,20 @@ static void note_data(struct vmem_tlbe *t, struct vmem_slot *x)
             t->wdata = M.pages[x->mfn];
         break;
     case FC_ZERO:
-        if (!(f->flags & FF_ONE_WORD)) {
+        if (!(f->flags & FF_RUN)) {
             t->rdata = zero_page;
             f->flags |= FF_VMEM_COPY;
             break;
         }
-        /* A copy, with its one word: */
+        /* A copy, with its run of words: */
         /* fall through */
     default:
+        /*
+         * The copy costs 512 words: made at the fourth read, so that a few
+         * reads of a page (a sample of the p2m reads two) cost a few words.
+         */
+        if (++x->reads < COPY_AT_READ && !(x->copy_key == x->mfn && x->copy_gen == M.copy_gen))
+            break;
         t->rdata = slot_copy(x, x->mfn, 0);
         f->flags |= FF_VMEM_COPY;
     }
@@ -244,6 +262,7 @@ static struct vmem_slot *lookup(unsigned long va, bool write)
     t->gen = vmem_gen();
     x->mfn = mfn;
     x->writable = write;
+    x->reads = 0;
     note_data(t, x);
     return x;
 }
@@ -267,6 +286,8 @@ uint64_t vmem_read64_slow(unsigned long va)
         model_end_run(OUT_FAULT, "unaligned 8-byte read of %#lx", va);
     x = lookup(va, false);
     t = &vmem_tlb[x - slots];
+    if (!t->rdata && x->reads)
+        note_data(&vmem_tlb[x - slots], x);        /* read again: a copy once it pays */
     if (t->rdata)
         return t->rdata[(va & ~PAGE_MASK) >> 3];
     return x->mfn == M2P_FRAME ? read_m2p(va) : mem_read(x->mfn, (va & ~PAGE_MASK) >> 3);
@@ -290,7 +311,7 @@ bool vmem_read64_safe_slow(unsigned long va, uint64_t *val)
     return true;
 }
 
-/* A write makes the frame's content stored (machine.c flushes the cache if it was not). */
+/* A write to a page that is not stored: machine.c keeps it in a run, or stores the page (and flushes the cache). */
 void vmem_write64_slow(unsigned long va, uint64_t v)
 {
     unsigned long mfn;
