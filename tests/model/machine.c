@@ -136,10 +136,11 @@ static uint64_t *page_alloc_host(void)
  *   - the direct map's L1s (mfn << 12 | flags, one frame further each);
  * so that storing each whole would cost that much host memory.
  * Each run is an entry of a pool, found through a per-mfn index (lazily
- * backed, like M.pages, and read only for a frame flagged FF_RUN).
+ * backed, like M.pages, and read only for a frame flagged FF_RUN).  The
+ * translation cache may hold a pointer to a run, to append to it inline
+ * (FF_RUN_WRITER): the cache is dropped whenever such a pointer would go
+ * stale, or a copy of the page's words would miss an append (vmem.c).
  */
-struct word_run { uint64_t first, step; unsigned int idx, n; };
-
 static struct word_run *run_pool;
 static unsigned long run_pool_cap, run_pool_used;
 static uint32_t run_free = UINT32_MAX;     /* freed entries, linked through idx */
@@ -162,6 +163,7 @@ static void run_put(unsigned long mfn, struct word_run w)
             run_pool_cap = run_pool_cap ? 2 * run_pool_cap : 1024;
             if (run_pool_cap > UINT32_MAX || !(run_pool = realloc(run_pool, run_pool_cap * sizeof(*run_pool))))
                 abort();
+            vmem_flush();           /* the cache's pointers into the pool */
         }
         i = (uint32_t)run_pool_used++;
     }
@@ -174,9 +176,26 @@ static void run_drop(struct frame *f, unsigned long mfn)
 {
     if (!(f->flags & FF_RUN))
         return;
-    f->flags &= ~FF_RUN;
+    if (f->flags & FF_RUN_WRITER)
+        vmem_flush();               /* the cache's pointer to it */
+    f->flags &= ~(FF_RUN | FF_RUN_WRITER);
     run_pool[run_at[mfn]].idx = run_free;
     run_free = run_at[mfn];
+}
+
+/*
+ * For vmem.c, which translated the frame for a write: its run, to append
+ * to inline.  None while a copy of its words may be cached (the slow path
+ * drops that first) or before it has a run.
+ */
+struct word_run *mem_run_writer(unsigned long mfn)
+{
+    struct frame *f = frame_of(mfn);
+
+    if ((f->flags & (FF_RUN | FF_VMEM_COPY)) != FF_RUN)
+        return NULL;
+    f->flags |= FF_RUN_WRITER;
+    return run_find(mfn);
 }
 
 /* Word idx of the run, if the run has it. */

@@ -73,6 +73,7 @@ enum frame_content {
 #define FF_VMEM_COPY    0x08    /* vmem.c's cache reads it from a zero page or a copy */
 #define FF_VIEWED       0x10    /* its words are in a C view of several pages (plat_view): never moved again */
 #define FF_RUN          0x20    /* not stored, but words were written in a run: machine.c keeps them aside */
+#define FF_RUN_WRITER   0x40    /* vmem.c's cache appends to its run inline */
 
 /*
  * One per frame of the machine, written for every frame a guest maps
@@ -260,6 +261,7 @@ static inline bool mfn_owned(unsigned long mfn)
 uint64_t mem_read(unsigned long mfn, unsigned int idx);
 void mem_read_page(unsigned long mfn, uint64_t *out);
 void mem_write_page(unsigned long mfn, const uint64_t *words);
+struct word_run *mem_run_writer(unsigned long mfn);
 void mem_write(unsigned long mfn, unsigned int idx, uint64_t v);
 void mem_zero(unsigned long mfn);
 void mem_write_bytes(unsigned long mfn, unsigned int off, const void *src, size_t len);
@@ -345,11 +347,15 @@ void *vmem_view(unsigned long va, size_t len, bool write);
  */
 #define VMEM_TLB_SIZE 4096
 
-struct vmem_tlbe {           /* what a hit needs: 32 bytes, two to a cache line */
+/* The words of an unstored page written in a run (machine.c): idx.. idx + n - 1 hold first + k * step. */
+struct word_run { uint64_t first, step; unsigned int idx, n; };
+
+struct vmem_tlbe {           /* what a hit needs */
     unsigned long vpn, gen;
     const uint64_t *rdata;  /* the page's words for reads: its stored content, a zero page,
                                or a copy of a formula page or of an M2P page (vmem.c) */
     uint64_t *wdata;        /* for writes: the stored content, if the mapping is writable */
+    struct word_run *run;   /* for writes that extend the run of an unstored page (FF_RUN_WRITER) */
 };
 
 extern struct vmem_tlbe vmem_tlb[VMEM_TLB_SIZE];
@@ -400,13 +406,22 @@ static inline bool vmem_read64_safe(unsigned long va, uint64_t *val)
     return vmem_read64_safe_slow(va, val);
 }
 
+/* The next word of a run of at least two (the slow path starts one, and does the rest). */
+static inline bool vmem_run_append(struct word_run *w, unsigned int idx, uint64_t v)
+{
+    if (w->n < 2 || idx != w->idx + w->n || v != w->first + w->n * w->step)
+        return false;
+    w->n++;
+    return true;
+}
+
 static inline void vmem_write64(unsigned long va, uint64_t v)
 {
     const struct vmem_tlbe *t = vmem_hit(va);
 
     if (t && t->wdata && !(va & 7))
         t->wdata[(va & 0xfff) >> 3] = v;
-    else
+    else if (!(t && t->run && !(va & 7) && vmem_run_append(t->run, (va & 0xfff) >> 3, v)))
         vmem_write64_slow(va, v);
 }
 

@@ -571,6 +571,28 @@ static void test_word_run(void)
     CHECK(mem_read(mfn(18), 511) == 0x63 && mem_read(mfn(18), 510) == 0x7ff000UL - 510 * PAGE_SIZE + 0x63 &&
           fr(18)->content == FC_STORED, "run: the last word changed stores the page");
 
+    /*
+     * A run extended inline by the cache, and read through a second,
+     * read-only mapping of the frame: the copy that mapping reads from must
+     * never miss a word.
+     */
+    CHECK(upd(mfn(3), 200, pte(20, KRO)) == 0, "run: an alias of pfn 20 mapped");
+    for (unsigned int i = 0; i < 3; i++)
+        vmem_write64(4 * PAGE_SIZE + i * 8, 0x1000 * (i + 1));
+    CHECK((fr(20)->flags & FF_RUN_WRITER) && fr(20)->content != FC_STORED,
+          "run: the third word was appended inline");
+    for (unsigned int i = 0; i < 6; i++)       /* past the reads that make a copy */
+        runs_ok &= vmem_read64(200 * PAGE_SIZE + 16) == 0x3000 && vmem_read64(200 * PAGE_SIZE + 24) == 0;
+    vmem_write64(4 * PAGE_SIZE + 24, 0x4000);
+    for (unsigned int i = 0; i < 6; i++)
+        runs_ok &= vmem_read64(200 * PAGE_SIZE + 24) == 0x4000 && vmem_read64(200 * PAGE_SIZE + 32) == 0;
+    vmem_write64(4 * PAGE_SIZE + 32, 0x5000);
+    vmem_write64(4 * PAGE_SIZE + 40, 0x6000);
+    for (unsigned int i = 0; i < 6; i++)
+        runs_ok &= vmem_read64(200 * PAGE_SIZE + 40) == 0x6000 && vmem_read64(4 * PAGE_SIZE + 40) == 0x6000;
+    CHECK(runs_ok && fr(20)->content != FC_STORED,
+          "run: a copy read through an alias sees every word the writer appends");
+
     vmem_write64(PAGE_SIZE, 0x44);
     CHECK(vmem_read64(PAGE_SIZE) == 0x44, "run: another page");
     mem_zero(mfn(17));

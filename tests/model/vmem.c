@@ -173,6 +173,7 @@ static void note_data(struct vmem_tlbe *t, struct vmem_slot *x)
     struct frame *f;
 
     t->rdata = t->wdata = NULL;
+    t->run = NULL;
     if (x->mfn == M2P_FRAME) {
         unsigned long first = ((t->vpn << PAGE_SHIFT) - M2P_VIRT_START) / 8;
 
@@ -184,10 +185,14 @@ static void note_data(struct vmem_tlbe *t, struct vmem_slot *x)
     /*
      * Translated for a write, a page that is not stored gets no copy: each
      * write into its run would make the copy stale and drop the whole cache.
-     * Its reads and writes take the slow path (mem_read, mem_write).
+     * Its reads take the slow path (mem_read); a write that extends its run
+     * is done inline, any other in mem_write.
      */
-    if (x->writable && f->content != FC_STORED)
+    if (x->writable && f->content != FC_STORED) {
+        if (x->mfn != MFN_SHARED_INFO)  /* its writes are sampled (P) */
+            t->run = mem_run_writer(x->mfn);
         return;
+    }
     switch (f->content) {
     case FC_STORED:
         t->rdata = M.pages[x->mfn];
@@ -210,6 +215,10 @@ static void note_data(struct vmem_tlbe *t, struct vmem_slot *x)
         if (++x->reads < COPY_AT_READ && !(x->copy_key == x->mfn && x->copy_gen == M.copy_gen))
             break;
         t->rdata = slot_copy(x, x->mfn, 0);
+        if (f->flags & FF_RUN_WRITER) {
+            f->flags &= ~FF_RUN_WRITER;
+            vmem_flush();       /* a writer appending inline would leave the copy stale */
+        }
         f->flags |= FF_VMEM_COPY;
     }
 }
@@ -314,14 +323,20 @@ bool vmem_read64_safe_slow(unsigned long va, uint64_t *val)
 /* A write to a page that is not stored: machine.c keeps it in a run, or stores the page (and flushes the cache). */
 void vmem_write64_slow(unsigned long va, uint64_t v)
 {
+    struct vmem_slot *x;
+    struct vmem_tlbe *t;
     unsigned long mfn;
 
     if (va & 7)
         model_end_run(OUT_FAULT, "unaligned 8-byte write of %#lx", va);
-    mfn = lookup(va, true)->mfn;
+    x = lookup(va, true);
+    t = &vmem_tlb[x - slots];
+    mfn = x->mfn;
     mem_write(mfn, (va & ~PAGE_MASK) >> 3, v);
     if (mfn == MFN_SHARED_INFO)
         model_shared_info_written();
+    else if (!t->run && t->gen == vmem_gen() && frame_of(mfn)->content != FC_STORED)
+        t->run = mem_run_writer(mfn);       /* the write began a run: the next ones go inline */
 }
 
 void vmem_zero_page_slow(unsigned long va)
