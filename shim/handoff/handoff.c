@@ -142,12 +142,13 @@ static unsigned long old_pfn(unsigned long x)
 static unsigned long next_mfn(unsigned long x, void *arg)
 {
     static unsigned long at;
-    unsigned long q = old_pfn_at(x, &at);
+    unsigned long q = old_pfn_at(x, &at), mfn;
 
     (void)arg;
     if (BUG_KEXEC_OVERWRITE && plan_is_table(&plan, x))
         q = pgtbuf.start + (x - plan.pgtables.pfn);
-    return q != PLAN_NO_FRAME && pfn_has_ram(q) ? mmu_pfn_to_mfn(q) : LOAD_INVALID_MFN;
+    mfn = q == PLAN_NO_FRAME ? INVALID_MFN : pfn_ram_mfn(q);
+    return mfn == INVALID_MFN ? LOAD_INVALID_MFN : mfn;
 }
 
 /* Where the next kernel's pfn x is written: its frame's direct mapping, which must be free. */

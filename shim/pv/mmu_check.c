@@ -151,13 +151,16 @@ static bool check_entries(void *p, unsigned int level, unsigned long table_mfn,
 {
     struct walk_ctx *c = p;
     unsigned long pfn;
+    bool dmap = false;
 
     if (skip_xen_slot(level, slot))
         return false;
     /* The kernel walk passes every direct-map PTE once: check it here rather than walk again. */
     if (level == 1 && !c->user_root && va >= PAGE_OFFSET && va < pfn_to_virt(c->dmap_end)) {
-        check_dmap_pte(c->dmap_pages, (va - PAGE_OFFSET) >> PAGE_SHIFT, e);
+        pfn = (va - PAGE_OFFSET) >> PAGE_SHIFT;
+        check_dmap_pte(c->dmap_pages, pfn, e);
         c->dmap_checked++;
+        dmap = true;
     }
     if (!(e & _PAGE_PRESENT)) {
         if (e)
@@ -170,7 +173,14 @@ static bool check_entries(void *p, unsigned int level, unsigned long table_mfn,
                     c->root_mfn, slot, (unsigned long)e, USER_VA_LIMIT);
     if (level > 1 && (e & (_PAGE_PSE | _PAGE_GLOBAL | _PAGE_PWT | _PAGE_PCD)))
         mmu_failure("level %u entry %#lx at va %#lx carries PSE/G/PWT/PCD", level, (unsigned long)e, va);
-    if (level == 1 && (e & _PAGE_RW) && maps_our_table(PTE_MFN(e), &pfn))
+    /*
+     * A direct-map PTE has just been found to map its pfn's own mfn, so
+     * that pfn is the frame's (the p2m maps no two pfns to one mfn: each
+     * entry was checked against the M2P when the list was built): the
+     * bitmap says at once whether it is a table.  Any other PTE asks the
+     * M2P which pfn its frame is.
+     */
+    if (level == 1 && (e & _PAGE_RW) && (dmap ? pfn < nr_pages && is_table(pfn) : maps_our_table(PTE_MFN(e), &pfn)))
         mmu_failure("page-table frame pfn %#lx (mfn %#lx) is mapped writable at va %#lx",
                     pfn, (unsigned long)PTE_MFN(e), va);
     /* Descend into each table once (the visit map is per walk of a root). */

@@ -230,9 +230,14 @@ unsigned long pfn_to_mfn(unsigned long pfn)
 
 bool pfn_has_ram(unsigned long pfn)
 {
+    return pfn_ram_mfn(pfn) != INVALID_MFN;
+}
+
+unsigned long pfn_ram_mfn(unsigned long pfn)
+{
     unsigned long v = p2m_entry(pfn);
 
-    return v != INVALID_MFN && v != P2M_IDENTITY;
+    return v == P2M_IDENTITY ? INVALID_MFN : v;
 }
 
 unsigned long p2m_nr_pages(void)

@@ -53,6 +53,8 @@ unsigned long p2m_nr_pages(void);
  * not an identity entry.
  */
 bool pfn_has_ram(unsigned long pfn);
+/* Its mfn if it has RAM, else INVALID_MFN: one read of the list for both questions. */
+unsigned long pfn_ram_mfn(unsigned long pfn);
 
 /* What the list costs, in pages (p2m_build and growth). */
 struct p2m_stats {
