@@ -152,22 +152,36 @@ static unsigned long next_mfn(unsigned long x, void *arg)
 }
 
 /* Where the next kernel's pfn x is written: its frame's direct mapping, which must be free. */
-static uint8_t *next_page(unsigned long x, void *arg)
+static unsigned long next_va(unsigned long x)
 {
     static unsigned long at;
     unsigned long q = old_pfn_at(x, &at);
 
-    (void)arg;
     if (BUG_KEXEC_OVERWRITE && plan_is_table(&plan, x))
         /* The bug: the new tables go where the shim's own live tables are. */
-        return plat_view(pfn_to_virt(pgtbuf.start + (x - plan.pgtables.pfn)), PAGE_SIZE, true);
+        return pfn_to_virt(pgtbuf.start + (x - plan.pgtables.pfn));
     if (x >= plan.last_pfn)
         mmu_error("hand-off: the load writes the next kernel's pfn %#lx, past the plan's %#lx", x,
                   plan.last_pfn);
     if (q == PLAN_NO_FRAME || !is_free(q) || plan_is_ring_slot(&plan, x))
         mmu_error("hand-off: the next kernel's pfn %#lx would be written into pfn %#lx, which the "
                   "shim still uses", x, q);
-    return plat_view(pfn_to_virt(q), PAGE_SIZE, true);
+    return pfn_to_virt(q);
+}
+
+static uint8_t *next_page(unsigned long x, void *arg)
+{
+    (void)arg;
+    return plat_view(next_va(x), PAGE_SIZE, true);
+}
+
+static void next_words(unsigned long x, const uint64_t *w, void *arg)
+{
+    unsigned long va = next_va(x);
+
+    (void)arg;
+    for (unsigned int i = 0; i < PAGE_SIZE / 8; i++)
+        plat_write64(va + i * 8, w[i]);
 }
 
 static unsigned long alloc_pages_for(unsigned long bytes, const char *what)
@@ -310,7 +324,7 @@ void handoff_go(const start_info_t *si, shared_info_t *shared_info)
         .kernel = &next, .image = pack.kernel.data, .initrd = pack.initrd.data,
         .initrd_len = pack.initrd.len, .cmdline = next_cmdline,
         .cmdline_len = next_cmdline_len, .plan = &plan, .si = si, .nr_pages = next_nr_pages,
-        .mfn = next_mfn, .page = next_page,
+        .mfn = next_mfn, .page = next_page, .words = next_words,
     };
     written = handoff_load(&ld);
     mmu_phase_end();

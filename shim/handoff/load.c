@@ -86,20 +86,28 @@ static void load_kernel(const struct load_in *in)
         write_hypercall_page(in->page((k->hypercall_page - k->virt_base) / PAGE, in->arg));
 }
 
+/*
+ * The list: half a million pages at 1 TiB.  Each page is computed here and
+ * handed over as words, which the host model keeps as runs (consecutive
+ * mfns) instead of 2 GiB of stored pages; the segment's pages past the
+ * list are zeroed.
+ */
 static void load_p2m(const struct load_in *in)
 {
+    static uint64_t e[PAGE / 8];        /* off the stack: a page */
     const struct plan_seg *s = &in->plan->p2m;
     unsigned long list_pages = (in->nr_pages * 8 + PAGE - 1) / PAGE;
 
     for (unsigned long i = 0; i < list_pages; i++) {
-        uint64_t *e = (uint64_t *)in->page(s->pfn + i, in->arg);
-
         for (unsigned long j = 0; j < PAGE / 8; j++) {
             unsigned long pfn = i * (PAGE / 8) + j;
 
             e[j] = pfn < in->nr_pages ? in->mfn(pfn, in->arg) : 0;
         }
+        in->words(s->pfn + i, e, in->arg);
     }
+    if (s->pages > list_pages)
+        zero_pages(in, s->pfn + list_pages, s->pages - list_pages);
 }
 
 uint32_t handoff_si_flags(const start_info_t *si, const struct plan_out *p)
@@ -186,8 +194,7 @@ unsigned long handoff_load(const struct load_in *in)
         copy_at(in, (uint64_t)p->initrd.pfn * PAGE, in->initrd, in->initrd_len);
         pages += p->initrd.pages;
     }
-    zero_pages(in, p->p2m.pfn, p->p2m.pages);
-    load_p2m(in);
+    load_p2m(in);                       /* every word of its pages, zeros too */
     load_start_info(in);
     load_tables(in);
     zero_pages(in, p->stack.pfn, 1);

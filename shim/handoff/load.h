@@ -31,6 +31,8 @@ struct load_in {
     unsigned long nr_pages;             /* the next kernel's p2m list length */
     unsigned long (*mfn)(unsigned long next_pfn, void *arg);  /* LOAD_INVALID_MFN: none */
     uint8_t *(*page)(unsigned long next_pfn, void *arg);
+    /* The p2m list's pages: 512 words each, written one by one (the caller's plat_write64). */
+    void (*words)(unsigned long next_pfn, const uint64_t *w, void *arg);
     void *arg;
 };
 

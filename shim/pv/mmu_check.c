@@ -175,10 +175,12 @@ static bool check_entries(void *p, unsigned int level, unsigned long table_mfn,
         mmu_failure("level %u entry %#lx at va %#lx carries PSE/G/PWT/PCD", level, (unsigned long)e, va);
     /*
      * A direct-map PTE has just been found to map its pfn's own mfn, so
-     * that pfn is the frame's (the p2m maps no two pfns to one mfn: each
-     * entry was checked against the M2P when the list was built): the
-     * bitmap says at once whether it is a table.  Any other PTE asks the
-     * M2P which pfn its frame is.
+     * that pfn is the frame's, and the bitmap says at once whether it is a
+     * table.  That rests on the p2m mapping no two pfns to one mfn: each
+     * entry was checked against the M2P when the list was built, and for
+     * later changes Xen itself refuses a writable mapping of a table (a
+     * duplicate entry pointing at one could not be mapped writable).  Any
+     * other PTE asks the M2P which pfn its frame is.
      */
     if (level == 1 && (e & _PAGE_RW) && (dmap ? pfn < nr_pages && is_table(pfn) : maps_our_table(PTE_MFN(e), &pfn)))
         mmu_failure("page-table frame pfn %#lx (mfn %#lx) is mapped writable at va %#lx",

@@ -81,6 +81,11 @@ static uint8_t *f_page(unsigned long x, void *arg)
     return mem[f];
 }
 
+static void f_words(unsigned long x, const uint64_t *w, void *arg)
+{
+    memcpy(f_page(x, arg), w, PAGE_SIZE);
+}
+
 /* The input's bytes, read as a little stream of choices. */
 static uint64_t pick(const uint8_t *data, size_t size, size_t *at, unsigned int bytes)
 {
@@ -158,7 +163,7 @@ static void check_plan(const struct xen_elf *x, const uint8_t *image, size_t ima
     /* The load, into real pages; then every table entry inside the plan. */
     struct load_in ld = { .kernel = x, .image = image, .initrd = image, .cmdline = cmdline,
                           .cmdline_len = strlen(cmdline), .plan = &plan, .si = &si, .nr_pages = nr,
-                          .mfn = f_mfn, .page = f_page };
+                          .mfn = f_mfn, .page = f_page, .words = f_words };
     ld.initrd_len = in.initrd_len < image_len ? in.initrd_len : image_len;
     if (ld.initrd_len != in.initrd_len)
         return;                         /* the initrd's bytes come from the input: not enough */

@@ -445,7 +445,10 @@ void mem_write(unsigned long mfn, unsigned int idx, uint64_t v)
     struct frame *f = frame_of(mfn);
 
     if (f->content != FC_STORED) {
-        if (f->content == FC_ZERO && !v && !(f->flags & FF_RUN))
+        uint64_t old;
+
+        /* A zero where a zero page reads zero already (no run, or out of the run) changes nothing. */
+        if (f->content == FC_ZERO && !v && !((f->flags & FF_RUN) && run_word(run_find(mfn), idx, &old)))
             return;
         if (!run_write(f, mfn, idx, v))
             goto store;                 /* a word out of the run: store the page */

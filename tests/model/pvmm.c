@@ -925,10 +925,10 @@ static long reservation(unsigned int cmd, struct xen_memory_reservation *r)
                        mfn, frame_type_name(f->type), f->count);
                 model_end_run(OUT_RULE, "%s", M.refusal);
             }
+            mem_zero(mfn);              /* first: it drops the frame's run, which its flags name */
             f->owner = OWN_FREE;
             f->type = FT_NONE;
             f->flags = 0;
-            mem_zero(mfn);
             model_set_m2p(mfn, ~0UL);
         } else {
             unsigned long mfn;

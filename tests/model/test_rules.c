@@ -579,8 +579,9 @@ static void test_word_run(void)
     CHECK(upd(mfn(3), 200, pte(20, KRO)) == 0, "run: an alias of pfn 20 mapped");
     for (unsigned int i = 0; i < 3; i++)
         vmem_write64(4 * PAGE_SIZE + i * 8, 0x1000 * (i + 1));
-    CHECK((fr(20)->flags & FF_RUN_WRITER) && fr(20)->content != FC_STORED,
-          "run: the third word was appended inline");
+    CHECK(vmem_hit(4 * PAGE_SIZE) && vmem_hit(4 * PAGE_SIZE)->run && vmem_hit(4 * PAGE_SIZE)->run->n == 3 &&
+          (fr(20)->flags & FF_RUN_WRITER) && fr(20)->content != FC_STORED,
+          "run: the cache holds the run of three words, to append to inline");
     for (unsigned int i = 0; i < 6; i++)       /* past the reads that make a copy */
         runs_ok &= vmem_read64(200 * PAGE_SIZE + 16) == 0x3000 && vmem_read64(200 * PAGE_SIZE + 24) == 0;
     vmem_write64(4 * PAGE_SIZE + 24, 0x4000);
@@ -592,6 +593,24 @@ static void test_word_run(void)
         runs_ok &= vmem_read64(200 * PAGE_SIZE + 40) == 0x6000 && vmem_read64(4 * PAGE_SIZE + 40) == 0x6000;
     CHECK(runs_ok && fr(20)->content != FC_STORED,
           "run: a copy read through an alias sees every word the writer appends");
+    /* A run dropped under its writer: its pool entry goes to the next run, never to the old writer. */
+    for (unsigned int i = 0; i < 3; i++)
+        vmem_write64(6 * PAGE_SIZE + i * 8, 0x100 * (i + 1));
+    mem_zero(mfn(22));
+    vmem_write64(7 * PAGE_SIZE, 0x10);
+    vmem_write64(7 * PAGE_SIZE + 8, 0x20);
+    vmem_write64(6 * PAGE_SIZE + 16, 0x30);    /* would extend pfn 23's run through a stale pointer */
+    CHECK(mem_read(mfn(23), 2) == 0 && mem_read(mfn(22), 2) == 0x30 && mem_read(mfn(22), 0) == 0,
+          "run: a zeroed page's writer does not reach the run that reuses its entry (pfn 23 word 2 %#lx)",
+          (unsigned long)mem_read(mfn(23), 2));
+    /* The pool grows (moves) under a writer. */
+    for (unsigned int i = 0; i < 3; i++)
+        vmem_write64(8 * PAGE_SIZE + i * 8, 0x100 * (i + 1));
+    for (unsigned long m = 0x1000; m < 0x1c00; m++)
+        mem_write(m, 0, 1);
+    vmem_write64(8 * PAGE_SIZE + 24, 0x400);
+    CHECK(mem_read(mfn(24), 3) == 0x400 && vmem_read64(8 * PAGE_SIZE + 24) == 0x400 &&
+          fr(24)->content != FC_STORED, "run: a writer appends after the pool has moved");
 
     vmem_write64(PAGE_SIZE, 0x44);
     CHECK(vmem_read64(PAGE_SIZE) == 0x44, "run: another page");

@@ -212,7 +212,7 @@ static void note_data(struct vmem_tlbe *t, struct vmem_slot *x)
          * The copy costs 512 words: made at the fourth read, so that a few
          * reads of a page (a sample of the p2m reads two) cost a few words.
          */
-        if (++x->reads < COPY_AT_READ && !(x->copy_key == x->mfn && x->copy_gen == M.copy_gen))
+        if (x->reads < COPY_AT_READ && !(x->copy_key == x->mfn && x->copy_gen == M.copy_gen))
             break;
         t->rdata = slot_copy(x, x->mfn, 0);
         if (f->flags & FF_RUN_WRITER) {
@@ -295,8 +295,9 @@ uint64_t vmem_read64_slow(unsigned long va)
         model_end_run(OUT_FAULT, "unaligned 8-byte read of %#lx", va);
     x = lookup(va, false);
     t = &vmem_tlb[x - slots];
-    if (!t->rdata && x->reads)
-        note_data(&vmem_tlb[x - slots], x);        /* read again: a copy once it pays */
+    /* Counted here, once per read: at the COPY_AT_READ'th a copy pays. */
+    if (!t->rdata && !x->writable && x->mfn != M2P_FRAME && ++x->reads == COPY_AT_READ)
+        note_data(&vmem_tlb[x - slots], x);
     if (t->rdata)
         return t->rdata[(va & ~PAGE_MASK) >> 3];
     return x->mfn == M2P_FRAME ? read_m2p(va) : mem_read(x->mfn, (va & ~PAGE_MASK) >> 3);
