@@ -125,7 +125,8 @@ static bool none(unsigned long pfn, void *arg)
 /*
  * The shim's pfn of the frame that will be the next kernel's pfn x
  * (PLAN_NO_FRAME: none).  Each caller keeps its own cursor: the load asks
- * for a p2m page, then for the 512 mfns it holds, each in ascending order.
+ * for the 512 mfns of a p2m page, then where that page goes, each in
+ * ascending order.
  */
 static unsigned long old_pfn_at(unsigned long x, unsigned long *at)
 {
@@ -175,7 +176,7 @@ static uint8_t *next_page(unsigned long x, void *arg)
     return plat_view(next_va(x), PAGE_SIZE, true);
 }
 
-static void next_words(unsigned long x, const uint64_t *w, void *arg)
+static void next_write_words(unsigned long x, const uint64_t *w, void *arg)
 {
     unsigned long va = next_va(x);
 
@@ -324,7 +325,7 @@ void handoff_go(const start_info_t *si, shared_info_t *shared_info)
         .kernel = &next, .image = pack.kernel.data, .initrd = pack.initrd.data,
         .initrd_len = pack.initrd.len, .cmdline = next_cmdline,
         .cmdline_len = next_cmdline_len, .plan = &plan, .si = si, .nr_pages = next_nr_pages,
-        .mfn = next_mfn, .page = next_page, .words = next_words,
+        .mfn = next_mfn, .page = next_page, .write_words = next_write_words,
     };
     written = handoff_load(&ld);
     mmu_phase_end();

@@ -104,8 +104,9 @@ static void load_p2m(const struct load_in *in)
 
             e[j] = pfn < in->nr_pages ? in->mfn(pfn, in->arg) : 0;
         }
-        in->words(s->pfn + i, e, in->arg);
+        in->write_words(s->pfn + i, e, in->arg);
     }
+    /* With INIT_P2M these are the list's own L3, L2 and L1s: load_tables, later, fills them. */
     if (s->pages > list_pages)
         zero_pages(in, s->pfn + list_pages, s->pages - list_pages);
 }

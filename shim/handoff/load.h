@@ -3,10 +3,12 @@
  * load.h - the next kernel's initial memory, written as the plan says:
  * its segments, initrd, p2m list, start_info and initial page tables.
  *
- * Pure apart from the two callbacks: page() gives a writable view of the
- * frame that will be the next kernel's pfn, mfn() the machine frame that
- * will back it.  The guest passes the direct map and the renumbering; a
- * host test passes plain arrays.
+ * Pure apart from the three callbacks: page() gives a writable view of the
+ * frame that will be the next kernel's pfn, write_words() writes a page of
+ * it word by word, mfn() names the machine frame that will back it.  The
+ * guest passes the direct map and the renumbering; a host test passes
+ * plain arrays.  It keeps a page of words in a static buffer, so it must
+ * not be re-entered (it runs once, on vCPU 0, with the others down).
  */
 #ifndef SHIM_HANDOFF_LOAD_H
 #define SHIM_HANDOFF_LOAD_H
@@ -32,7 +34,7 @@ struct load_in {
     unsigned long (*mfn)(unsigned long next_pfn, void *arg);  /* LOAD_INVALID_MFN: none */
     uint8_t *(*page)(unsigned long next_pfn, void *arg);
     /* The p2m list's pages: 512 words each, written one by one (the caller's plat_write64). */
-    void (*words)(unsigned long next_pfn, const uint64_t *w, void *arg);
+    void (*write_words)(unsigned long next_pfn, const uint64_t *w, void *arg);
     void *arg;
 };
 

@@ -81,7 +81,7 @@ static uint8_t *f_page(unsigned long x, void *arg)
     return mem[f];
 }
 
-static void f_words(unsigned long x, const uint64_t *w, void *arg)
+static void f_write_words(unsigned long x, const uint64_t *w, void *arg)
 {
     memcpy(f_page(x, arg), w, PAGE_SIZE);
 }
@@ -163,7 +163,7 @@ static void check_plan(const struct xen_elf *x, const uint8_t *image, size_t ima
     /* The load, into real pages; then every table entry inside the plan. */
     struct load_in ld = { .kernel = x, .image = image, .initrd = image, .cmdline = cmdline,
                           .cmdline_len = strlen(cmdline), .plan = &plan, .si = &si, .nr_pages = nr,
-                          .mfn = f_mfn, .page = f_page, .words = f_words };
+                          .mfn = f_mfn, .page = f_page, .write_words = f_write_words };
     ld.initrd_len = in.initrd_len < image_len ? in.initrd_len : image_len;
     if (ld.initrd_len != in.initrd_len)
         return;                         /* the initrd's bytes come from the input: not enough */

@@ -18,7 +18,8 @@
  *     ERROR that names the field.
  *  5. A direct map broken after bring-up, through hypercalls Xen accepts:
  *     mmu_self_check() must fail and name the pfn, whether its walk passed
- *     the broken PTE or never reached it.
+ *     the broken PTE or never reached it.  And a table's PTE made writable
+ *     behind the model's Xen (which would refuse it): the check names it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -447,7 +448,7 @@ static void test_malformed(void)
 
 /* ------------------------------------------------------------ 5. broken direct map */
 
-enum tamper { T_REMAP, T_PAST_RAM, T_SHARED_L1, T_UNHOOKED_L1 };
+enum tamper { T_REMAP, T_PAST_RAM, T_SHARED_L1, T_UNHOOKED_L1, T_TABLE_RW };
 
 #define T_PFN       40000UL         /* ordinary RAM, far from the tables */
 #define T_BASE      (T_PFN & ~511UL)
@@ -476,6 +477,13 @@ static void tamper(long t)
     case T_UNHOOKED_L1:
         batch_pte(l2, (T_BASE >> 9) & 511, 0);
         break;
+    case T_TABLE_RW: {      /* the kernel L4's own direct-map PTE made writable behind Xen's back */
+        unsigned long pfn = mmu_tables.kernel_l4;
+
+        mem_write(dmap_table(pfn, 1), pfn & 511, ((pte_t)pfn_to_mfn(pfn) << PAGE_SHIFT) | rw);
+        vmem_flush();       /* as a Xen that let it through: no hypercall, so no rule refuses it */
+        break;
+    }
     }
     batch_flush();
 }
@@ -488,6 +496,8 @@ static void test_broken_direct_map(void)
         { T_PAST_RAM, 65536 - 100, "a PTE past RAM the walk passes", 65536 - 100, "(no RAM, or ballooned out) is mapped" },
         { T_SHARED_L1, 65536, "an L1 the walk passed through another slot", T_BASE, "maps" },
         { T_UNHOOKED_L1, 65536, "an L1 the walk never reaches", T_BASE, "no L1 for pfn" },
+        /* pfn 0: the kernel L4's, known only in the guest; the message names it. */
+        { T_TABLE_RW, 65536, "a table's direct-map PTE made writable", 0, "is mapped writable at va" },
     };
 
     for (unsigned int b = 0; b < 2; b++)
@@ -497,6 +507,7 @@ static void test_broken_direct_map(void)
                                     .tamper = tamper, .tamper_arg = cases[i].t,
                                     .no_modules = true, .no_balloon = true };
             struct drive_result r;
+            const char *prefix = cases[i].t == T_TABLE_RW ? "page-table frame pfn " : "direct map: ";
             char pfn[64];
 
             snprintf(pfn, sizeof(pfn), "pfn %#lx ", cases[i].pfn);
@@ -504,8 +515,8 @@ static void test_broken_direct_map(void)
             if (!CHECK(drive_rc == 0 && !r.child_died && !r.build_failed, "%s %s ran",
                        b ? "domU" : "dom0", cases[i].what))
                 continue;
-            CHECK(r.out == OUT_FAILURE && !strncmp(r.msg, "direct map: ", 12) && strstr(r.msg, pfn) &&
-                  strstr(r.msg, cases[i].want),
+            CHECK(r.out == OUT_FAILURE && !strncmp(r.msg, prefix, strlen(prefix)) &&
+                  (cases[i].t == T_TABLE_RW || strstr(r.msg, pfn)) && strstr(r.msg, cases[i].want),
                   "%s, %s: the self-check names it: %s \"%s\", want a FAILURE with \"%s\" and \"%s\"",
                   b ? "domU" : "dom0", cases[i].what, outcome_name(r.out), r.msg, pfn, cases[i].want);
         }
