@@ -182,7 +182,8 @@ static bool check_entries(void *p, unsigned int level, unsigned long table_mfn,
      * duplicate entry pointing at one could not be mapped writable).  Any
      * other PTE asks the M2P which pfn its frame is.
      */
-    if (level == 1 && (e & _PAGE_RW) && (dmap ? pfn < nr_pages && is_table(pfn) : maps_our_table(PTE_MFN(e), &pfn)))
+    if (level == 1 && (e & _PAGE_RW) &&
+        (dmap ? pfn < nr_pages && is_table(pfn) : maps_our_table(PTE_MFN(e), &pfn)))
         mmu_failure("page-table frame pfn %#lx (mfn %#lx) is mapped writable at va %#lx",
                     pfn, (unsigned long)PTE_MFN(e), va);
     /* Descend into each table once (the visit map is per walk of a root). */

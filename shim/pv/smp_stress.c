@@ -211,9 +211,10 @@ static bool read_step(struct part *p, unsigned int id)
  * step, and reads V TOUCHER_STAY times each time it is in, yielding in
  * between.  So it may switch in while the writer is between changing V
  * and flushing it: the flush must still reach it (tlb_flush_mm_va reads
- * `requested` and `loaded` after the change).  A read may fault, or find the pattern of a round that had not
- * been unmapped when the read began; anything else came through a stale
- * TLB entry.  It ends in the mm, as the readers do.
+ * `requested` and `loaded` after the change).  A read may fault, or find
+ * the pattern of a round that had not been unmapped when the read began;
+ * anything else came through a stale TLB entry.  It ends in the mm, as
+ * the readers do.
  */
 static bool touch_step(struct part *p)
 {
@@ -279,7 +280,7 @@ static void run_targets(struct target *const *targets, unsigned int n, unsigned 
             done += p->step == DONE;
         }
         if (progress)
-            smp_wait_begin(&w, "the other side of the stress test");     /* the patience restarts */
+            smp_wait_begin(&w, w.what);         /* the patience restarts */
         else
             smp_wait_turn(&w);
     }

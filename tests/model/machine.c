@@ -368,11 +368,10 @@ void mem_read_page(unsigned long mfn, uint64_t *out)
 uint64_t mem_read(unsigned long mfn, unsigned int idx)
 {
     const struct frame *f = frame_of(mfn);
+    uint64_t v;
 
     if (f->content == FC_STORED)
         return M.pages[mfn][idx];
-    uint64_t v;
-
     if ((f->flags & FF_RUN) && run_word(run_find(mfn), idx, &v))
         return v;
     if (f->content == FC_ZERO)

@@ -419,10 +419,15 @@ static inline void vmem_write64(unsigned long va, uint64_t v)
 {
     const struct vmem_tlbe *t = vmem_hit(va);
 
-    if (t && t->wdata && !(va & 7))
-        t->wdata[(va & 0xfff) >> 3] = v;
-    else if (!(t && t->run && !(va & 7) && vmem_run_append(t->run, (va & 0xfff) >> 3, v)))
-        vmem_write64_slow(va, v);
+    if (t && !(va & 7)) {
+        if (t->wdata) {
+            t->wdata[(va & 0xfff) >> 3] = v;
+            return;
+        }
+        if (t->run && vmem_run_append(t->run, (va & 0xfff) >> 3, v))
+            return;
+    }
+    vmem_write64_slow(va, v);
 }
 
 static inline void vmem_zero_page(unsigned long va)

@@ -20,8 +20,9 @@
  *   - a frame that reads as zero: a shared zero page, for reads only;
  *   - a formula page (the builder's p2m list, the ramdisk), a page whose
  *     words were written in a run (machine.c) or a page of the M2P: the
- *     slot's own copy of its 512 words, for reads only.  Writes to such a
- *     page take the slow path, into its run (or it becomes stored).
+ *     slot's own copy of its 512 words, for reads only.  A write to such a
+ *     page goes into its run: inline while it extends the run, through
+ *     machine.c otherwise (or the page becomes stored).
  * The last two go stale when the frame is written (machine.c flushes the
  * cache then, for a frame marked FF_VMEM_COPY) or when the M2P changes (a
  * flush as well).
@@ -289,7 +290,7 @@ static uint64_t read_m2p(unsigned long va)
 uint64_t vmem_read64_slow(unsigned long va)
 {
     struct vmem_slot *x;
-    const struct vmem_tlbe *t;
+    struct vmem_tlbe *t;
 
     if (va & 7)
         model_end_run(OUT_FAULT, "unaligned 8-byte read of %#lx", va);
@@ -297,7 +298,7 @@ uint64_t vmem_read64_slow(unsigned long va)
     t = &vmem_tlb[x - slots];
     /* Counted here, once per read: at the COPY_AT_READ'th a copy pays. */
     if (!t->rdata && !x->writable && x->mfn != M2P_FRAME && ++x->reads == COPY_AT_READ)
-        note_data(&vmem_tlb[x - slots], x);
+        note_data(t, x);
     if (t->rdata)
         return t->rdata[(va & ~PAGE_MASK) >> 3];
     return x->mfn == M2P_FRAME ? read_m2p(va) : mem_read(x->mfn, (va & ~PAGE_MASK) >> 3);
